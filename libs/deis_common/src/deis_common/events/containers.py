@@ -1,0 +1,31 @@
+"""Events of the ``containers`` family: the scheduler's view of running processes."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from deis_common.events.base import Event
+from deis_common.events.state import ProcessInfo
+
+
+class ContainersHealthy(Event):
+    """Every process of ``generation`` is ready; ``endpoints`` are the routable ones (host:port)."""
+
+    subject = "deis.v1.containers.healthy"
+
+    app: str
+    generation: int
+    version: int
+    endpoints: list[str] = Field(default_factory=list, description="host:port of ready web/cmd processes")
+    processes: list[ProcessInfo] = Field(default_factory=list)
+
+
+class ContainersCrashed(Event):
+    subject = "deis.v1.containers.crashed"
+
+    app: str
+    process: str
+    type: str
+    exit_code: int | None = None
+    restarts: int = 0
+    log_tail: list[str] = Field(default_factory=list)

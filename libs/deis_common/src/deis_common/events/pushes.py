@@ -1,0 +1,21 @@
+"""Events of the ``pushes`` family: a ``git push`` received by the builder's SSH front door."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from deis_common.events.base import Event
+
+
+class PushReceived(Event):
+    """The pushed revision is archived in the store and waits for a build worker."""
+
+    subject = "deis.v1.pushes.received"
+
+    app: str
+    build_id: str = Field(description="id of the build this push starts; names the build log subject")
+    user: str
+    sha: str = Field(description="full 40-hex revision")
+    ref: str = ""
+    source_key: str = Field(description="store key of the source tarball in the builder bucket")
+    env: dict[str, str] = Field(default_factory=dict, description="app config at push time (secret)")

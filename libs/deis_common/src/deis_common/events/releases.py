@@ -1,0 +1,42 @@
+"""Events of the ``releases`` family: the controller's numbered releases."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from deis_common.events.base import Event
+from deis_common.events.state import AppState
+
+
+class ReleaseCreated(Event):
+    """A new release: carries the app's whole desired state (the scheduler needs nothing else)."""
+
+    subject = "deis.v1.releases.created"
+
+    app: str
+    version: int
+    generation: int
+    build_id: str | None = Field(None, description="the build this release came from, if any")
+    summary: str = ""
+    state: AppState
+    rollback_of: int | None = Field(None, description="set when the controller redeploys a good release")
+
+
+class ReleaseRejected(Event):
+    """A completed build could not become a release (e.g. Procfile rules); nothing was deployed."""
+
+    subject = "deis.v1.releases.rejected"
+
+    app: str
+    build_id: str
+    reason: str
+
+
+class ReleaseDeployed(Event):
+    """The controller saw the release's processes healthy and routed."""
+
+    subject = "deis.v1.releases.deployed"
+
+    app: str
+    version: int
+    generation: int

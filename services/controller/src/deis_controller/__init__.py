@@ -1,0 +1,1 @@
+"""deis_controller."""
