@@ -1,1 +1,1 @@
-"""deis_platform."""
+"""deis_platform: runs the whole platform on one machine under supervisord (``deis-platform up``)."""

