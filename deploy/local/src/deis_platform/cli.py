@@ -67,8 +67,6 @@ def _print_up(platform: Platform, result: UpResult) -> None:
     if result.already_up:
         _say(f"The platform is already up (data: {platform.layout.root}).")
     else:
-        for role, (default, actual) in sorted(result.moved_ports.items()):
-            _say(f"note: port {default} ({role}) is taken, using {actual}")
         _say(f"The platform is up (data: {platform.layout.root}).")
     controller = f"http://{HOST}:{ports['controller']}"
     _say("")
@@ -88,7 +86,10 @@ def _print_status(rows: list[ComponentStatus]) -> None:
     table = [("COMPONENT", "PID", "PORTS", "STATE", "HEALTH")]
     for row in rows:
         ports = " ".join(f"{label}:{port}" for label, port in row.ports.items())
-        health = "healthy" if row.healthy else f"unhealthy ({row.detail})"
+        if row.healthy:
+            health = "healthy"
+        else:
+            health = "-" if row.state == "STOPPED" else f"unhealthy ({row.detail})"
         table.append((row.name, str(row.pid or "-"), ports, row.state, health))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
     for line in table:

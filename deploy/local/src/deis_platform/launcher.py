@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from deis_platform import components as components_mod
@@ -44,7 +44,6 @@ class UpOptions:
 class UpResult:
     already_up: bool
     state: PlatformState
-    moved_ports: dict[str, tuple[int, int]] = field(default_factory=dict)  # role → (default, actual)
 
 
 @dataclass(frozen=True)
@@ -89,15 +88,15 @@ class Platform:
             self._start_stages(components, state, options, report)
             return UpResult(already_up=False, state=self._record_pids(state))
 
-        state.ports = allocate_ports(state.ports)
+        recorded = dict(state.ports)
+        state.ports = allocate_ports(recorded)
         state.domain = options.domain or state.domain
         state.pids = {}
         state.save(self.layout.state_file)
-        moved = {
-            role: (default, state.ports[role])
-            for role, default in DEFAULT_PORTS.items()
-            if state.ports[role] != default
-        }
+        for role, port in state.ports.items():
+            wanted = recorded.get(role, DEFAULT_PORTS[role])
+            if port != wanted:
+                report(f"port {wanted} ({role}) is taken, using {port}")
         components = self.components(state, archive=options.archive)
         self._prepare(state, options, report)
         write_config(self.layout, components)
@@ -112,7 +111,7 @@ class Platform:
             self._stop_all(components, report=lambda _: None)
             raise LaunchError(f"{e}\n\nlogs: {self.layout.logs_dir}") from e
         state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        return UpResult(already_up=False, state=self._record_pids(state), moved_ports=moved)
+        return UpResult(already_up=False, state=self._record_pids(state))
 
     def _prepare(self, state: PlatformState, options: UpOptions, report: Report) -> None:
         inputs = self._inputs(state)

@@ -35,8 +35,10 @@ class S3Settings(BaseModel):
 
 class StoreSettings(BaseModel):
     driver: Literal["fs", "s3"] = Field("fs", description="object store driver")
-    path: Path = Field(Path.home() / ".deis-platform" / "store", description="root directory of the fs driver")
-    s3: S3Settings = Field(default_factory=S3Settings)  # type: ignore[arg-type]
+    path: Path = Field(
+        Path.home() / ".deis-platform" / "store", description="root directory of the fs driver"
+    )
+    s3: S3Settings = Field(default_factory=S3Settings)
 
 
 class ServiceSettings(BaseSettings):
@@ -44,9 +46,9 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DEIS_", env_nested_delimiter="__", extra="ignore")
 
-    nats: NatsSettings = Field(default_factory=NatsSettings)  # type: ignore[arg-type]
-    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
-    store: StoreSettings = Field(default_factory=StoreSettings)  # type: ignore[arg-type]
+    nats: NatsSettings = Field(default_factory=NatsSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
     log_level: str = Field("info", description="lowest log level printed")
     log_json: bool = Field(True, description="JSON log lines (false: human-readable console lines)")
     grace_period: float = Field(10.0, description="seconds in-flight work may take to finish on stop")

@@ -7,6 +7,7 @@ fields, so every model accepts and drops extra keys.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar
@@ -81,7 +82,7 @@ class Envelope(Model):
             data=event.model_dump(mode="json"),
         )
 
-    def open(self, event_type: type[E]) -> E:
+    def open(self, event_type: builtins.type[E]) -> E:
         """The payload as ``event_type``; raises ``pydantic.ValidationError`` when it does not fit."""
         return event_type.model_validate(self.data)
 

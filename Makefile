@@ -1,0 +1,54 @@
+# The two commands of the Quick start: `make up` and `make test`. Both install what they need.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+APT_PACKAGES := bubblewrap buildah git openssh-client wrk
+PYTEST_ARGS ?=
+
+.PHONY: up down status test lint typecheck contracts unit e2e bench deps system-deps uv
+
+uv:
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+deps: uv system-deps
+	$(UV) sync --all-packages --frozen
+
+up: deps
+	$(UV) run --frozen deis-platform up
+
+down:
+	$(UV) run --frozen deis-platform down
+
+status:
+	$(UV) run --frozen deis-platform status
+
+lint: deps
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check libs/deis_common
+
+typecheck: deps
+	$(UV) run --frozen mypy libs/deis_common/src
+	$(UV) run --frozen mypy services/controller/src services/builder/src services/scheduler/src \
+	  services/router-sync/src services/backup/src libs/deis_cli/src deploy/local/src
+
+contracts: deps
+	$(UV) run --frozen lint-imports
+
+unit: deps
+	$(UV) run --frozen pytest -m "not e2e" $(PYTEST_ARGS)
+
+e2e: deps
+	$(UV) run --frozen pytest -m e2e $(PYTEST_ARGS)
+
+test: lint typecheck contracts
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+bench: deps
+	$(UV) run --frozen python -m bench

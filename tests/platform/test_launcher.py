@@ -1,0 +1,163 @@
+"""``deis-platform`` driven the way a user drives it: as a command, against real servers.
+
+One platform is brought up per module in a temporary data dir (on this machine the default NATS and
+Postgres ports are taken by system services, so the port fallback is exercised too) and the tests walk
+through its life: healthy status, idempotent ``up``, logs, ``down`` and an ``up`` that keeps the data.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from deis_platform import postgres
+
+LAUNCHER = str(Path(sys.executable).parent / "deis-platform")
+COMPONENTS = {"nats", "postgres", "router", "controller", "builder", "scheduler", "router-sync", "backup"}
+
+
+@dataclass
+class PlatformDir:
+    root: Path
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [LAUNCHER, "--data-dir", str(self.root), *args],
+            capture_output=True, text=True, timeout=timeout, check=False,
+        )
+
+    def up(self) -> subprocess.CompletedProcess[str]:
+        result = self.run("up", "--timeout", "60")
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    @property
+    def state(self) -> dict:  # type: ignore[type-arg]
+        return json.loads((self.root / "platform.json").read_text())  # type: ignore[no-any-return]
+
+    def status_rows(self) -> tuple[int, dict[str, list[str]]]:
+        result = self.run("status")
+        lines = result.stdout.splitlines()
+        assert lines and lines[0].split()[0] == "COMPONENT", result.stdout + result.stderr
+        return result.returncode, {line.split()[0]: line.split() for line in lines[1:]}
+
+    def sql(self, statement: str) -> str:
+        return postgres.psql(self.state["ports"]["postgres"], statement, database="deis")
+
+
+def _kill_leftover_supervisord(root: Path) -> None:
+    pidfile = root / "supervisor" / "supervisord.pid"
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformDir]:
+    running = PlatformDir(tmp_path_factory.mktemp("platform"))
+    try:
+        running.up()
+        yield running
+    finally:
+        result = running.run("down")
+        if result.returncode != 0:
+            _kill_leftover_supervisord(running.root)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_up_brings_every_component_to_healthy_with_pids_and_ports(platform: PlatformDir) -> None:
+    code, rows = platform.status_rows()
+
+    assert code == 0
+    assert set(rows) == COMPONENTS
+    for name, cells in rows.items():
+        _, pid, *_ = cells
+        assert pid.isdigit() and _alive(int(pid)), name
+        assert cells[-1] == "healthy", cells
+    assert rows["postgres"][2] == f"sql:{platform.state['ports']['postgres']}"
+    assert f"ssh:{platform.state['ports']['builder_ssh']}" in rows["builder"]
+
+
+def test_state_file_records_the_actual_ports_and_pids(platform: PlatformDir) -> None:
+    state = platform.state
+    _, rows = platform.status_rows()
+
+    assert {name: str(pid) for name, pid in state["pids"].items()} == {n: r[1] for n, r in rows.items()}
+    assert len(set(state["ports"].values())) == len(state["ports"])
+    assert (platform.root / "secrets.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_up_when_already_up_says_so(platform: PlatformDir) -> None:
+    pids_before = platform.state["pids"]
+
+    result = platform.up()
+
+    assert "already up" in result.stdout
+    assert platform.state["pids"] == pids_before
+
+
+def test_up_prints_where_to_reach_the_platform(platform: PlatformDir) -> None:
+    ports = platform.state["ports"]
+
+    out = platform.up().stdout
+
+    assert f"http://127.0.0.1:{ports['controller']}" in out
+    assert f"ssh://git@127.0.0.1:{ports['builder_ssh']}/<app>.git" in out
+    assert f"http://<app>.localhost:{ports['router_http']}" in out
+    assert "git push deis main" in out
+
+
+def test_logs_show_a_component_output(platform: PlatformDir) -> None:
+    result = platform.run("logs", "nats", "-n", "200")
+
+    assert result.returncode == 0
+    assert "Server is ready" in result.stdout
+
+
+def test_logs_of_an_unknown_component_fail(platform: PlatformDir) -> None:
+    result = platform.run("logs", "nope")
+
+    assert result.returncode != 0
+    assert "unknown component" in result.stderr
+
+
+def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> None:
+    platform.sql("CREATE TABLE kept (note text)")
+    platform.sql("INSERT INTO kept VALUES ('survives a restart')")
+    (platform.root / "store" / "kept.txt").write_text("still here")
+    before = platform.state
+    code, _ = platform.status_rows()
+    assert code == 0
+
+    down = platform.run("down")
+
+    assert down.returncode == 0, down.stderr
+    assert not any(_alive(pid) for pid in [*before["pids"].values(), before["supervisord_pid"]])
+    code, rows = platform.status_rows()
+    assert code == 3
+    assert {cells[3] for cells in rows.values()} == {"STOPPED"}
+
+    platform.up()
+
+    assert platform.sql("SELECT note FROM kept") == "survives a restart"
+    assert (platform.root / "store" / "kept.txt").read_text() == "still here"
+    assert platform.state["ports"] == before["ports"]
+    code, rows = platform.status_rows()
+    assert code == 0, rows
