@@ -30,7 +30,10 @@ class PlatformDir:
     def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [LAUNCHER, "--data-dir", str(self.root), *args],
-            capture_output=True, text=True, timeout=timeout, check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def up(self) -> subprocess.CompletedProcess[str]:
@@ -161,3 +164,24 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert platform.state["ports"] == before["ports"]
     code, rows = platform.status_rows()
     assert code == 0, rows
+
+
+def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(tmp_path: Path) -> None:
+    broken = PlatformDir(tmp_path / "broken")
+    postgres.initdb(broken.root / "postgres")
+    with (broken.root / "postgres" / "postgresql.conf").open("a") as conf:
+        conf.write("shared_buffers = 'plenty'\n")
+
+    try:
+        result = broken.run("up", "--timeout", "5")
+    finally:
+        broken.run("down")
+        _kill_leftover_supervisord(broken.root)
+
+    assert result.returncode == 1
+    assert (
+        "postgres did not become healthy within 5s" in result.stderr
+        or "postgres is not running" in result.stderr
+    )
+    assert "shared_buffers" in result.stderr  # from the log tail
+    assert not (tmp_path / "broken" / "supervisor" / "supervisor.sock").exists()

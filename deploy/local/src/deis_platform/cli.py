@@ -82,14 +82,17 @@ def _print_up(platform: Platform, result: UpResult) -> None:
     _say("  git push deis main")
 
 
+def _health_cell(row: ComponentStatus) -> str:
+    if row.healthy:
+        return "healthy"
+    return "-" if row.state == "STOPPED" else f"unhealthy ({row.detail})"
+
+
 def _print_status(rows: list[ComponentStatus]) -> None:
     table = [("COMPONENT", "PID", "PORTS", "STATE", "HEALTH")]
     for row in rows:
         ports = " ".join(f"{label}:{port}" for label, port in row.ports.items())
-        if row.healthy:
-            health = "healthy"
-        else:
-            health = "-" if row.state == "STOPPED" else f"unhealthy ({row.detail})"
+        health = _health_cell(row)
         table.append((row.name, str(row.pid or "-"), ports, row.state, health))
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
     for line in table:

@@ -1,0 +1,73 @@
+"""The environment contract: what each service is told about the platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
+from deis_platform.ports import DEFAULT_PORTS
+
+INPUTS = ContractInputs(
+    data_dir=Path("/data"),
+    ports={**DEFAULT_PORTS, "nats": 41000, "postgres": 42000},
+    domain="example.test",
+    builder_key="k3y",
+)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_gets_the_common_settings(service: str) -> None:
+    env = service_environment(service, INPUTS)
+
+    assert env["DEIS_NATS__URL"] == "nats://127.0.0.1:41000"
+    assert env["DEIS_HTTP__HOST"] == "127.0.0.1"
+    assert env["DEIS_STORE__DRIVER"] == "fs"
+    assert env["DEIS_STORE__PATH"] == "/data/store"
+    assert env["DEIS_PLATFORM_DOMAIN"] == "example.test"
+    assert env["DEIS_CONTROLLER_URL"] == "http://127.0.0.1:8000"
+    assert env["DEIS_BUILDER_KEY"] == "k3y"
+    assert env["DEIS_LOG_JSON"] == "true"
+    assert env["DEIS_ROUTER_PORT"] == "8080"
+    assert all(key.startswith("DEIS_") for key in env)
+
+
+def test_each_service_serves_health_on_its_own_port() -> None:
+    ports = {s: service_environment(s, INPUTS)["DEIS_HTTP__PORT"] for s in SERVICES}
+
+    assert ports == {
+        "controller": "8000",
+        "builder": "8092",
+        "scheduler": "8093",
+        "router-sync": "8094",
+        "backup": "8095",
+    }
+
+
+def test_only_the_controller_and_backup_reach_the_database() -> None:
+    with_db = {s for s in SERVICES if "DEIS_DATABASE__URL" in service_environment(s, INPUTS)}
+
+    assert with_db == {"controller", "backup"}
+    assert (
+        service_environment("backup", INPUTS)["DEIS_DATABASE__URL"]
+        == "postgresql://postgres@127.0.0.1:42000/deis"
+    )
+
+
+def test_router_sync_knows_the_nginx_prefix_and_ports() -> None:
+    env = service_environment("router-sync", INPUTS)
+
+    assert env["DEIS_ROUTER__PREFIX"] == "/data/router"
+    assert (env["DEIS_ROUTER__HTTP_PORT"], env["DEIS_ROUTER__HTTPS_PORT"]) == ("8080", "8443")
+    assert env["DEIS_ROUTER__CONTROLLER_PORT"] == "8000"
+
+
+def test_builder_and_scheduler_get_their_data_dirs() -> None:
+    builder = service_environment("builder", INPUTS)
+    scheduler = service_environment("scheduler", INPUTS)
+
+    assert (builder["DEIS_SSH__PORT"], builder["DEIS_BUILDER__DATA_DIR"]) == ("2222", "/data/builder")
+    assert (scheduler["DEIS_SCHEDULER__BACKEND"], scheduler["DEIS_SCHEDULER__DATA_DIR"]) == (
+        "local",
+        "/data/scheduler",
+    )
