@@ -6,6 +6,7 @@ import asyncio
 from collections import Counter
 
 import pytest
+
 from deis_common.bus import Bus, Context, Router
 from deis_common.errors import Reject, RetryLater
 from deis_common.events import AppCreated, BuildCompleted, BuildFailed

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+
 from deis_common.errors import ObjectNotFound, StoreError
 from deis_common.settings import S3Settings, StoreSettings
 from deis_common.store import FsStore, ObjectStore, open_store
