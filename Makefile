@@ -1,13 +1,13 @@
 # The two commands of the Quick start: `make up` and `make test`. Both install what they need.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV ?= python3 -m uv
 APT_PACKAGES := bubblewrap buildah git openssh-client wrk
 PYTEST_ARGS ?=
 
 .PHONY: up down status test lint typecheck contracts unit e2e bench deps system-deps uv
 
 uv:
-	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
