@@ -1,0 +1,1 @@
+"""Benchmarks that print figures; run them all with ``make bench`` or one with ``python -m bench NAME``."""
