@@ -1,0 +1,193 @@
+"""A small typed client of the controller's v2 REST API (httpx, synchronous).
+
+It owns the wire details: the ``Authorization: token`` header, the User-Agent, trailing slashes,
+``?limit=`` pagination and turning error bodies (field lists, ``detail``, bare strings) into one
+readable message. It knows nothing about profiles or output.
+"""
+
+from __future__ import annotations
+
+import sys
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from deis_cli import __version__
+from deis_cli.errors import APIError, CLIError
+
+API_VERSION = "2.3"
+JSON = dict[str, Any]
+
+# Run and restart wait for processes on the server side (up to 20 minutes for a one-off run).
+LONG_TIMEOUT = 1260.0
+DEFAULT_TIMEOUT = 120.0
+
+
+def normalize_controller(url: str) -> str:
+    """Accept ``host``, ``host:port`` or a URL; return ``scheme://host[:port]`` with no trailing slash."""
+    url = url.strip()
+    if not url:
+        raise CLIError("A controller URL is required, e.g. 'deis login http://deis.example.com'")
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CLIError(f"{url} is not a valid controller URL")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def format_error(response: httpx.Response) -> str:
+    """One readable message from any of the controller's error body shapes."""
+    status = response.status_code
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text.strip()
+    lines: list[str] = []
+    if isinstance(body, dict):
+        for key, value in body.items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if key in ("detail", "non_field_errors"):
+                    lines.append(str(item))
+                else:
+                    lines.append(f"{key}: {item}")
+    elif isinstance(body, list):
+        lines.extend(str(item) for item in body)
+    elif body:
+        text = str(body)
+        lines.append(text if len(text) < 500 and "<html" not in text.lower() else "")
+    lines = [line for line in lines if line]
+    if status in (401, 403) and lines:
+        return "\n".join(lines)
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = response.reason_phrase
+    return "\n".join([f"{status} {reason}", *lines])
+
+
+class DeisClient:
+    """Talks to one controller as one user (or anonymously when ``token`` is empty)."""
+
+    warned = False
+
+    def __init__(self, controller: str, token: str = "", *, ssl_verify: bool = True) -> None:
+        self.controller = normalize_controller(controller)
+        self.token = token
+        headers = {"User-Agent": f"Deis Client v{__version__}", "Accept": "application/json"}
+        self._http = httpx.Client(
+            base_url=self.controller,
+            headers=headers,
+            verify=ssl_verify,
+            timeout=DEFAULT_TIMEOUT,
+            trust_env=True,
+        )
+        self.server_api_version = ""
+        self.platform_version = ""
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.controller).hostname or ""
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- transport -------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        auth: bool = True,
+        ok: tuple[int, ...] = (),
+    ) -> httpx.Response:
+        headers = {}
+        if auth and self.token:
+            headers["Authorization"] = f"token {self.token}"
+        try:
+            response = self._http.request(
+                method,
+                path,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            )
+        except httpx.TimeoutException as e:
+            raise CLIError(f"The controller at {self.controller} did not answer in time ({e})") from e
+        except httpx.HTTPError as e:
+            raise CLIError(f"Could not reach the controller at {self.controller}: {e}") from e
+        self._check_version(response)
+        if response.is_error and response.status_code not in ok:
+            raise APIError(response.status_code, format_error(response))
+        return response
+
+    def _check_version(self, response: httpx.Response) -> None:
+        version = response.headers.get("DEIS_API_VERSION", "")
+        self.platform_version = response.headers.get("DEIS_PLATFORM_VERSION", self.platform_version)
+        if not version:
+            return
+        self.server_api_version = version
+        if version.split(".")[:2] != API_VERSION.split(".")[:2] and not DeisClient.warned:
+            DeisClient.warned = True
+            print(
+                "!    WARNING: Client and server API versions do not match. Please consider upgrading.\n"
+                f"!    Client version: {API_VERSION}\n!    Server version: {version}",
+                file=sys.stderr,
+            )
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return _json(self.request("GET", path, **kw))
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return _json(self.request("POST", path, json=body if body is not None else {}, **kw))
+
+    def delete(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return _json(self.request("DELETE", path, json=body, **kw))
+
+    def list(self, path: str, limit: int) -> tuple[list[JSON], int]:
+        """One page of a paginated list: (results, total count)."""
+        body = self.get(path, params={"limit": limit})
+        if isinstance(body, list):
+            return body, len(body)
+        results = body.get("results", [])
+        return results, int(body.get("count", len(results)))
+
+    # --- typed endpoints -------------------------------------------------------------------------
+
+    def check_connection(self) -> None:
+        """The original handshake: an anonymous ``GET /v2/`` must answer 401."""
+        response = self.request("GET", "/v2/", auth=False, ok=(401,))
+        if response.status_code != 401:
+            raise CLIError(
+                f"{self.controller} does not look like a Deis controller "
+                f"(GET /v2/ answered {response.status_code}, expected 401)"
+            )
+
+    def app_path(self, app: str, *rest: str) -> str:
+        parts = ["/v2/apps", quote(app, safe="")]
+        parts.extend(quote(p, safe="") for p in rest)
+        return "/".join(parts) + "/"
+
+    def logs(self, app: str, lines: int | None = None) -> str:
+        params = {"log_lines": lines} if lines else None
+        response = self.request("GET", self.app_path(app, "logs"), params=params)
+        if response.status_code == 204:
+            return ""
+        return response.text
+
+
+def _json(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError:
+        return response.text

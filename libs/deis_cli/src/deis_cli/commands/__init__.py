@@ -1,0 +1,60 @@
+"""The command groups, one module each, in the order ``deis help`` lists them."""
+
+from deis_cli.commands import (
+    apps,
+    auth,
+    autoscale,
+    builds,
+    certs,
+    config,
+    domains,
+    git,
+    healthchecks,
+    keys,
+    labels,
+    limits,
+    maintenance,
+    perms,
+    platform,
+    ps,
+    registry,
+    releases,
+    routing,
+    shortcuts,
+    tags,
+    tls,
+    users,
+    version,
+    whitelist,
+)
+
+GROUPS = [
+    auth.GROUP,
+    apps.GROUP,
+    autoscale.GROUP,
+    builds.GROUP,
+    certs.GROUP,
+    config.GROUP,
+    domains.GROUP,
+    git.GROUP,
+    healthchecks.GROUP,
+    keys.GROUP,
+    labels.GROUP,
+    limits.GROUP,
+    maintenance.GROUP,
+    perms.GROUP,
+    ps.GROUP,
+    registry.GROUP,
+    releases.GROUP,
+    routing.GROUP,
+    shortcuts.GROUP,
+    tags.GROUP,
+    tls.GROUP,
+    users.GROUP,
+    version.GROUP,
+    whitelist.GROUP,
+]
+
+EXTRA_GROUPS = [platform.GROUP]
+
+__all__ = ["EXTRA_GROUPS", "GROUPS"]

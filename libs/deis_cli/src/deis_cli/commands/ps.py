@@ -1,0 +1,106 @@
+"""ps: list, scale and restart an app's processes."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import click
+
+from deis_cli import output
+from deis_cli.commandset import CommandSet
+from deis_cli.errors import CLIError
+from deis_cli.session import Session, app_option, limit_option
+
+GROUP = CommandSet("ps", "manage processes inside an app container")
+
+TARGET_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
+POD_SUFFIX_RE = re.compile(r"[a-z0-9]{8,10}-[a-z0-9]{5}$")
+
+
+def fetch(session: Session, app: str, limit: int | None = None) -> list[dict[str, Any]]:
+    pods, _ = session.client.list(session.client.app_path(app, "pods"), session.limit(limit))
+    return pods
+
+
+def print_processes(app: str, pods: list[dict[str, Any]]) -> None:
+    """``=== app Processes`` then ``--- type:`` groups of ``<name> <state> (<release>)`` lines."""
+    output.header(f"=== {app} Processes")
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for pod in pods:
+        by_type.setdefault(str(pod.get("type", "")), []).append(pod)
+    for ptype in sorted(by_type):
+        output.echo(f"--- {ptype}:")
+        for pod in sorted(by_type[ptype], key=lambda p: str(p.get("name", ""))):
+            output.echo(f"{pod.get('name')} {pod.get('state')} ({pod.get('release')})")
+
+
+def parse_targets(targets: tuple[str, ...]) -> dict[str, int]:
+    parsed: dict[str, int] = {}
+    for target in targets:
+        match = TARGET_RE.match(target)
+        if not match:
+            raise CLIError(f"'{target}' does not match the pattern 'type=num', ex: web=2")
+        parsed[match.group(1)] = int(match.group(2))
+    return parsed
+
+
+def parse_restart_target(target: str, app: str) -> tuple[str, str]:
+    """(type, pod name) from a type or a pod name in short or full form."""
+    if "-" not in target:
+        return target, ""
+    replaced = target.replace(app + "-", "", 1)
+    parts = replaced.split("-")
+    ptype = parts[0] if POD_SUFFIX_RE.search(replaced) or len(parts) == 2 else parts[1]
+    name = target if target.startswith(app + "-") else f"{app}-{target}"
+    return ptype, name
+
+
+@GROUP.command("list")
+@app_option
+@limit_option
+def list_ps(app: str | None, limit: int | None) -> None:
+    """Lists processes servicing an application."""
+    session = Session.current()
+    name = session.app(app)
+    print_processes(name, fetch(session, name, limit))
+
+
+@GROUP.command("scale")
+@app_option
+@click.argument("targets", nargs=-1, required=True, metavar="<type>=<num>...")
+def scale(app: str | None, targets: tuple[str, ...]) -> None:
+    """Scales an application's processes by type, e.g. 'deis ps:scale web=4 worker=2'."""
+    session = Session.current()
+    name = session.app(app)
+    structure = parse_targets(targets)
+    output.echo(f"Scaling processes... but first, {output.drink_of_choice()}!")
+    started = time.monotonic()
+    with output.progress():
+        session.client.post(session.client.app_path(name, "scale"), structure, timeout=1260.0)
+    output.echo(f"done in {int(time.monotonic() - started)}s")
+    print_processes(name, fetch(session, name))
+
+
+@GROUP.command("restart")
+@app_option
+@click.argument("target", required=False, metavar="[<type>|<pod-name>]")
+def restart(app: str | None, target: str | None) -> None:
+    """Restarts an application's processes: all of them, one type, or one process by name."""
+    session = Session.current()
+    name = session.app(app)
+    ptype, pod = parse_restart_target(target, name) if target else ("", "")
+    parts = [p for p in (ptype, pod) if p]
+    path = session.client.app_path(name, "pods", *parts, "restart")
+    output.echo(f"Restarting processes... but first, {output.drink_of_choice()}!")
+    started = time.monotonic()
+    with output.progress():
+        pods = session.client.post(path, {}, timeout=1260.0)
+    if isinstance(pods, dict):
+        pods = pods.get("results", [])
+    if not pods:
+        output.echo("Could not find any processes to restart")
+        return
+    output.echo(f"done in {int(time.monotonic() - started)}s")
+    print_processes(name, pods)
