@@ -1,0 +1,234 @@
+"""Applies route changes to nginx: a burst of changes becomes one checked config and one reload.
+
+Handlers hand in a change (a function of the route table) and await its outcome. The sync loop waits a
+short debounce after the first pending change, applies everything pending to a copy of the last table
+nginx accepted, renders, checks, swaps and reloads once, and resolves every waiter when the new config's
+version is being served. When ``nginx -t`` refuses the combined config, the changes are tried one at a time
+on top of the last good table, so only the change that broke the config is rejected (and nginx keeps
+serving everything else). The accepted table is saved beside the config so a restart serves the same
+routes before any event arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from deis_router_sync.nginx import ConfigRejected, Nginx, ReloadFailed, prepare_prefix, write_private
+from deis_router_sync.render import Renderer
+from deis_router_sync.routes import InvalidRoute, RouteTable
+from deis_router_sync.settings import RouterSettings
+
+log = structlog.get_logger(__name__)
+
+Change = Callable[[RouteTable], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["served", "rejected"]
+    table: RouteTable
+    reason: str = ""
+
+    @property
+    def served(self) -> bool:
+        return self.status == "served"
+
+
+@dataclass
+class _Pending:
+    change: Change
+    done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class SyncMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.reloads = Counter(
+            "deis_router_reloads",
+            "nginx config changes, by outcome (served, rejected, failed)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.seconds = Histogram(
+            "deis_router_sync_seconds",
+            "Time from the first pending change to the reload taking effect",
+            registry=registry,
+            buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+
+class RouteSync:
+    def __init__(
+        self, settings: RouterSettings, platform_domain: str, registry: CollectorRegistry | None = None
+    ) -> None:
+        self.settings = settings
+        self.renderer = Renderer(settings, platform_domain)
+        self.nginx = Nginx(settings)
+        self.paths = self.renderer.paths
+        self.metrics = SyncMetrics(registry if registry is not None else CollectorRegistry())
+        self.table = RouteTable()
+        self._live_view: str | None = None
+        self._pending: list[_Pending] = []
+        self._wakeup = asyncio.Event()
+        self._boot = secrets.token_hex(4)
+        self._counter = 0
+        self.ready = False
+
+    def _version(self) -> str:
+        self._counter += 1
+        return f"{self._boot}-{self._counter}"
+
+    # -- the handlers' side ----------------------------------------------------------------------
+
+    async def apply(self, change: Change) -> Outcome:
+        """Queue ``change`` for the next reload and wait until nginx serves it (or refused it)."""
+        pending = _Pending(change)
+        self._pending.append(pending)
+        self._wakeup.set()
+        return await pending.done
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[RouteSync]:
+        """Load the saved table, serve it (starting nginx when asked to), and keep syncing."""
+        prepare_prefix(self.paths)
+        try:
+            self.table = RouteTable.load(self.paths.table)
+        except ValueError:
+            log.warning("router.table_unreadable", path=str(self.paths.table))
+        version = self._version()
+        rendered = self.renderer.render(self.table, version)
+        await self.nginx.check(rendered.text, rendered.files)
+        self.nginx.install()
+        async with contextlib.AsyncExitStack() as stack:
+            if self.settings.start_nginx:
+                await stack.enter_async_context(self.nginx.owned())
+                await self.nginx.wait_version(version)
+                self._mark_live(self.table, rendered.files)
+                self.ready = True
+            else:
+                # A supervised nginx may still be starting: the loop retries the first reload.
+                self._pending.append(_Pending(lambda table: None))
+                self._wakeup.set()
+            yield self
+
+    async def run(self) -> None:
+        """The sync loop (a service task)."""
+        while True:
+            await self._wakeup.wait()
+            started = time.monotonic()
+            await asyncio.sleep(self.settings.debounce)
+            self._wakeup.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            try:
+                await self._sync(batch)
+            except asyncio.CancelledError:
+                for item in batch:
+                    item.done.cancel()
+                raise
+            except Exception as e:
+                self._live_view = None
+                self.metrics.reloads.labels("failed").inc()
+                log.warning("router.reload_failed", error=str(e))
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(e if isinstance(e, ReloadFailed) else ReloadFailed(str(e)))
+                if not self.ready:
+                    # Keep trying to take over a supervised nginx until it answers.
+                    await asyncio.sleep(0.5)
+                    self._pending.append(_Pending(lambda table: None))
+                    self._wakeup.set()
+            else:
+                self.metrics.seconds.observe(time.monotonic() - started)
+
+    # -- one sync --------------------------------------------------------------------------------
+
+    async def _sync(self, batch: list[_Pending]) -> None:
+        candidate = self.table.copy_deep()
+        rejected: dict[int, str] = {}
+        for index, item in enumerate(batch):
+            try:
+                item.change(candidate)
+            except InvalidRoute as e:
+                rejected[index] = str(e)
+        if self._view(candidate) == self._live_view:
+            self._commit(candidate, persist=True)
+            self._resolve(batch, candidate, rejected)
+            return
+        version = self._version()
+        rendered = self.renderer.render(candidate, version)
+        try:
+            await self.nginx.check(rendered.text, rendered.files)
+        except ConfigRejected as whole:
+            log.warning("router.config_rejected", reason=str(whole), changes=len(batch))
+            candidate, rejected = await self._isolate(batch, rejected)
+            rendered = self.renderer.render(candidate, version)
+            await self.nginx.check(rendered.text, rendered.files)
+        self.nginx.install()
+        await self.nginx.reload(version)
+        self._mark_live(candidate, rendered.files)
+        self.ready = True
+        self.metrics.reloads.labels("served").inc()
+        if rejected:
+            self.metrics.reloads.labels("rejected").inc()
+        log.info("router.reloaded", version=version, apps=len(candidate.apps), rejected=len(rejected))
+        self._resolve(batch, candidate, rejected)
+
+    async def _isolate(
+        self, batch: list[_Pending], invalid: dict[int, str]
+    ) -> tuple[RouteTable, dict[int, str]]:
+        """Apply the changes one by one on the last good table; keep those nginx accepts."""
+        good = self.table.copy_deep()
+        rejected = dict(invalid)
+        for index, item in enumerate(batch):
+            if index in rejected:
+                continue
+            trial = good.copy_deep()
+            item.change(trial)
+            if self._view(trial) == self._view(good):
+                good = trial
+                continue
+            rendered = self.renderer.render(trial, "trial")
+            try:
+                await self.nginx.check(rendered.text, rendered.files)
+            except ConfigRejected as e:
+                rejected[index] = str(e)
+            else:
+                good = trial
+        return good, rejected
+
+    def _resolve(self, batch: list[_Pending], table: RouteTable, rejected: dict[int, str]) -> None:
+        for index, item in enumerate(batch):
+            if item.done.done():
+                continue
+            if index in rejected:
+                item.done.set_result(Outcome("rejected", table, rejected[index]))
+            else:
+                item.done.set_result(Outcome("served", table))
+
+    def _mark_live(self, table: RouteTable, files: dict[Path, str]) -> None:
+        self._live_view = self._view(table)
+        self._commit(table, persist=True)
+        self.nginx.prune_certs(set(files))
+
+    def _commit(self, table: RouteTable, *, persist: bool) -> None:
+        self.table = table
+        if persist:
+            write_private(self.paths.table, table.model_dump_json())
+
+    @staticmethod
+    def _view(table: RouteTable) -> str:
+        return json.dumps(table.view(), sort_keys=True)
