@@ -1,1 +1,1 @@
-"""deis_backup."""
+"""deis_backup: continuous archiving of the platform database (WAL and base backups) to the object store."""

@@ -1,18 +1,8 @@
-"""Entry point of the backup service: read settings, build the service, run until SIGTERM."""
+"""Entry point of ``deis-backup``: the backup service (no verb, or ``serve``) and the archive verbs."""
 
 from __future__ import annotations
 
-from deis_common.service import Service, run_service
-from deis_common.settings import ServiceSettings
-
-
-def build(settings: ServiceSettings) -> Service:
-    return Service("backup", settings)
-
-
-def main() -> None:
-    run_service(ServiceSettings, build)
-
+from deis_backup.cli import main
 
 if __name__ == "__main__":
     main()

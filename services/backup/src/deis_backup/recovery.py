@@ -1,0 +1,144 @@
+"""WAL replay onto a restored base backup, by a private Postgres server that runs until recovery ends.
+
+A restore is only finished when the WAL has been replayed: a server left to replay on its own would
+accept read-only connections while still in recovery, and the platform would start against it. So the
+restore runs Postgres itself, reachable by nobody (no TCP, a private socket directory), with
+``recovery.signal``, ``restore_command = deis-backup wal-fetch %f %p`` and, for a point-in-time restore,
+``recovery_target_time``. Postgres removes ``recovery.signal`` when it promotes; then the server is shut
+down cleanly and the data directory is an ordinary cluster. If Postgres stops instead (a corrupted or
+missing WAL file, a target that the archive does not reach) the restore fails with the server's reasons.
+
+While it replays, the server archives through ``deis-backup wal-push`` too, so the new timeline's history
+file reaches the store and later restores can follow it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from deis_backup.basebackup import pg_binary
+from deis_backup.errors import RecoveryFailed
+from deis_backup.server_user import make_traversable
+
+SIGNAL_FILE = "recovery.signal"
+_POLL_SECONDS = 0.1
+
+
+def self_command(config_file: Path | None) -> str:
+    """This tool as a shell command prefix for Postgres's archive and restore commands."""
+    beside = Path(sys.executable).with_name("deis-backup")
+    argv = [str(beside)] if beside.exists() else [sys.executable, "-m", "deis_backup"]
+    if config_file is not None:
+        argv += ["--config", str(config_file.resolve())]
+    return shlex.join(argv)
+
+
+@dataclass(frozen=True)
+class Replay:
+    data_dir: Path
+    command: str
+    """``self_command()``: how the server calls ``deis-backup``."""
+    target_time: datetime | None = None
+    user: str | None = None
+    timeout: float = 3600.0
+
+    def settings(self, socket_dir: Path) -> dict[str, str]:
+        settings = {
+            "listen_addresses": "",
+            "unix_socket_directories": str(socket_dir),
+            "hot_standby": "off",
+            "logging_collector": "off",
+            "log_destination": "stderr",
+            "restore_command": f"{self.command} wal-fetch %f %p",
+            "archive_mode": "on",
+            "archive_command": f"{self.command} wal-push %p",
+            "archive_timeout": "0",
+            "recovery_target_timeline": "latest",
+            "recovery_target_action": "promote",
+        }
+        if self.target_time is not None:
+            settings["recovery_target_time"] = self.target_time.isoformat(sep=" ")
+            settings["recovery_target_inclusive"] = "on"
+        return settings
+
+
+async def replay(plan: Replay) -> None:
+    """Replay archived WAL onto the base backup in ``plan.data_dir``; returns once it is a normal cluster."""
+    (plan.data_dir / SIGNAL_FILE).write_bytes(b"")
+    with tempfile.TemporaryDirectory(prefix="deis-restore-") as scratch:
+        socket_dir = Path(scratch)
+        log_path = socket_dir / "postgres.log"
+        if plan.user is not None:
+            shutil.chown(socket_dir, plan.user, plan.user)
+            make_traversable(plan.data_dir.parent)
+        argv = [pg_binary("postgres"), "-D", str(plan.data_dir)]
+        for key, value in plan.settings(socket_dir).items():
+            argv += ["-c", f"{key}={value}"]
+        with log_path.open("wb") as log_file:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
+                user=plan.user,
+                cwd="/",
+            )
+        try:
+            await _wait_promoted(process, plan, log_path)
+            process.send_signal(signal.SIGINT)  # "fast" shutdown: checkpoint and exit
+            try:
+                async with asyncio.timeout(120):
+                    code = await process.wait()
+            except TimeoutError:
+                raise RecoveryFailed(
+                    f"Postgres did not shut down after recovery:\n{_tail(log_path)}"
+                ) from None
+            if code != 0:
+                raise RecoveryFailed(
+                    f"Postgres failed to shut down after recovery (exit {code}):\n{_tail(log_path)}"
+                )
+        finally:
+            if process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGQUIT)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(30):
+                        await process.wait()
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+
+
+async def _wait_promoted(process: asyncio.subprocess.Process, plan: Replay, log_path: Path) -> None:
+    deadline = time.monotonic() + plan.timeout
+    signal_file = plan.data_dir / SIGNAL_FILE
+    while signal_file.exists():
+        if process.returncode is not None:
+            raise RecoveryFailed(f"WAL replay failed; Postgres said:\n{_tail(log_path)}")
+        if time.monotonic() > deadline:
+            raise RecoveryFailed(f"WAL replay took longer than {plan.timeout:.0f}s:\n{_tail(log_path)}")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_POLL_SECONDS):
+                await process.wait()
+
+
+def _tail(log_path: Path, lines: int = 25) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return "(no server log)"
+    kept = [line for line in text.splitlines() if line.strip()]
+    # Our own diagnostics (wal-fetch's reasons) and the server's fatal errors first, then the latest lines.
+    notable = [line for line in kept if line.startswith("deis-backup") or "FATAL" in line or "PANIC" in line]
+    recent = [line for line in kept[-lines:] if line not in notable]
+    return "\n".join("  " + line for line in [*notable[-lines:], *recent])

@@ -1,0 +1,65 @@
+"""The OS user the Postgres server runs as, and what it must be able to reach.
+
+Postgres refuses to run as root, so when the platform (or a test) is root the server runs as the
+unprivileged ``embedded_postgres`` user (see ``deis_common.pgserver``). Two things follow for the backup
+tool: a restored data directory must belong to that user, and with the ``fs`` store the server's
+``archive_command`` (``deis-backup wal-push``, running as that user) must be able to write the WAL area of
+the ``database`` bucket. This module owns both; as a non-root user it does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import stat
+from pathlib import Path
+
+from deis_backup import wal
+from deis_backup.errors import BackupError
+from deis_common.settings import StoreSettings
+
+DEFAULT_USER = "embedded_postgres"
+
+
+def server_user(configured: str | None) -> str | None:
+    """The user to hand files to: ``configured`` or ``embedded_postgres`` when root, else None (ourselves)."""
+    if os.geteuid() != 0:
+        return None
+    user = configured or DEFAULT_USER
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        raise BackupError(f"the Postgres server user {user!r} does not exist") from None
+    return user
+
+
+def make_traversable(path: Path) -> None:
+    """Let other users reach ``path``: add search permission for others on it and each ancestor."""
+    for ancestor in [path, *path.parents]:
+        mode = ancestor.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            ancestor.chmod(mode | stat.S_IXOTH)
+
+
+def chown_tree(path: Path, user: str) -> None:
+    entry = pwd.getpwnam(user)
+    os.chown(path, entry.pw_uid, entry.pw_gid)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in (*dirnames, *filenames):
+            os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+def grant_archive_access(store: StoreSettings, bucket: str, user: str | None) -> Path | None:
+    """With the fs store, make the bucket's WAL area writable by the server user; returns that directory."""
+    if store.driver != "fs" or user is None:
+        return None
+    bucket_dir: Path = store.path / bucket
+    wal_dir = bucket_dir / wal.WAL_PREFIX.rstrip("/")
+    wal_dir.mkdir(parents=True, exist_ok=True)
+    # The bucket directory too: the fs store prunes empty directories, so the server may recreate wal/.
+    for directory in (bucket_dir, wal_dir):
+        shutil.chown(directory, user, user)
+        directory.chmod(0o755)
+    make_traversable(bucket_dir)
+    return wal_dir

@@ -1,0 +1,95 @@
+"""Settings of the backup service and its command-line verbs.
+
+Everything comes from ``DEIS_``-prefixed environment variables (``DEIS_DATABASE__URL``,
+``DEIS_BACKUP__FREQUENCY``, ``DEIS_STORE__*``), optionally completed by an env file given with
+``--config FILE`` (``KEY=value`` lines with the same names). Postgres runs ``deis-backup wal-push`` and
+``wal-fetch`` itself, so those verbs see whatever environment the server was started with, or the file.
+Real environment variables win over the file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from deis_common.settings import ServiceSettings
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
+_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``4h``, ``1h30m``, ``90s``, ``2d`` or a plain number of seconds."""
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        text = str(value).strip().lower()
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _DURATION_PART.findall(text)
+            if not parts or "".join(n + u for n, u in parts) != text:
+                raise ValueError(
+                    f"invalid duration {value!r}: use e.g. '4h', '30m', '1h30m', '90s' or seconds"
+                ) from None
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
+    if seconds <= 0:
+        raise ValueError(f"duration {value!r} must be positive")
+    return seconds
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/deis",
+        description="libpq URL of the platform database; base backups connect here (replication)",
+    )
+
+
+class BackupSettings(BaseModel):
+    data_dir: Path = Field(
+        Path.home() / ".deis-platform" / "backup",
+        description="scratch directory for downloads during a restore (needs room for one base backup)",
+    )
+    frequency: float = Field(
+        4 * 3600.0,
+        description="seconds between base backups taken by the service (accepts '4h', '30m', '90s')",
+    )
+    retain: int = Field(5, ge=1, description="base backups kept; older ones and their WAL are deleted")
+    bucket: str = Field("database", description="store bucket holding base backups and WAL")
+    compression_level: int = Field(3, ge=1, le=9, description="gzip level of base backups and WAL (1-9)")
+    retry_delay: float = Field(
+        300.0, description="seconds before the service retries a failed base backup (at most the frequency)"
+    )
+    basebackup_timeout: float = Field(3600.0, description="seconds a base backup may take before it fails")
+    recovery_timeout: float = Field(3600.0, description="seconds WAL replay may take during a restore")
+    server_user: str | None = Field(
+        None,
+        description=(
+            "OS user the Postgres server runs as; with the fs store and root, the WAL directory is handed "
+            "to this user so archive_command can write it (default: embedded_postgres when root)"
+        ),
+    )
+
+    @field_validator("frequency", "retry_delay", "basebackup_timeout", "recovery_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration(value)
+
+
+class BackupServiceSettings(ServiceSettings):  # type: ignore[misc, unused-ignore]
+    """Settings of the ``backup`` service and of every ``deis-backup`` verb."""
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
+
+
+def load_settings(config_file: Path | None = None) -> BackupServiceSettings:
+    """Settings from the environment, completed by ``config_file`` (an env file) when given."""
+    if config_file is None:
+        return BackupServiceSettings()
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    return BackupServiceSettings(_env_file=config_file)  # type: ignore[call-arg, unused-ignore]
