@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
 from deis_platform.ports import DEFAULT_PORTS
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from deis_platform import postgres
 
 LAUNCHER = str(Path(sys.executable).parent / "deis-platform")
@@ -45,11 +46,16 @@ class PlatformDir:
     def state(self) -> dict:  # type: ignore[type-arg]
         return json.loads((self.root / "platform.json").read_text())  # type: ignore[no-any-return]
 
-    def status_rows(self) -> tuple[int, dict[str, list[str]]]:
+    def status_rows(self) -> tuple[int, dict[str, dict[str, str]]]:
+        """``status``'s exit code and its table: component → column → cell."""
         result = self.run("status")
-        lines = result.stdout.splitlines()
-        assert lines and lines[0].split()[0] == "COMPONENT", result.stdout + result.stderr
-        return result.returncode, {line.split()[0]: line.split() for line in lines[1:]}
+        header, *lines = result.stdout.splitlines()
+        columns = header.split()
+        assert columns == ["COMPONENT", "PID", "PORTS", "STATE", "HEALTH"], result.stdout + result.stderr
+        starts = [header.index(c) for c in columns]
+        bounds = list(zip(starts, [*starts[1:], None], strict=True))
+        rows = [{c: line[a:b].strip() for c, (a, b) in zip(columns, bounds, strict=True)} for line in lines]
+        return result.returncode, {row["COMPONENT"]: row for row in rows}
 
     def sql(self, statement: str) -> str:
         return postgres.psql(self.state["ports"]["postgres"], statement, database="deis")
@@ -90,19 +96,18 @@ def test_up_brings_every_component_to_healthy_with_pids_and_ports(platform: Plat
 
     assert code == 0
     assert set(rows) == COMPONENTS
-    for name, cells in rows.items():
-        _, pid, *_ = cells
-        assert pid.isdigit() and _alive(int(pid)), name
-        assert cells[-1] == "healthy", cells
-    assert rows["postgres"][2] == f"sql:{platform.state['ports']['postgres']}"
-    assert f"ssh:{platform.state['ports']['builder_ssh']}" in rows["builder"]
+    for name, row in rows.items():
+        assert row["PID"].isdigit() and _alive(int(row["PID"])), name
+        assert (row["STATE"], row["HEALTH"]) == ("RUNNING", "healthy"), row
+    assert rows["postgres"]["PORTS"] == f"sql:{platform.state['ports']['postgres']}"
+    assert f"ssh:{platform.state['ports']['builder_ssh']}" in rows["builder"]["PORTS"].split()
 
 
 def test_state_file_records_the_actual_ports_and_pids(platform: PlatformDir) -> None:
     state = platform.state
     _, rows = platform.status_rows()
 
-    assert {name: str(pid) for name, pid in state["pids"].items()} == {n: r[1] for n, r in rows.items()}
+    assert {name: str(pid) for name, pid in state["pids"].items()} == {n: r["PID"] for n, r in rows.items()}
     assert len(set(state["ports"].values())) == len(state["ports"])
     assert (platform.root / "secrets.json").stat().st_mode & 0o777 == 0o600
 
@@ -155,7 +160,7 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert not any(_alive(pid) for pid in [*before["pids"].values(), before["supervisord_pid"]])
     code, rows = platform.status_rows()
     assert code == 3
-    assert {cells[3] for cells in rows.values()} == {"STOPPED"}
+    assert {row["STATE"] for row in rows.values()} == {"STOPPED"}
 
     platform.up()
 

@@ -6,6 +6,7 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+
 from deis_platform.ports import DEFAULT_PORTS, allocate_ports, port_is_free
 
 

@@ -78,7 +78,8 @@ async def _wait_one(
         progress.state = supervisor.info(component.name)["statename"]
         if progress.state in ("FATAL", "EXITED", "STOPPED"):
             raise _unhealthy(component, layout, f"is not running (supervisord state {progress.state})")
-        if progress.state == "RUNNING":
+        # A server that answers while supervisord still counts its startsecs is ready for us.
+        if progress.state in ("RUNNING", "STARTING"):
             progress.last = await probe(component.health, client)
             if progress.last.healthy:
                 progress.healthy = True

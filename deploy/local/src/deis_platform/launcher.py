@@ -11,6 +11,7 @@ Everything user-facing is returned as values or raised as :class:`LaunchError`; 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -118,6 +119,7 @@ class Platform:
         wal_push = f"{console_script('deis-backup')} wal-push %p"
         outcome = postgres.prepare(
             self.layout.pgdata,
+            store_dir=self.layout.store_dir,
             extra_settings=postgres.archive_settings(enabled=options.archive, wal_push_command=wal_push),
             backup_env=service_environment("backup", inputs),
         )
@@ -136,10 +138,11 @@ class Platform:
     ) -> None:
         for stage in components_mod.stages(components):
             names = ", ".join(c.name for c in stage)
-            report(f"starting {names}")
+            started = time.monotonic()
             for component in stage:
                 self.supervisor.start(component.name)
             asyncio.run(wait_healthy(stage, self.supervisor, self.layout, options.timeout))
+            report(f"{names}: healthy in {time.monotonic() - started:.1f}s")
             if any(c.name == "postgres" for c in stage) and postgres.ensure_database(state.ports["postgres"]):
                 report(f"postgres: created database {postgres.DATABASE!r}")
 

@@ -32,6 +32,8 @@ SUPERUSER = "postgres"
 SYSTEM_USER = "embedded_postgres"
 CONF_INCLUDE = "deis.conf"
 ARCHIVE_TIMEOUT_SECONDS = 60
+BACKUP_BUCKET = "database"
+HELP_TIMEOUT_SECONDS = 15
 
 
 class PostgresError(RuntimeError):
@@ -124,10 +126,10 @@ def write_config(pgdata: Path, extra: Mapping[str, str]) -> None:
 def initdb(pgdata: Path) -> None:
     """Create a new cluster with a ``postgres`` superuser and trust authentication."""
     user = system_user()
+    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
     if user is not None:
         _ensure_system_user()
         _make_traversable(pgdata.parent)
-    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
     if user is not None:
         _chown_tree(pgdata, user)
     result = subprocess.run(
@@ -141,7 +143,10 @@ def initdb(pgdata: Path) -> None:
             "--encoding=UTF8",
             "--no-instructions",
         ],
+        # With only the uid switched, root's gid would stay and hide the "others" permission bits.
         user=user,
+        group=user,
+        extra_groups=[] if user else None,
         cwd=pgdata.parent,
         capture_output=True,
         text=True,
@@ -151,11 +156,13 @@ def initdb(pgdata: Path) -> None:
         raise PostgresError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
 
-def prepare(pgdata: Path, *, extra_settings: Mapping[str, str], backup_env: Mapping[str, str]) -> str:
+def prepare(
+    pgdata: Path, *, store_dir: Path, extra_settings: Mapping[str, str], backup_env: Mapping[str, str]
+) -> str:
     """Make ``pgdata`` ready for the server; returns what was done ("restored", "initialised", "reused")."""
     outcome = "reused"
     if not is_initialised(pgdata):
-        outcome = "restored" if restore_from_backup(pgdata, backup_env) else "initialised"
+        outcome = "restored" if restore_from_backup(pgdata, store_dir, backup_env) else "initialised"
         if not is_initialised(pgdata):
             initdb(pgdata)
     write_config(pgdata, extra_settings)
@@ -224,34 +231,51 @@ def backup_command() -> str | None:
     return str(path) if path.exists() else None
 
 
-def backup_supports(verb: str) -> bool:
+def backup_supports(verb: str, backup_env: Mapping[str, str]) -> bool:
     """Whether ``deis-backup --help`` lists ``verb`` (the backup service grows its verbs over time)."""
     command = backup_command()
     if command is None:
         return False
     try:
-        result = subprocess.run([command, "--help"], capture_output=True, text=True, timeout=30, check=False)
+        result = subprocess.run(
+            [command, "--help"],
+            env={**os.environ, **backup_env},
+            capture_output=True,
+            text=True,
+            timeout=HELP_TIMEOUT_SECONDS,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
-        return False
+        return False  # a deis-backup without a command line runs the service instead of answering
     return result.returncode == 0 and verb in result.stdout.split()
 
 
-def restore_from_backup(pgdata: Path, backup_env: Mapping[str, str]) -> bool:
+def backups_exist(store_dir: Path) -> bool:
+    """Whether the fs store's ``database`` bucket (base backups and WAL, ARCHITECTURE §5) holds anything."""
+    bucket = store_dir / BACKUP_BUCKET
+    return bucket.is_dir() and any(p.is_file() for p in bucket.rglob("*"))
+
+
+def restore_from_backup(pgdata: Path, store_dir: Path, backup_env: Mapping[str, str]) -> bool:
     """Hook: before the database first starts on an empty data dir, let ``deis-backup`` restore it.
 
+    Runs only when the store holds backups and ``deis-backup --help`` lists a ``restore`` verb.
     Contract with the backup service: ``deis-backup restore --pgdata DIR`` (with the backup service's
-    environment) restores the latest base backup into DIR and configures recovery, or leaves DIR without a
-    ``PG_VERSION`` when there is nothing to restore; a non-zero exit is an error. Skipped entirely while
-    ``deis-backup`` has no ``restore`` verb. Returns True when the data dir was restored.
+    environment) restores the latest base backup into DIR and configures recovery (``restore_command``), or
+    leaves DIR without a ``PG_VERSION`` when there is nothing to restore; a non-zero exit is an error.
+    Returns True when the data dir was restored.
     """
-    if not backup_supports("restore"):
+    if not backups_exist(store_dir) or not backup_supports("restore", backup_env):
         return False
     command = backup_command()
     assert command is not None
     pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env = {**os.environ, **backup_env}
     result = subprocess.run(
-        [command, "restore", "--pgdata", str(pgdata)], env=env, capture_output=True, text=True, check=False
+        [command, "restore", "--pgdata", str(pgdata)],
+        env={**os.environ, **backup_env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise PostgresError(f"deis-backup restore failed ({result.returncode}):\n{result.stderr[-2000:]}")
