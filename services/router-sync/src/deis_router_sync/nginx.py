@@ -125,8 +125,22 @@ class Nginx:
         pid = self.pid()
         if pid is None:
             raise ReloadFailed(f"nginx is not running (no live pid in {self.paths.pid})")
+        old_workers = _children(pid)
         os.kill(pid, signal.SIGHUP)
         await self.wait_version(version)
+        await self._wait_retired(old_workers)
+
+    async def _wait_retired(self, workers: set[int]) -> None:
+        """Until every old worker has stopped accepting: the new version alone answers from now on.
+
+        New workers answer the new version while old ones may still accept a connection or two until
+        they handle their QUIT; an old worker retitles itself "shutting down" as it closes its sockets.
+        """
+        deadline = time.monotonic() + self.settings.reload_timeout
+        while workers := {pid for pid in workers if _accepting(pid)}:
+            if time.monotonic() > deadline:
+                raise ReloadFailed(f"old nginx workers {sorted(workers)} still accept connections")
+            await asyncio.sleep(0.002)
 
     async def wait_version(self, version: str) -> None:
         deadline = time.monotonic() + self.settings.reload_timeout
@@ -206,6 +220,22 @@ class Nginx:
             return
         code = await self._owned.wait()
         raise ReloadFailed(f"nginx exited with status {code}")
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+    except (OSError, ValueError):
+        return set()
+
+
+def _accepting(pid: int) -> bool:
+    """Whether worker ``pid`` still runs and has not begun its graceful shutdown."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return bool(title) and b"shutting down" not in title
 
 
 def _explain(output: str, paths: Paths) -> str:
