@@ -1,0 +1,115 @@
+"""Apps, their collaborators, generation counter, structure and last reported processes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from deis_controller.db.pool import Tx
+
+_COLUMNS = "uuid, id, owner, structure, generation, processes, created, updated"
+_LIST_COLUMNS = "uuid, id, owner, structure, created, updated"
+
+
+async def get(tx: Tx, app_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    suffix = " FOR UPDATE" if lock else ""
+    return await tx.row(f"SELECT {_COLUMNS} FROM apps WHERE id = $1{suffix}", app_id)
+
+
+async def exists(tx: Tx, app_id: str) -> bool:
+    return bool(await tx.val("SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)", app_id))
+
+
+async def create(tx: Tx, app_id: str, owner: str) -> dict[str, Any]:
+    row = await tx.row(
+        f"INSERT INTO apps (uuid, id, owner) VALUES ($1, $2, $3) RETURNING {_COLUMNS}",
+        uuid.uuid4(),
+        app_id,
+        owner,
+    )
+    assert row is not None
+    return row
+
+
+async def page_visible(
+    tx: Tx, username: str, admin: bool, limit: int, offset: int
+) -> tuple[int, list[dict[str, Any]]]:
+    if admin:
+        count = int(await tx.val("SELECT count(*) FROM apps"))
+        rows = await tx.rows(
+            f"SELECT {_LIST_COLUMNS} FROM apps ORDER BY id LIMIT $1 OFFSET $2", limit, offset
+        )
+        return count, rows
+    visible = "FROM apps WHERE owner = $1 OR uuid IN (SELECT app_uuid FROM app_perms WHERE username = $1)"
+    count = int(await tx.val(f"SELECT count(*) {visible}", username))
+    rows = await tx.rows(
+        f"SELECT {_LIST_COLUMNS} {visible} ORDER BY id LIMIT $2 OFFSET $3", username, limit, offset
+    )
+    return count, rows
+
+
+async def all_ids(tx: Tx) -> list[str]:
+    return [r["id"] for r in await tx.rows("SELECT id FROM apps ORDER BY id")]
+
+
+async def is_collaborator(tx: Tx, app_uuid: uuid.UUID, username: str) -> bool:
+    return bool(
+        await tx.val(
+            "SELECT EXISTS (SELECT 1 FROM app_perms WHERE app_uuid = $1 AND username = $2)",
+            app_uuid,
+            username,
+        )
+    )
+
+
+async def collaborators(tx: Tx, app_uuid: uuid.UUID) -> list[str]:
+    rows = await tx.rows("SELECT username FROM app_perms WHERE app_uuid = $1 ORDER BY created", app_uuid)
+    return [r["username"] for r in rows]
+
+
+async def grant(tx: Tx, app_uuid: uuid.UUID, username: str) -> None:
+    await tx.run(
+        "INSERT INTO app_perms (app_uuid, username) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        app_uuid,
+        username,
+    )
+
+
+async def revoke(tx: Tx, app_uuid: uuid.UUID, username: str) -> bool:
+    done = await tx.run("DELETE FROM app_perms WHERE app_uuid = $1 AND username = $2", app_uuid, username)
+    return done != "DELETE 0"
+
+
+async def transfer(tx: Tx, app_uuid: uuid.UUID, old_owner: str, new_owner: str) -> None:
+    """New owner of the app and of the app's records the previous owner had created."""
+    await tx.run("UPDATE apps SET owner = $2, updated = now() WHERE uuid = $1", app_uuid, new_owner)
+    for table in ("app_settings", "builds", "configs", "domains", "releases", "tls"):
+        await tx.run(
+            f"UPDATE {table} SET owner = $3 WHERE app_uuid = $1 AND owner = $2",
+            app_uuid,
+            old_owner,
+            new_owner,
+        )
+
+
+async def delete(tx: Tx, app_uuid: uuid.UUID) -> None:
+    await tx.run("DELETE FROM releases WHERE app_uuid = $1", app_uuid)
+    await tx.run("DELETE FROM apps WHERE uuid = $1", app_uuid)
+
+
+async def bump_generation(tx: Tx, app_uuid: uuid.UUID) -> int:
+    return int(
+        await tx.val(
+            "UPDATE apps SET generation = generation + 1, updated = now() WHERE uuid = $1"
+            " RETURNING generation",
+            app_uuid,
+        )
+    )
+
+
+async def set_structure(tx: Tx, app_uuid: uuid.UUID, structure: dict[str, int]) -> None:
+    await tx.run("UPDATE apps SET structure = $2, updated = now() WHERE uuid = $1", app_uuid, structure)
+
+
+async def set_processes(tx: Tx, app_id: str, processes: list[dict[str, Any]]) -> None:
+    await tx.run("UPDATE apps SET processes = $2 WHERE id = $1", app_id, processes)

@@ -1,0 +1,68 @@
+"""App lifecycle: creation (v1, settings, TLS, default domain) and destruction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deis_common.events.apps import AppCreated, AppDestroyed
+from deis_common.events.domains import DomainAdded
+from deis_controller.controller import Work
+from deis_controller.db import UniqueViolation
+from deis_controller.db import apps as apps_db
+from deis_controller.db import routing as routing_db
+from deis_controller.domain import releases
+from deis_controller.domain.names import generated_name, validate_app_id
+from deis_controller.errors import FieldErrors
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "maintenance": False,
+    "routable": True,
+    "whitelist": [],
+    "autoscale": {},
+    "label": {},
+}
+
+
+async def create(
+    work: Work, owner: str, app_id: str | None, *, reserved: set[str], tags: dict[str, str]
+) -> dict[str, Any]:
+    if app_id is None:
+        app_id = generated_name()
+        while await apps_db.exists(work.tx, app_id) or app_id in reserved:
+            app_id = generated_name()
+    validate_app_id(app_id, reserved)
+    if await apps_db.exists(work.tx, app_id):
+        raise FieldErrors.one("id", "Application with this id already exists.")
+    try:
+        async with work.tx.savepoint():
+            app = await apps_db.create(work.tx, app_id, owner)
+    except UniqueViolation as e:
+        raise FieldErrors.one("id", "Application with this id already exists.") from e
+    await work.emit(AppCreated(app=app_id, owner=owner))
+    await routing_db.add_settings(work.tx, app["uuid"], owner, DEFAULT_SETTINGS)
+    await routing_db.add_tls(work.tx, app["uuid"], owner, None)
+    await releases.initial(work, app, tags)
+    await routing_db.add_domain(work.tx, app["uuid"], owner, app_id)
+    await work.emit(DomainAdded(app=app_id, domain=app_id))
+    work.log(app_id, f"domain {app_id} added")
+    fresh = await apps_db.get(work.tx, app_id)
+    assert fresh is not None
+    return fresh
+
+
+async def destroy(work: Work, app: dict[str, Any]) -> None:
+    await apps_db.delete(work.tx, app["uuid"])
+    await work.emit(AppDestroyed(app=app["id"]))
+
+
+def render(app: dict[str, Any], platform_domain: str, router_port: int) -> dict[str, Any]:
+    port = "" if router_port == 80 else f":{router_port}"
+    return {
+        "uuid": app["uuid"],
+        "id": app["id"],
+        "owner": app["owner"],
+        "structure": app["structure"],
+        "url": f"{app['id']}.{platform_domain}{port}",
+        "created": app["created"],
+        "updated": app["updated"],
+    }

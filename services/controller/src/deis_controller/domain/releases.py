@@ -1,0 +1,196 @@
+"""The release engine: numbered releases of (config, build), each published with the app's full state.
+
+Every new release bumps the app's generation and puts ``ReleaseCreated`` in the outbox in the same
+transaction. Deploy outcomes come back as events: routed → deployed; failed → the release is marked failed
+and the last good release is published again (as a new generation).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deis_common.events.releases import ReleaseCreated, ReleaseDeployed
+from deis_controller.controller import Work
+from deis_controller.db import apps as apps_db
+from deis_controller.db import releases as releases_db
+from deis_controller.domain import config as config_rules
+from deis_controller.domain.state import app_state
+from deis_controller.domain.summary import config_summary
+from deis_controller.errors import BadRequest, Conflict
+
+
+async def publish(
+    work: Work,
+    app_id: str,
+    release: dict[str, Any],
+    generation: int,
+    *,
+    build_id: str | None = None,
+    rollback_of: int | None = None,
+) -> None:
+    app = await apps_db.get(work.tx, app_id)
+    assert app is not None
+    state = await app_state(work.tx, app, release, generation)
+    await work.emit(
+        ReleaseCreated(
+            app=app_id,
+            version=release["version"],
+            generation=generation,
+            build_id=build_id,
+            summary=release["summary"],
+            state=state,
+            rollback_of=rollback_of,
+        )
+    )
+
+
+async def new_release(
+    work: Work,
+    app: dict[str, Any],
+    *,
+    owner: str,
+    config_uuid: Any,
+    build_uuid: Any,
+    summary: str,
+    kind: str,
+    build_id: str | None = None,
+) -> dict[str, Any]:
+    version = await releases_db.latest_version(work.tx, app["uuid"]) + 1
+    generation = await apps_db.bump_generation(work.tx, app["uuid"])
+    release = await releases_db.insert_release(
+        work.tx,
+        app["uuid"],
+        owner,
+        version=version,
+        summary=summary,
+        kind=kind,
+        generation=generation,
+        config_uuid=config_uuid,
+        build_uuid=build_uuid,
+    )
+    await publish(work, app["id"], release, generation, build_id=build_id)
+    work.log(app["id"], summary)
+    return release
+
+
+def default_tags(raw: str) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        tags = json.loads(raw)
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+
+
+async def initial(work: Work, app: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    config = await releases_db.insert_config(work.tx, app["uuid"], app["owner"], {"tags": tags})
+    return await new_release(
+        work,
+        app,
+        owner=app["owner"],
+        config_uuid=config["uuid"],
+        build_uuid=None,
+        summary=f"{app['owner']} created initial release",
+        kind="initial",
+    )
+
+
+async def current_config(work: Work, app: dict[str, Any]) -> dict[str, Any]:
+    current = await releases_db.current(work.tx, app["uuid"])
+    if current is not None:
+        return await releases_db.config(work.tx, current["config_uuid"])
+    latest = await releases_db.latest_config(work.tx, app["uuid"])
+    assert latest is not None
+    return latest
+
+
+async def change_config(
+    work: Work, app: dict[str, Any], user: str, request: dict[str, Any], tags: dict[str, str]
+) -> dict[str, Any]:
+    """Merge a config POST into the current config and release it; 409 when it changes nothing."""
+    changes = config_rules.parse_request(request)
+    current = await releases_db.current(work.tx, app["uuid"])
+    base = await current_config(work, app)
+    merged = config_rules.merge(base, changes, tags)
+    summary = config_summary(user, merged, base)
+    if not summary:
+        raise Conflict(f"{user} changed nothing - release stopped")
+    config = await releases_db.insert_config(work.tx, app["uuid"], user, merged)
+    work.log(app["id"], f"config {app['id']}-{str(config['uuid'])[:7]} updated")
+    await new_release(
+        work,
+        app,
+        owner=user,
+        config_uuid=config["uuid"],
+        build_uuid=current["build_uuid"] if current else None,
+        summary=summary,
+        kind="config",
+    )
+    return config
+
+
+async def rollback(work: Work, app: dict[str, Any], user: str, raw_version: Any) -> dict[str, Any]:
+    reference = await releases_db.current(work.tx, app["uuid"])
+    assert reference is not None
+    if raw_version is None or raw_version == "":
+        target = reference["version"] - 1
+    else:
+        try:
+            target = int(raw_version)
+        except (TypeError, ValueError) as e:
+            raise BadRequest(f"version must be an integer, not {raw_version!r}") from e
+    if target < 1:
+        raise BadRequest("version cannot be below 0")
+    if target == 1:
+        raise BadRequest("Cannot roll back to initial release.")
+    prev = await releases_db.by_version(work.tx, app["uuid"], target)
+    if prev is None:
+        raise BadRequest("Release matching query does not exist.")
+    if prev["failed"]:
+        raise BadRequest("Cannot roll back to failed release.")
+    return await new_release(
+        work,
+        app,
+        owner=user,
+        config_uuid=prev["config_uuid"],
+        build_uuid=prev["build_uuid"],
+        summary=f"{user} rolled back to v{target}",
+        kind="rollback",
+    )
+
+
+async def routed(work: Work, app: dict[str, Any], generation: int) -> None:
+    """The router serves ``generation``: the release it belongs to is deployed (announced once)."""
+    release = await releases_db.undeployed_at(work.tx, app["uuid"], generation)
+    if release is None or release["deployed"]:
+        return
+    await releases_db.mark_deployed(work.tx, release["uuid"])
+    await work.emit(ReleaseDeployed(app=app["id"], version=release["version"], generation=generation))
+
+
+def _failure_summary(release: dict[str, Any]) -> str:
+    owner, kind = release["owner"], release["kind"]
+    if kind == "build" and release["build_uuid"]:
+        return f"{owner} deployed {str(release['build_uuid'])[:7]} which failed"
+    if kind == "rollback":
+        return f"{owner} performed roll back to a release that failed"
+    return f"{owner} deployed a config that failed"
+
+
+async def deploy_failed(work: Work, app: dict[str, Any], version: int, reason: str) -> None:
+    """Mark the release failed; when it was the newest, run the last good release again."""
+    release = await releases_db.by_version(work.tx, app["uuid"], version)
+    if release is None or release["failed"]:
+        return
+    await releases_db.mark_failed(work.tx, release["uuid"], _failure_summary(release))
+    work.log(app["id"], f"deploy of v{version} failed: {reason}")
+    if version != await releases_db.latest_version(work.tx, app["uuid"]):
+        return
+    good = await releases_db.current(work.tx, app["uuid"])
+    if good is None or good["build_uuid"] is None:
+        return
+    generation = await apps_db.bump_generation(work.tx, app["uuid"])
+    await publish(work, app["id"], good, generation, rollback_of=good["version"])
+    work.log(app["id"], f"Rolling back process types to release v{good['version']}.")

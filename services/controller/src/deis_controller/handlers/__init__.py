@@ -1,0 +1,1 @@
+"""Event handlers of the controller, one router per event family."""

@@ -1,0 +1,20 @@
+"""The v2 REST API: one module per resource, mounted on the service's aiohttp application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from deis_controller.controller import Controller
+from deis_controller.http import apps, auth, builds, config, hooks, keys, releases, root
+from deis_controller.http.context import CONTROLLER
+from deis_controller.http.middleware import add_headers, api_middleware
+
+MODULES = (root, auth, keys, apps, config, builds, releases, hooks)
+
+
+def mount(app: web.Application, ctl: Controller) -> None:
+    app[CONTROLLER] = ctl
+    app.middlewares.append(api_middleware)
+    app.on_response_prepare.append(add_headers)
+    for module in MODULES:
+        module.setup(app)

@@ -1,0 +1,132 @@
+"""``/v2/apps``: list, create, show, transfer, destroy, and the app's log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from deis_common.errors import BusError
+from deis_controller.db import apps as apps_db
+from deis_controller.db import users as users_db
+from deis_controller.domain import apps as apps_domain
+from deis_controller.domain.releases import default_tags
+from deis_controller.errors import FieldErrors, NoMatch, PermissionDenied, Unavailable
+from deis_controller.http.access import authorize
+from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.pagination import paginate
+from deis_controller.http.respond import body, empty, ok
+
+APP = "/v2/apps/{id:[a-z0-9-]+}"
+
+
+class AppRequest(BaseModel):
+    id: str | None = Field(None, description="app name; generated when absent")
+
+
+class TransferRequest(BaseModel):
+    owner: str | None = Field(None, description="username of the new owner")
+
+
+class AppResponse(BaseModel):
+    uuid: str
+    id: str
+    owner: str
+    structure: dict[str, int]
+    url: str
+    created: str
+    updated: str
+
+
+def _render(request: web.Request, app: dict[str, Any]) -> dict[str, Any]:
+    settings = controller(request).settings
+    return apps_domain.render(app, settings.platform_domain, settings.router_port)
+
+
+async def list_apps(request: web.Request) -> web.Response:
+    user = require_user(request)
+
+    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
+        async with controller(request).db.read() as tx:
+            count, rows = await apps_db.page_visible(tx, user.username, user.is_superuser, limit, offset)
+        return count, [_render(request, r) for r in rows]
+
+    return ok(await paginate(request, fetch))
+
+
+async def create_app(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await body(request)
+    app_id = data.get("id")
+    if app_id is not None and not isinstance(app_id, str):
+        raise FieldErrors.one("id", "Not a valid string.")
+    ctl = controller(request)
+    async with ctl.work() as work:
+        app = await apps_domain.create(
+            work,
+            user.username,
+            app_id,
+            reserved=ctl.settings.reserved,
+            tags=default_tags(ctl.settings.default_config_tags),
+        )
+    return ok(_render(request, app), status=201)
+
+
+async def get_app(request: web.Request) -> web.Response:
+    async with controller(request).db.read() as tx:
+        _, app = await authorize(tx, request)
+    return ok(_render(request, app))
+
+
+async def transfer_app(request: web.Request) -> web.Response:
+    data = await body(request)
+    new_owner = data.get("owner")
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        if new_owner:
+            if not (user.is_superuser or app["owner"] == user.username):
+                raise PermissionDenied()
+            if await users_db.by_username(work.tx, str(new_owner)) is None:
+                raise NoMatch("User")
+            await apps_db.transfer(work.tx, app["uuid"], app["owner"], str(new_owner))
+            work.log(app["id"], f"{user.username} transferred {app['id']} to {new_owner}")
+    return web.Response(status=200)
+
+
+async def destroy_app(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    async with ctl.work() as work:
+        _, app = await authorize(work.tx, request, lock=True)
+        await apps_domain.destroy(work, app)
+    try:
+        await ctl.bus.delete_log(app["id"])
+    except BusError:
+        pass
+    return empty()
+
+
+async def app_logs(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    async with ctl.db.read() as tx:
+        _, app = await authorize(tx, request)
+    try:
+        lines = max(int(request.query.get("log_lines", 100)), 1)
+    except ValueError as e:
+        raise FieldErrors.one("log_lines", "A valid integer is required.") from e
+    try:
+        found = await ctl.bus.read_log(app["id"], lines)
+    except BusError as e:
+        raise Unavailable(f"Error accessing logs for {app['id']}") from e
+    if not found:
+        return web.Response(status=204)
+    return web.Response(text="\n".join(found) + "\n", content_type="text/plain")
+
+
+def setup(app: web.Application) -> None:
+    add(app, "GET", "/v2/apps", list_apps)
+    add(app, "POST", "/v2/apps", create_app)
+    add(app, "GET", APP, get_app)
+    add(app, "POST", APP, transfer_app)
+    add(app, "DELETE", APP, destroy_app)
+    add(app, "GET", APP + "/logs", app_logs)

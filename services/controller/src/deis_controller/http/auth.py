@@ -1,0 +1,202 @@
+"""``/v2/auth/*``: register, login, whoami, passwd, cancel and token regeneration."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field, field_validator
+
+from deis_controller.db import UniqueViolation
+from deis_controller.db import users as users_db
+from deis_controller.domain.users import (
+    EMAIL,
+    USERNAME,
+    User,
+    hash_password,
+    new_token,
+    password_matches,
+)
+from deis_controller.errors import (
+    BadRequest,
+    Conflict,
+    FieldErrors,
+    NoMatch,
+    NotAuthenticated,
+    PermissionDenied,
+)
+from deis_controller.http.context import add, controller, current_user, require_user
+from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.validation import parse
+
+
+class RegisterRequest(BaseModel):
+    username: str = Field(max_length=150)
+    password: str = Field(min_length=1)
+    email: str = ""
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        if not USERNAME.match(value):
+            raise ValueError(
+                "Enter a valid username. This value may contain only letters, numbers,"
+                " and @/./+/-/_ characters."
+            )
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value and not EMAIL.match(value):
+            raise ValueError("Enter a valid email address.")
+        return value
+
+
+class LoginRequest(BaseModel):
+    username: str
+    password: str
+
+
+class TokenResponse(BaseModel):
+    token: str
+
+
+class PasswdRequest(BaseModel):
+    new_password: str | None = None
+    password: str | None = None
+    username: str | None = None
+
+
+class UserResponse(BaseModel):
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    is_superuser: bool
+    is_staff: bool
+    is_active: bool
+    groups: list[str]
+    user_permissions: list[str]
+    last_login: str | None
+    date_joined: str
+
+
+async def register(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    caller = current_user(request)
+    mode = ctl.settings.registration_mode
+    if mode == "disabled":
+        raise PermissionDenied("Registration is disabled")
+    data = parse(RegisterRequest, await body(request))
+    password = await hash_password(data.password)
+    token, digest = new_token()
+    async with ctl.work() as work:
+        await users_db.lock_registration(work.tx)
+        has_admin = await users_db.any_superuser(work.tx)
+        if mode == "admin_only" and has_admin and not (caller and caller.is_superuser):
+            raise PermissionDenied("Registration is restricted to administrators")
+        try:
+            row = await users_db.create(
+                work.tx,
+                username=data.username,
+                password=password,
+                email=data.email,
+                first_name=data.first_name,
+                last_name=data.last_name,
+                admin=not has_admin,
+                token=token,
+                digest=digest,
+            )
+        except UniqueViolation as e:
+            raise FieldErrors.one("username", "A user with that username already exists.") from e
+    return ok(User.from_row(row).public(), status=201)
+
+
+async def login(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    data = parse(LoginRequest, await body(request))
+    async with ctl.db.read() as tx:
+        row = await users_db.by_username(tx, data.username)
+    if row is None or not row["is_active"] or not await password_matches(row["password"], data.password):
+        raise FieldErrors.one("non_field_errors", "Unable to log in with provided credentials.")
+    async with ctl.work() as work:
+        await users_db.touch_login(work.tx, data.username)
+    return ok({"token": row["token"]})
+
+
+async def whoami(request: web.Request) -> web.Response:
+    return ok(require_user(request).public())
+
+
+async def _target(request: web.Request, user: User, username: str | None) -> User:
+    """The user an account operation is about: the caller, or (admins only) the one named."""
+    if not username or username == user.username:
+        return user
+    if not user.is_superuser:
+        raise PermissionDenied()
+    async with controller(request).db.read() as tx:
+        row = await users_db.by_username(tx, username)
+    if row is None:
+        raise NoMatch("User")
+    return User.from_row(row)
+
+
+async def passwd(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = parse(PasswdRequest, await body(request))
+    if not data.new_password:
+        raise BadRequest("new_password is a required field")
+    target = await _target(request, user, data.username)
+    if not user.is_superuser:
+        if not data.password:
+            raise BadRequest("password is a required field")
+        if not await password_matches(target.password_hash, data.password):
+            raise NotAuthenticated("Current password does not match")
+    hashed = await hash_password(data.new_password)
+    async with controller(request).work() as work:
+        await users_db.set_password(work.tx, target.username, hashed)
+    return ok({"status": "password set"})
+
+
+async def cancel(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await body(request)
+    username = data.get("username")
+    target = await _target(request, user, str(username) if username else None)
+    async with controller(request).work() as work:
+        owned = await users_db.owned_counts(work.tx, target.username)
+        if owned.pop("apps"):
+            raise Conflict(f"{target.username} still has applications assigned. Delete or transfer ownership")
+        kinds = [k for k, n in owned.items() if n]
+        if kinds:
+            raise Conflict(f"{target.username} still owns {', '.join(kinds)}; delete or transfer them first")
+        await users_db.delete(work.tx, target.username)
+    return empty()
+
+
+async def tokens(request: web.Request) -> web.Response:
+    user = require_user(request)
+    data = await body(request)
+    ctl = controller(request)
+    if data.get("all"):
+        if not user.is_superuser:
+            raise PermissionDenied()
+        async with ctl.work() as work:
+            for username in await users_db.all_tokens(work.tx):
+                await users_db.set_token(work.tx, username, *new_token())
+        return ok("")
+    target = await _target(request, user, data.get("username") or None)
+    token, digest = new_token()
+    async with ctl.work() as work:
+        await users_db.set_token(work.tx, target.username, token, digest)
+    return ok({"token": token})
+
+
+def setup(app: web.Application) -> None:
+    add(app, "POST", "/v2/auth/register", register)
+    add(app, "POST", "/v2/auth/login", login, slash=True)
+    add(app, "GET", "/v2/auth/whoami", whoami)
+    add(app, "POST", "/v2/auth/passwd", passwd)
+    add(app, "DELETE", "/v2/auth/cancel", cancel)
+    add(app, "POST", "/v2/auth/tokens", tokens, slash=True)

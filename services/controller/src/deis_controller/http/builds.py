@@ -1,0 +1,100 @@
+"""``/v2/apps/<id>/builds``: build history, and builds from an image (``deis pull``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from deis_controller.db import releases as releases_db
+from deis_controller.domain import builds
+from deis_controller.domain.builds import NewBuild, check_procfile
+from deis_controller.errors import FieldErrors, NoMatch
+from deis_controller.http.access import authorize
+from deis_controller.http.apps import APP
+from deis_controller.http.context import add, controller
+from deis_controller.http.pagination import paginate
+from deis_controller.http.respond import body, ok
+from deis_controller.http.validation import parse
+
+
+class BuildRequest(BaseModel):
+    image: str = Field(min_length=1, description="image reference (or slug location)")
+    sha: str = Field("", max_length=40, description="git revision the build came from")
+    procfile: dict[str, Any] | str | None = Field(None, description="process type -> command")
+    dockerfile: str = Field("", description="non-empty when built from a Dockerfile")
+
+
+class BuildResponse(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    image: str
+    sha: str
+    procfile: dict[str, str]
+    dockerfile: str
+    created: str
+    updated: str
+
+
+def new_build(data: dict[str, Any]) -> NewBuild:
+    parsed = parse(BuildRequest, data)
+    procfile = parsed.procfile
+    if isinstance(procfile, str):
+        try:
+            procfile = json.loads(procfile) if procfile.strip() else {}
+        except ValueError as e:
+            raise FieldErrors.one("procfile", f"procfile is not valid JSON: {e}") from e
+    return NewBuild(
+        image=parsed.image,
+        sha=parsed.sha or "",
+        procfile=check_procfile(procfile),
+        dockerfile=parsed.dockerfile or "",
+    )
+
+
+async def list_builds(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    async with ctl.db.read() as tx:
+        _, app = await authorize(tx, request)
+
+    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
+        async with ctl.db.read() as tx:
+            count, rows = await releases_db.builds_page(tx, app["uuid"], limit, offset)
+        return count, [builds.render(r, app["id"]) for r in rows]
+
+    return ok(await paginate(request, fetch))
+
+
+async def create_build(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    build = new_build(await body(request))
+    async with ctl.work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        row, _ = await builds.release_build(
+            work,
+            app,
+            user.username,
+            build,
+            remove_missing=ctl.settings.deploy_procfile_missing_remove,
+            reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
+        )
+    return ok(builds.render(row, app["id"]), status=201)
+
+
+async def get_build(request: web.Request) -> web.Response:
+    async with controller(request).db.read() as tx:
+        _, app = await authorize(tx, request)
+        current = await releases_db.current(tx, app["uuid"])
+        if current is None or current["build_uuid"] is None:
+            raise NoMatch("Build")
+        row = await releases_db.build(tx, current["build_uuid"])
+    return ok(builds.render(row, app["id"]))
+
+
+def setup(app: web.Application) -> None:
+    add(app, "GET", APP + "/builds", list_builds)
+    add(app, "POST", APP + "/builds", create_build)
+    add(app, "GET", APP + "/builds/{uuid}", get_build)

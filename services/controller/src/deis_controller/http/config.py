@@ -1,0 +1,67 @@
+"""``/v2/apps/<id>/config``: the current release's config, and config changes that make releases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from deis_controller.db import releases as releases_db
+from deis_controller.domain import config as config_domain
+from deis_controller.domain import releases
+from deis_controller.http.access import authorize
+from deis_controller.http.apps import APP
+from deis_controller.http.context import add, controller
+from deis_controller.http.respond import body, ok
+
+Section = dict[str, Any] | str | None
+
+
+class ConfigRequest(BaseModel):
+    """Each section is an object (or a string holding one); a null value unsets that key."""
+
+    values: Section = Field(None, description="environment variables")
+    memory: Section = Field(None, description="process type -> memory limit, e.g. 512M")
+    cpu: Section = Field(None, description="process type -> cpu limit, e.g. 500m")
+    tags: Section = Field(None, description="node selector labels")
+    registry: Section = Field(None, description="private registry credentials")
+    healthcheck: Section = Field(None, description="process type -> {livenessProbe, readinessProbe}")
+
+
+class ConfigResponse(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    values: dict[str, str]
+    memory: dict[str, str]
+    cpu: dict[str, str]
+    tags: dict[str, str]
+    registry: dict[str, str]
+    healthcheck: dict[str, Any]
+    created: str
+    updated: str
+
+
+async def get_config(request: web.Request) -> web.Response:
+    async with controller(request).work() as work:
+        _, app = await authorize(work.tx, request)
+        config = await releases.current_config(work, app)
+    return ok(config_domain.render(config, app["id"]))
+
+
+async def set_config(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    data = await body(request)
+    async with ctl.work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        config = await releases.change_config(
+            work, app, user.username, data, releases.default_tags(ctl.settings.default_config_tags)
+        )
+        config = await releases_db.config(work.tx, config["uuid"])
+    return ok(config_domain.render(config, app["id"]), status=201)
+
+
+def setup(app: web.Application) -> None:
+    add(app, "GET", APP + "/config", get_config)
+    add(app, "POST", APP + "/config", set_config)

@@ -1,0 +1,76 @@
+"""Cross-cutting HTTP behaviour: version and CORS headers, token authentication, errors mapped to HTTP.
+
+This is the only place that knows how an :class:`~deis_controller.errors.ApiError` becomes a response.
+"""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+
+from deis_controller.db import users as users_db
+from deis_controller.domain.users import User, token_digest, token_matches
+from deis_controller.errors import ApiError, MethodNotAllowed, NotAuthenticated
+from deis_controller.http.context import USER_KEY, Handler, controller
+from deis_controller.http.respond import ok
+from deis_controller.http.validation import field_errors
+from deis_controller.version import API_VERSION, PLATFORM_VERSION
+
+log = structlog.get_logger(__name__)
+
+_ANONYMOUS_OK_WITH_BAD_TOKEN = ("/v2/auth/register", "/v2/auth/register/")
+
+
+async def add_headers(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers["DEIS_API_VERSION"] = API_VERSION
+    response.headers["DEIS_PLATFORM_VERSION"] = PLATFORM_VERSION
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Headers"] = "content-type, accept, origin, Authorization, Host"
+    response.headers["Access-Control-Expose-Headers"] = "DEIS_API_VERSION, DEIS_PLATFORM_VERSION"
+
+
+async def _authenticate(request: web.Request) -> None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return
+    keyword, _, key = header.partition(" ")
+    if keyword.lower() != "token":
+        return
+    key = key.strip()
+    user: User | None = None
+    if key:
+        async with controller(request).db.read() as tx:
+            row = await users_db.by_token_digest(tx, token_digest(key))
+        if row is not None and row["is_active"] and token_matches(row["token"], key):
+            user = User.from_row(row)
+    if user is not None:
+        request[USER_KEY] = user
+    elif request.path not in _ANONYMOUS_OK_WITH_BAD_TOKEN:
+        raise NotAuthenticated("Invalid token.")
+
+
+def _error_response(error: ApiError) -> web.Response:
+    return ok(error.body(), status=error.status, headers=error.headers())
+
+
+@web.middleware
+async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/v2"):
+        return await handler(request)
+    try:
+        await _authenticate(request)
+        return await handler(request)
+    except ApiError as e:
+        return _error_response(e)
+    except ValidationError as e:
+        return ok(field_errors(e), status=400)
+    except web.HTTPMethodNotAllowed:
+        if request.get(USER_KEY) is None:
+            return _error_response(NotAuthenticated())
+        return _error_response(MethodNotAllowed(request.method))
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("http.unhandled", method=request.method, path=request.path)
+        return ok({"detail": "Server Error"}, status=500)

@@ -1,0 +1,85 @@
+"""``/v2/apps/<id>/releases``: release history and rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from deis_controller.db import releases as releases_db
+from deis_controller.domain import releases
+from deis_controller.errors import NoMatch
+from deis_controller.http.access import authorize
+from deis_controller.http.apps import APP
+from deis_controller.http.context import add, controller
+from deis_controller.http.pagination import paginate
+from deis_controller.http.respond import body, ok
+
+
+class RollbackRequest(BaseModel):
+    version: int | str | None = Field(None, description="release to roll back to; default current - 1")
+
+
+class ReleaseResponse(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    version: int
+    summary: str
+    failed: bool
+    config: str
+    build: str | None
+    created: str
+    updated: str
+
+
+def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+    return {
+        "uuid": row["uuid"],
+        "app": app_id,
+        "owner": row["owner"],
+        "version": row["version"],
+        "summary": row["summary"],
+        "failed": row["failed"],
+        "config": row["config_uuid"],
+        "build": row["build_uuid"],
+        "created": row["created"],
+        "updated": row["updated"],
+    }
+
+
+async def list_releases(request: web.Request) -> web.Response:
+    ctl = controller(request)
+    async with ctl.db.read() as tx:
+        _, app = await authorize(tx, request)
+
+    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
+        async with ctl.db.read() as tx:
+            count, rows = await releases_db.releases_page(tx, app["uuid"], limit, offset)
+        return count, [render(r, app["id"]) for r in rows]
+
+    return ok(await paginate(request, fetch))
+
+
+async def get_release(request: web.Request) -> web.Response:
+    async with controller(request).db.read() as tx:
+        _, app = await authorize(tx, request)
+        row = await releases_db.by_version(tx, app["uuid"], int(request.match_info["version"]))
+    if row is None:
+        raise NoMatch("Release")
+    return ok(render(row, app["id"]))
+
+
+async def rollback(request: web.Request) -> web.Response:
+    data = await body(request)
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        row = await releases.rollback(work, app, user.username, data.get("version"))
+    return ok({"version": row["version"]}, status=201)
+
+
+def setup(app: web.Application) -> None:
+    add(app, "GET", APP + "/releases", list_releases)
+    add(app, "GET", APP + "/releases/v{version:[0-9]+}", get_release)
+    add(app, "POST", APP + "/releases/rollback", rollback)

@@ -1,0 +1,56 @@
+"""The controller's settings: the shared service settings plus the database and the API's operator knobs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from deis_common.settings import HttpSettings, ServiceSettings
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/deis", description="Postgres DSN of the controller's database"
+    )
+    min_connections: int = Field(1, description="connections kept open in the pool")
+    max_connections: int = Field(10, description="most connections the pool opens")
+
+
+class ControllerSettings(ServiceSettings):
+    """Read from DEIS_* variables (nested groups with ``__``, e.g. DEIS_DATABASE__URL)."""
+
+    http: HttpSettings = Field(
+        default_factory=lambda: HttpSettings(port=8000), description="the API and /healthz share this port"
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    router_port: int = Field(8080, description="port the router serves apps on (shown in app URLs)")
+    registration_mode: Literal["enabled", "disabled", "admin_only"] = Field(
+        "enabled", description="who may register: anyone, nobody, or only admins once an admin exists"
+    )
+    reserved_names: str = Field(
+        "deis,deis-builder,deis-workflow-manager,grafana",
+        description="comma-separated app names nobody may create",
+    )
+    deploy_hook_urls: str = Field("", description="comma-separated URLs POSTed to after every release")
+    deploy_hook_secret_key: str = Field(
+        "", description="when set, deploy hooks carry Authorization = hex HMAC-SHA1(secret, full URL)"
+    )
+    deploy_procfile_missing_remove: bool = Field(
+        True, description="scale to 0 the process types a new build's Procfile no longer has"
+    )
+    deploy_reject_if_procfile_missing: bool = Field(
+        False, description="refuse a build without a Procfile when the previous build had one"
+    )
+    default_config_tags: str = Field("", description="JSON object of tags used when an app sets none")
+    run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
+    ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
+    outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")
+
+    @property
+    def reserved(self) -> set[str]:
+        return {n.strip() for n in self.reserved_names.split(",") if n.strip()}
+
+    @property
+    def hook_urls(self) -> list[str]:
+        return [u.strip() for u in self.deploy_hook_urls.split(",") if u.strip()]
