@@ -1,0 +1,275 @@
+"""The receive side of a git push: from the pre-receive hook to "Done, <app>:v<N> deployed".
+
+For each pushed ref (any branch builds): authorize through the controller's config hook, archive the
+pushed revision to the store, publish ``pushes.received`` and relay the build's log lines and outcome
+to the client. The hook's exit code decides whether git updates the refs: 0 only once the release is
+deployed, so a failed build or deploy leaves the repository (and the running release) as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import structlog
+
+from deis_builder import names
+from deis_builder.controller import AccessDenied, ControllerClient, ControllerError, UnknownApp, config_values
+from deis_builder.metrics import BuilderMetrics
+from deis_builder.sandbox import run_streaming
+from deis_builder.settings import BuilderSettings
+from deis_common.bus import Bus
+from deis_common.events.base import Envelope
+from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted, build_log_subject
+from deis_common.events.deploys import DeployFailed
+from deis_common.events.pushes import PushReceived
+from deis_common.events.releases import ReleaseCreated, ReleaseDeployed, ReleaseRejected
+from deis_common.store import ObjectStore
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+HINTS = (
+    "",
+    "Use 'deis open' to view this application in your browser",
+    "To learn more, use 'deis help' or visit https://deis.com/",
+)
+
+
+class Output(Protocol):
+    """Where a push's messages go: the client's terminal, as ``remote:`` lines."""
+
+    async def info(self, text: str) -> None: ...
+
+    async def error(self, text: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    old: str
+    new: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class PushSession:
+    """One running ``git-receive-pack``: who pushes to which app through which key."""
+
+    token: str
+    app: str
+    user: str
+    fingerprint: str
+    repo_dir: Path
+
+
+class PushFailed(Exception):
+    """The push must be refused with this reason."""
+
+
+class Receiver:
+    def __init__(
+        self,
+        bus: Callable[[], Bus],
+        store: ObjectStore,
+        controller: ControllerClient,
+        settings: BuilderSettings,
+        metrics: BuilderMetrics,
+    ) -> None:
+        self._bus = bus
+        self._store = store
+        self._controller = controller
+        self._settings = settings
+        self._metrics = metrics
+
+    async def receive(
+        self, push: PushSession, updates: list[RefUpdate], git_env: dict[str, str], out: Output
+    ) -> int:
+        """Run the builds of one push; the pre-receive hook exits with the returned code."""
+        bound = log.bind(app=push.app, user=push.user)
+        try:
+            for update in updates:
+                if update.new == names.ZERO_SHA:
+                    continue  # a deleted ref builds nothing
+                await self._build_and_release(push, update, git_env, out)
+        except PushFailed as e:
+            self._metrics.pushes.labels("failed").inc()
+            bound.info("push.failed", reason=str(e))
+            for line in str(e).splitlines() or [""]:
+                await out.info(line)
+            await out.error(f"Error running git receive hook [{e}]")
+            return 1
+        self._metrics.pushes.labels("deployed").inc()
+        return 0
+
+    async def _build_and_release(
+        self, push: PushSession, update: RefUpdate, git_env: dict[str, str], out: Output
+    ) -> None:
+        try:
+            config = await self._controller.app_config(push.user, push.app)
+        except AccessDenied as e:
+            raise PushFailed(f"Access denied: {push.user} may not push to {push.app}") from e
+        except UnknownApp as e:
+            raise PushFailed(f"App {push.app} does not exist") from e
+        except ControllerError as e:
+            raise PushFailed(str(e)) from e
+        sha8 = names.short_sha(update.new)
+        await out.info("Starting build... but first, coffee!")
+        key = names.source_key(push.app, sha8)
+        await self._archive(push, update.new, git_env, key)
+        build_id = uuid.uuid4().hex
+        event = PushReceived(
+            app=push.app,
+            build_id=build_id,
+            user=push.user,
+            sha=update.new,
+            ref=update.ref,
+            source_key=key,
+            env=config_values(config),
+        )
+        async with self._follow(build_id) as (builds, releases):
+            await self._bus().publish(event, correlation_id=build_id)
+            await self._relay_build(build_id, builds, out)
+            await out.info("Build complete.")
+            await out.info("Launching App...")
+            version = await self._await_deploy(push.app, build_id, releases, out)
+        await out.info(f"Done, {push.app}:v{version} deployed to Workflow")
+        for hint in HINTS:
+            await out.info(hint)
+
+    async def _archive(self, push: PushSession, sha: str, git_env: dict[str, str], key: str) -> None:
+        """``git archive`` the pushed revision (still in the push's quarantine) into the store."""
+        scratch = self._settings.data_dir / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        archive = scratch / f"{uuid.uuid4().hex}.tar.gz"
+        env = {**os.environ, **git_env, "GIT_DIR": str(push.repo_dir)}
+        try:
+            with archive.open("wb") as sink:
+                proc = await asyncio.create_subprocess_exec(
+                    "git",
+                    "archive",
+                    "--format=tar.gz",
+                    sha,
+                    stdout=sink,
+                    stderr=asyncio.subprocess.PIPE,
+                    env=env,
+                )
+                _, err = await proc.communicate()
+            if proc.returncode != 0:
+                raise PushFailed(f"Cannot archive {sha[:8]}: {err.decode(errors='replace').strip()}")
+            await self._store.put_file(names.BUCKET, key, archive)
+        finally:
+            archive.unlink(missing_ok=True)
+
+    @contextlib.asynccontextmanager
+    async def _follow(
+        self, build_id: str
+    ) -> AsyncIterator[tuple[asyncio.Queue[tuple[str, str | Envelope]], asyncio.Queue[Envelope]]]:
+        """Subscribe to the build's lines and outcome (one subscription, so their order holds) and to
+        release outcomes, before the push is published."""
+        bus = self._bus()
+        builds: asyncio.Queue[tuple[str, str | Envelope]] = asyncio.Queue()
+        log_subject = build_log_subject(build_id)
+
+        async def on_build_message(subject: str, data: bytes) -> None:
+            if subject == log_subject:
+                builds.put_nowait(("line", data.decode(errors="replace")))
+            elif subject in (BuildCompleted.subject, BuildFailed.subject, BuildStarted.subject):
+                envelope = Envelope.from_bytes(data)
+                if envelope.data.get("build_id") == build_id:
+                    builds.put_nowait(("event", envelope))
+
+        sub = await bus.subscribe_raw("deis.v1.builds.>", on_build_message)
+        try:
+            async with bus.watch(ReleaseCreated, ReleaseRejected, ReleaseDeployed, DeployFailed) as releases:
+                yield builds, releases
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _relay_build(
+        self, build_id: str, builds: asyncio.Queue[tuple[str, str | Envelope]], out: Output
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.build_timeout
+        queued = True
+        self._metrics.queued.inc()
+        try:
+            while True:
+                _, value = await self._next(
+                    builds, deadline, out, "Timed out waiting for the build to finish."
+                )
+                if isinstance(value, str):
+                    await out.info(value)
+                    continue
+                if value.type == BuildStarted.subject and queued:
+                    queued = False
+                    self._metrics.queued.dec()
+                elif value.type == BuildCompleted.subject:
+                    return
+                elif value.type == BuildFailed.subject:
+                    raise PushFailed(value.open(BuildFailed).reason)
+        finally:
+            if queued:
+                self._metrics.queued.dec()
+
+    async def _await_deploy(
+        self, app: str, build_id: str, releases: asyncio.Queue[Envelope], out: Output
+    ) -> int:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._settings.deploy_timeout
+        version: int | None = None
+        deployed: set[int] = set()
+        failed: dict[int, str] = {}
+        while True:
+            if version is not None:
+                if version in failed:
+                    raise PushFailed(
+                        f"The controller returned an error when publishing the release: {failed[version]}"
+                    )
+                if version in deployed:
+                    return version
+            envelope = await self._next(
+                releases, deadline, out, "Timed out waiting for the release to be deployed."
+            )
+            if envelope.subject != app:
+                continue
+            if envelope.type == ReleaseCreated.subject:
+                created = envelope.open(ReleaseCreated)
+                if created.build_id == build_id:
+                    version = created.version
+            elif envelope.type == ReleaseRejected.subject:
+                rejected = envelope.open(ReleaseRejected)
+                if rejected.build_id == build_id:
+                    raise PushFailed(
+                        f"The controller returned an error when publishing the release: {rejected.reason}"
+                    )
+            elif envelope.type == ReleaseDeployed.subject:
+                deployed.add(envelope.open(ReleaseDeployed).version)
+            elif envelope.type == DeployFailed.subject:
+                failure = envelope.open(DeployFailed)
+                failed[failure.version] = failure.reason
+
+    async def _next(self, queue: asyncio.Queue[T], deadline: float, out: Output, timeout_reason: str) -> T:
+        """The next item, printing ``...`` after every keep-alive interval of silence."""
+        loop = asyncio.get_running_loop()
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise PushFailed(timeout_reason)
+            try:
+                return await asyncio.wait_for(queue.get(), min(self._settings.keepalive_interval, remaining))
+            except TimeoutError:
+                if deadline - loop.time() > 0:
+                    await out.info("...")
+
+
+async def git_gc(repo_dir: Path) -> None:
+    """Housekeeping after a push, as the original builder does (``git gc``, only when needed)."""
+    await run_streaming(["git", "--git-dir", str(repo_dir), "gc", "--auto", "--quiet"], timeout=300)

@@ -1,0 +1,84 @@
+"""Wiring of the builder service: SSH front door, hook socket, receive flow and build workers."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from deis_builder.controller import ControllerClient
+from deis_builder.dockerfile import DockerfileBuilder
+from deis_builder.gitserve import GitServer
+from deis_builder.hooks import HookServer, PushSessions
+from deis_builder.locks import PushLocks
+from deis_builder.metrics import BuilderMetrics
+from deis_builder.receive import Receiver
+from deis_builder.repos import Repos
+from deis_builder.sandbox import Sandbox
+from deis_builder.settings import Settings
+from deis_builder.slugbuild import SlugBuilder
+from deis_builder.ssh import SshServer
+from deis_builder.worker import BuildWorker, build_router
+from deis_common.service import Service
+from deis_common.store import ObjectStore, open_store
+
+_MAX_SOCKET_PATH = 100
+
+
+def hook_socket_path(data_dir: Path) -> Path:
+    """``<data dir>/hook.sock``, or a short path in the temp dir when that is too long for a unix socket."""
+    path = data_dir.resolve() / "hook.sock"
+    if len(str(path)) <= _MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"deis-builder-{digest}.sock"
+
+
+def build(settings: Settings) -> Service:
+    service = Service("builder", settings)
+    conf = settings.builder
+    data = conf.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.store)
+    controller = ControllerClient(settings.controller_url, settings.builder_key)
+    metrics = BuilderMetrics(service.registry)
+    sessions = PushSessions()
+
+    def bus():  # type: ignore[no-untyped-def]
+        return service.bus
+
+    receiver = Receiver(bus, store, controller, conf, metrics)
+    hooks = HookServer(hook_socket_path(data), sessions, receiver)
+    git = GitServer(Repos(data / "repos"), PushLocks(conf.lock_timeout), sessions, hooks.socket_path)
+    ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
+    sandbox = Sandbox(conf.sandbox_ro_paths)
+    worker = BuildWorker(
+        store,
+        conf,
+        metrics,
+        SlugBuilder(store, sandbox, conf.sandbox_env_passthrough),
+        DockerfileBuilder(store, conf.docker_build_args),
+    )
+    service.include_router(build_router(worker, conf.build_concurrency))
+    service.add_resource(lambda _: _clients(store, controller))
+    service.add_resource(lambda _: hooks.running())
+    service.add_resource(lambda _: ssh.running())
+
+    async def ssh_serving() -> bool:
+        return ssh.serving
+
+    service.add_readiness_check("ssh", ssh_serving)
+    service.add_readiness_check("controller", controller.reachable)
+    return service
+
+
+@contextlib.asynccontextmanager
+async def _clients(store: ObjectStore, controller: ControllerClient) -> AsyncIterator[None]:
+    try:
+        await store.ensure_bucket("builder")
+        yield
+    finally:
+        await controller.close()
+        await store.close()

@@ -1,0 +1,70 @@
+"""Settings of the builder service: the SSH front door, the data directory and build limits.
+
+Read once in ``__main__`` from ``DEIS_``-prefixed environment variables (``DEIS_SSH__PORT``,
+``DEIS_BUILDER__DATA_DIR``) and passed down; nothing reads the environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from deis_common.settings import ServiceSettings
+
+
+class SshSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="address the git SSH server binds")
+    port: int = Field(2222, description="port of the git SSH server (the git remote's port)")
+
+
+class BuilderSettings(BaseModel):
+    data_dir: Path = Field(
+        Path.home() / ".deis-platform" / "builder",
+        description="bare git repositories, host keys, the hook socket and build workspaces live here",
+    )
+    build_concurrency: int = Field(2, description="builds one builder process runs at the same time")
+    lock_timeout: float = Field(
+        600.0, description="seconds after which a push lock is considered stale (GIT_LOCK_TIMEOUT)"
+    )
+    build_timeout: float = Field(900.0, description="seconds a push waits for its build to finish")
+    deploy_timeout: float = Field(
+        1200.0, description="seconds a push waits for the release to be created and deployed"
+    )
+    keepalive_interval: float = Field(
+        10.0, description="seconds of silence after which a push prints '...' (SESSION_IDLE_INTERVAL)"
+    )
+    sandbox_ro_paths: list[str] = Field(
+        default_factory=lambda: ["/etc", "/opt"],
+        description="host paths a build sandbox sees read-only besides /usr (CA certs, resolver, package "
+        "mirrors); missing ones are skipped",
+    )
+    sandbox_env_passthrough: list[str] = Field(
+        default_factory=lambda: [
+            "PIP_INDEX_URL",
+            "PIP_EXTRA_INDEX_URL",
+            "PIP_FIND_LINKS",
+            "PIP_CERT",
+            "PIP_DEFAULT_TIMEOUT",
+            "PIP_DISABLE_PIP_VERSION_CHECK",
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "no_proxy",
+            "npm_config_registry",
+        ],
+        description="names of builder environment variables handed to buildpacks (package indexes, proxies)",
+    )
+    docker_build_args: bool = Field(
+        False,
+        description="pass the app config as build args to Dockerfile builds (DEIS_DOCKER_BUILD_ARGS_ENABLED)",
+    )
+
+
+class Settings(ServiceSettings):
+    """Environment contract: DEIS_SSH__PORT, DEIS_SSH__HOST, DEIS_BUILDER__DATA_DIR plus the common ones."""
+
+    ssh: SshSettings = Field(default_factory=SshSettings)
+    builder: BuilderSettings = Field(default_factory=BuilderSettings)

@@ -1,0 +1,96 @@
+"""A buildpack build: pushed source in, slug and Procfile out (spec §2.7).
+
+The steps and their output lines follow slugbuilder: restore the cache, pick the buildpack (custom from
+``BUILDPACK_URL`` or the first bundled one whose ``bin/detect`` succeeds), compile, release, discover
+process types, pack the slug, save the cache, upload ``slug.tgz`` and ``Procfile``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from deis_builder import names, slug
+from deis_builder.buildlog import BuildLog
+from deis_builder.buildpacks.runner import (
+    Buildpack,
+    BuildpackRunner,
+    Workspace,
+    bundled_buildpacks,
+    fetch_buildpack,
+)
+from deis_builder.cache import BuildCache
+from deis_builder.sandbox import Sandbox
+from deis_common.events.pushes import PushReceived
+from deis_common.events.state import BuildArtifact
+from deis_common.store import ObjectStore
+
+
+class SlugBuilder:
+    def __init__(self, store: ObjectStore, sandbox: Sandbox, passthrough_env: list[str]) -> None:
+        self._store = store
+        self._sandbox = sandbox
+        self._passthrough = passthrough_env
+
+    def _env(self, sha8: str) -> dict[str, str]:
+        env = {
+            "HOME": "/app",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "STACK": "cedar-14",
+            "REQUEST_ID": uuid.uuid4().hex,
+            "SOURCE_VERSION": sha8,
+        }
+        for name in self._passthrough:
+            value = os.environ.get(name)
+            if value is not None:
+                env[name] = value
+        return env
+
+    async def build(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
+        sha8 = names.short_sha(push.sha)
+        workspace.write_env(push.env)
+        cache = BuildCache(self._store, push.app, workspace.cache, workspace.root, log)
+        caching = "DEIS_DISABLE_CACHE" not in push.env
+        if caching:
+            await cache.restore()
+        else:
+            await cache.drop()
+
+        repo_procfile = slug.read_procfile(workspace.app)
+        buildpack_url = push.env.get("BUILDPACK_URL", "").strip()
+        packs: list[Buildpack]
+        if buildpack_url:
+            packs = [await fetch_buildpack(buildpack_url, workspace, log)]
+        else:
+            packs = bundled_buildpacks(workspace)
+        runner = BuildpackRunner(self._sandbox, workspace, self._env(sha8), log)
+        pack, name = await runner.detect(packs)
+        await log.step(f"{name} app detected")
+        await runner.compile(pack)
+        release = await runner.release(pack)
+
+        await log.step("Discovering process types")
+        defaults = slug.default_process_types(release)
+        if repo_procfile is not None:
+            procfile = dict(repo_procfile)
+            await log.line(f"       Procfile declares types -> {', '.join(procfile) or '(none)'}")
+        else:
+            procfile = defaults
+        if defaults:
+            await log.line(f"       Default process types for {name} -> {', '.join(defaults)}")
+
+        slug.apply_slugignore(workspace.app)
+        slug_file = workspace.root / "slug.tgz"
+        size = await slug.pack(workspace.app, slug_file)
+        if caching:
+            await cache.save()
+        await log.step(f"Compiled slug size is {slug.human_size(size)}")
+
+        await self._store.put_file(names.BUCKET, names.slug_key(push.app, sha8), slug_file)
+        await self._store.put(
+            names.BUCKET, names.procfile_key(push.app, sha8), slug.dump_procfile(procfile).encode()
+        )
+        return BuildArtifact(
+            kind="buildpack", location=names.slug_key(push.app, sha8), sha=sha8, procfile=procfile
+        )

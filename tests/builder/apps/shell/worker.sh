@@ -1,0 +1,2 @@
+#!/bin/sh
+while true; do echo "working"; sleep 5; done
