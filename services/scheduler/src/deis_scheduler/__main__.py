@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from deis_common.service import Service, run_service
-from deis_common.settings import ServiceSettings
-
-
-def build(settings: ServiceSettings) -> Service:
-    return Service("scheduler", settings)
+from deis_common.service import run_service
+from deis_scheduler.service import build
+from deis_scheduler.settings import SchedulerSettings
 
 
 def main() -> None:
-    run_service(ServiceSettings, build)
+    run_service(SchedulerSettings, build)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The local backend: app processes in bubblewrap sandboxes on this machine, supervised by small shims."""

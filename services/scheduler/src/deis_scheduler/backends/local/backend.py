@@ -1,0 +1,315 @@
+"""The local backend: releases run as sandboxed, supervised processes on this machine (ARCHITECTURE §6).
+
+A deploy starts the processes the desired state lacks (new release, new config, more replicas, restarts)
+next to the ones that already match it, waits for their readiness and reports the endpoints; the processes
+the new state no longer wants are only stopped by :meth:`LocalBackend.retire`, which the reconciler calls
+once the router has moved on. Everything lives under the data dir, so processes are re-adopted after a
+restart of the scheduler: ``processes/<app>/<name>/`` (see :mod:`.process`), ``apps/<app>.json`` (the last
+applied desired state) and ``releases/`` (unpacked slugs and images).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import structlog
+
+from deis_common.events.state import AppState, ProcessInfo
+from deis_common.store import ObjectStore
+from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
+from deis_scheduler.backends.local.launcher import Launcher
+from deis_scheduler.backends.local.monitor import Monitor, exit_reason
+from deis_scheduler.backends.local.process import Process
+from deis_scheduler.backends.local.releases import ReleaseCache, ReleaseError
+from deis_scheduler.backends.local.sandbox import unprivileged_uid
+from deis_scheduler.desired import (
+    DesiredStateError,
+    environment,
+    fingerprint,
+    run_command_for,
+    wanted_structure,
+)
+from deis_scheduler.probes import Probes, probes_for
+from deis_scheduler.settings import SchedulerGroup
+
+log = structlog.get_logger(__name__)
+
+MAX_RUN_OUTPUT = 1024 * 1024
+
+
+class LocalBackend:
+    def __init__(self, settings: SchedulerGroup, store: ObjectStore, sink: EventSink) -> None:
+        self.settings = settings
+        self.root = settings.data_dir
+        self.processes_dir = self.root / "processes"
+        self.apps_dir = self.root / "apps"
+        self.releases = ReleaseCache(store, self.root / "releases")
+        self.launcher = Launcher(settings, self.processes_dir, unprivileged_uid(settings.sandbox_user))
+        self.monitor = Monitor(sink, self._probes, self._exec_runner)
+        self._states: dict[str, AppState] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._stopping: set[str] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for directory in (self.processes_dir, self.apps_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        for path in self.apps_dir.glob("*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                state = AppState.model_validate_json(path.read_text())
+                self._states[state.app] = state
+        for process in self._scan():
+            if process.alive():
+                self.monitor.add(process)
+                log.info("process.adopted", app=process.record.app, process=process.record.name)
+            else:
+                await process.stop(0)
+        self._task = asyncio.create_task(self.monitor.run(), name="scheduler:local-monitor")
+
+    async def close(self) -> None:
+        """Stop watching; the processes keep running for the next scheduler to adopt."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _scan(self) -> list[Process]:
+        found = []
+        for app_dir in sorted(self.processes_dir.iterdir()) if self.processes_dir.is_dir() else []:
+            for directory in sorted(app_dir.iterdir()):
+                process = Process.load(directory)
+                if process is not None:
+                    found.append(process)
+                else:
+                    shutil.rmtree(directory, ignore_errors=True)
+        return found
+
+    # -- remembered desired state ----------------------------------------------------------------
+
+    def remembered(self) -> dict[str, AppState]:
+        return dict(self._states)
+
+    def remember(self, state: AppState) -> None:
+        self._states[state.app] = state
+        tmp = self.apps_dir / f"{state.app}.json.tmp"
+        tmp.write_text(state.model_dump_json())
+        tmp.replace(self.apps_dir / f"{state.app}.json")
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def _of(self, app: str) -> list[Process]:
+        return sorted(
+            (p for p in self.monitor.processes.values() if p.record.app == app),
+            key=lambda p: (p.record.type, p.record.slot, p.record.name),
+        )
+
+    async def apps(self) -> set[str]:
+        return {p.record.app for p in self.monitor.processes.values()}
+
+    def info(self, process: Process) -> ProcessInfo:
+        status = process.status()
+        record = process.record
+        if not process.alive():
+            state = "down"
+        elif status.state == "crashed":
+            state = "crashed"
+        elif status.state == "stopped" or record.name in self._stopping:
+            state = "terminating"
+        elif status.state == "running" and record.name in self.monitor.ready:
+            state = "up"
+        else:
+            state = "starting"
+        return ProcessInfo(
+            name=record.name,
+            type=record.type,
+            release=f"v{record.version}",
+            state=state,
+            started=status.started,
+            restarts=status.restarts,
+        )
+
+    async def processes(self, app: str) -> list[ProcessInfo]:
+        return [self.info(p) for p in self._of(app)]
+
+    def _probes(self, process: Process) -> Probes:
+        state = self._states.get(process.record.app)
+        if state is None or state.version != process.record.version:
+            state = self._state_of(process) or state
+        return probes_for(state, process.record.type) if state else Probes(None, None)
+
+    def _state_of(self, process: Process) -> AppState | None:
+        with contextlib.suppress(OSError, ValueError):
+            return AppState.model_validate_json((process.dir / "state.json").read_text())
+        return None
+
+    # -- deploy ----------------------------------------------------------------------------------
+
+    async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
+        current = [p for p in self._of(state.app) if p.alive()]
+        keep: list[Process] = []
+        slots: list[tuple[str, int, str]] = []
+        for ptype, count in wanted_structure(state).items():
+            fp = fingerprint(state, ptype)
+            matching = [
+                p
+                for p in current
+                if p.record.type == ptype
+                and p.record.fingerprint == fp
+                and not (replace is not None and replace(self.info(p)))
+            ]
+            kept = sorted(matching, key=lambda p: p.record.slot)[:count]
+            keep += kept
+            used = {p.record.slot for p in kept}
+            slots += [(ptype, slot, fp) for slot in range(1, count + 1) if slot not in used][
+                : count - len(kept)
+            ]
+        retire = [p for p in current if p not in keep]
+        started: list[Process] = []
+        if slots:
+            started = await self._launch_all(state, slots)
+            try:
+                await self._wait_ready(state, started, timeout)
+            except DeployError:
+                await self._stop(started)
+                raise
+        rollout_processes = sorted(keep + started, key=lambda p: (p.record.type, p.record.slot))
+        return Rollout(
+            app=state.app,
+            generation=state.generation,
+            version=state.version,
+            endpoints=[p.record.endpoint for p in rollout_processes if p.record.endpoint],
+            processes=[self.info(p) for p in rollout_processes],
+            retire=[p.record.name for p in retire],
+            started=[p.record.name for p in started],
+        )
+
+    async def _launch_all(self, state: AppState, slots: list[tuple[str, int, str]]) -> list[Process]:
+        assert state.build is not None
+        try:
+            release_dir = await self.releases.unpack(state.build)
+        except ReleaseError as e:
+            raise DeployError(str(e)) from e
+        taken = {p.record.port for p in self.monitor.processes.values() if p.record.port}
+        started: list[Process] = []
+        try:
+            for ptype, slot, fp in slots:
+                process = await self.launcher.launch(state, ptype, slot, fp, release_dir, taken)
+                (process.dir / "state.json").write_text(state.model_dump_json())
+                self.monitor.add(process)
+                started.append(process)
+        except (DesiredStateError, ValueError, OSError, RuntimeError) as e:
+            await self._stop(started)
+            raise DeployError(f"cannot start v{state.version}: {e}") from e
+        return started
+
+    async def _wait_ready(self, state: AppState, started: list[Process], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            waiting = [p for p in started if p.record.name not in self.monitor.ready]
+            if not waiting:
+                return
+            for process in waiting:
+                status = process.status()
+                if status.restarts >= self.settings.crash_limit or not process.alive():
+                    reason = exit_reason(status.last_exit, status.oom_kills > 0)
+                    raise DeployError(
+                        f"{process.record.label} of v{state.version} keeps crashing "
+                        f"({status.restarts} restarts; {reason.lower()})",
+                        process.tail(20),
+                    )
+            if time.monotonic() >= deadline:
+                process = waiting[0]
+                raise DeployError(
+                    f"{process.record.label} of v{state.version} did not become ready within {timeout:g}s",
+                    process.tail(20),
+                )
+            await self.monitor.wait_changed(min(0.5, max(0.01, deadline - time.monotonic())))
+
+    async def retire(self, rollout: Rollout) -> None:
+        names = set(rollout.retire)
+        await self._stop([p for p in self._of(rollout.app) if p.record.name in names])
+        await self.releases.prune({Path(p.record.release_dir) for p in self.monitor.processes.values()})
+
+    async def _stop(self, processes: list[Process]) -> None:
+        async def stop(process: Process) -> None:
+            self._stopping.add(process.record.name)
+            try:
+                await process.stop(self.settings.stop_grace)
+                await self.monitor.remove(process)
+            finally:
+                self._stopping.discard(process.record.name)
+
+        await asyncio.gather(*(stop(p) for p in processes))
+
+    async def destroy(self, app: str) -> None:
+        await self._stop(self._of(app))
+        self._states.pop(app, None)
+        with contextlib.suppress(FileNotFoundError):
+            (self.apps_dir / f"{app}.json").unlink()
+        shutil.rmtree(self.processes_dir / app, ignore_errors=True)
+        await self.releases.prune({Path(p.record.release_dir) for p in self.monitor.processes.values()})
+
+    # -- one-off runs and exec probes ------------------------------------------------------------
+
+    async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
+        if state.build is None:
+            raise DeployError("the app has no build to run a command with; deploy it first")
+        try:
+            release_dir = await self.releases.unpack(state.build)
+        except ReleaseError as e:
+            raise DeployError(str(e)) from e
+        sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run")
+        env = environment(state, "run", port=None)
+        return await _run_sandboxed(sandbox.argv(run_command_for(state.build, command)), env, timeout)
+
+    def _exec_runner(self, process: Process):  # type: ignore[no-untyped-def]
+        async def run_exec(command: list[str], timeout: float) -> int:
+            spec = json.loads((process.dir / "spec.json").read_text())
+            state = self._state_of(process)
+            if state is None:
+                return 1
+            sandbox = self.launcher.sandbox(state, Path(process.record.release_dir), process.record.name)
+            result = await _run_sandboxed(sandbox.argv(command), spec["env"], timeout)
+            return result.exit_code
+
+        return run_exec
+
+
+async def _run_sandboxed(argv: list[str], env: dict[str, str], timeout: float) -> RunResult:
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    output = bytearray()
+
+    async def collect() -> None:
+        assert proc.stdout is not None
+        while chunk := await proc.stdout.read(65536):
+            if len(output) < MAX_RUN_OUTPUT:
+                output.extend(chunk[: MAX_RUN_OUTPUT - len(output)])
+        await proc.wait()
+
+    try:
+        async with asyncio.timeout(timeout):
+            await collect()
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        output.extend(f"\nkilled after {timeout:g}s\n".encode())
+        return RunResult(exit_code=124, output=output.decode(errors="replace"))
+    code = proc.returncode if proc.returncode is not None else 1
+    return RunResult(exit_code=code if code >= 0 else 128 - code, output=output.decode(errors="replace"))

@@ -1,0 +1,137 @@
+"""Memory and CPU limits for one sandboxed process through cgroups, with rlimits as the fallback.
+
+One cgroup per process (``<root>/<app>/<process>``) under every writable controller: cgroup v1 ``memory``
+and ``cpu`` hierarchies, or the v2 unified hierarchy when that is where controllers live. The shim joins
+the cgroup between fork and exec, so everything the process starts is limited and can be killed as one.
+When no controller is writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU).
+
+Imported by the shim, so this module uses the standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+CGROUP_FS = Path("/sys/fs/cgroup")
+CFS_PERIOD_US = 100_000
+
+
+@dataclass(frozen=True)
+class CgroupPlan:
+    """The directories of one process's cgroup per controller (empty when none is writable)."""
+
+    memory: str | None = None
+    cpu: str | None = None
+    unified: str | None = None
+
+    @property
+    def dirs(self) -> list[str]:
+        return [d for d in (self.memory, self.cpu, self.unified) if d]
+
+
+def _writable(path: Path) -> bool:
+    return path.is_dir() and os.access(path, os.W_OK)
+
+
+def _v2_root() -> Path | None:
+    if not (CGROUP_FS / "cgroup.controllers").exists():
+        return None
+    try:
+        own = Path("/proc/self/cgroup").read_text().strip().splitlines()[-1].split(":", 2)[2]
+    except (OSError, IndexError):
+        return None
+    base = CGROUP_FS / own.lstrip("/")
+    return base if _writable(base) else None
+
+
+def plan(root_name: str, app: str, name: str) -> CgroupPlan:
+    """Where the cgroups of process ``name`` go, given what this machine lets us write."""
+    v1_memory, v1_cpu = CGROUP_FS / "memory", CGROUP_FS / "cpu"
+    if _writable(v1_memory) or _writable(v1_cpu):
+        return CgroupPlan(
+            memory=str(v1_memory / root_name / app / name) if _writable(v1_memory) else None,
+            cpu=str(v1_cpu / root_name / app / name) if _writable(v1_cpu) else None,
+        )
+    v2 = _v2_root()
+    if v2 is not None:
+        return CgroupPlan(unified=str(v2 / root_name / app / name))
+    return CgroupPlan()
+
+
+def create(cgroups: CgroupPlan, *, memory: int | None, cpu: float | None) -> None:
+    """Make the cgroups and write the limits (raises OSError when the kernel refuses)."""
+    if cgroups.memory:
+        path = Path(cgroups.memory)
+        path.mkdir(parents=True, exist_ok=True)
+        if memory:
+            (path / "memory.limit_in_bytes").write_text(str(memory))
+            with contextlib.suppress(OSError):  # no swap accounting on some kernels
+                (path / "memory.memsw.limit_in_bytes").write_text(str(memory))
+    if cgroups.cpu:
+        path = Path(cgroups.cpu)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
+        (path / "cpu.cfs_quota_us").write_text(str(int(cpu * CFS_PERIOD_US)) if cpu else "-1")
+    if cgroups.unified:
+        path = Path(cgroups.unified)
+        for parent in reversed(path.parents):
+            if parent == CGROUP_FS or CGROUP_FS not in parent.parents:
+                continue
+            with contextlib.suppress(OSError):
+                (parent / "cgroup.subtree_control").write_text("+memory +cpu")
+        path.mkdir(parents=True, exist_ok=True)
+        if memory:
+            (path / "memory.max").write_text(str(memory))
+            with contextlib.suppress(OSError):
+                (path / "memory.swap.max").write_text("0")
+        if cpu:
+            (path / "cpu.max").write_text(f"{int(cpu * CFS_PERIOD_US)} {CFS_PERIOD_US}")
+
+
+def join(cgroups: CgroupPlan, memory_fallback: int | None) -> None:
+    """Move the calling process into its cgroups (between fork and exec), or set rlimits instead."""
+    for directory in cgroups.dirs:
+        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+    if not (cgroups.memory or cgroups.unified) and memory_fallback:
+        resource.setrlimit(resource.RLIMIT_DATA, (memory_fallback, memory_fallback))
+
+
+def oom_kills(cgroups: CgroupPlan) -> int:
+    """How many times the kernel killed something in this cgroup for exceeding its memory limit."""
+    for directory, filename in ((cgroups.memory, "memory.oom_control"), (cgroups.unified, "memory.events")):
+        if not directory:
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(directory, filename).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    return 0
+
+
+def pids(cgroups: CgroupPlan) -> list[int]:
+    for directory in cgroups.dirs:
+        with contextlib.suppress(OSError, ValueError):
+            return [int(p) for p in Path(directory, "cgroup.procs").read_text().split()]
+    return []
+
+
+def kill_all(cgroups: CgroupPlan, sig: int = signal.SIGKILL) -> None:
+    for pid in pids(cgroups):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def remove(cgroups: CgroupPlan) -> None:
+    """Remove the process's cgroups (and its app's directory once empty)."""
+    for directory in cgroups.dirs:
+        path = Path(directory)
+        for candidate in (path, path.parent):
+            with contextlib.suppress(OSError):
+                candidate.rmdir()

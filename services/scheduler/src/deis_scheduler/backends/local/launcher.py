@@ -1,0 +1,101 @@
+"""Turning one process slot of a desired state into a running, supervised sandbox.
+
+Owns the choices made at launch: the process name, its free loopback port (web/cmd only), its environment,
+its sandbox command line and its cgroup limits, all written into the process directory for the shim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import socket
+import string
+from pathlib import Path
+
+from deis_common.events.state import AppState
+from deis_scheduler.backends.local import cgroups
+from deis_scheduler.backends.local.process import Process, ProcessRecord
+from deis_scheduler.backends.local.sandbox import Sandbox
+from deis_scheduler.desired import command_for, environment, is_routable, workdir_for
+from deis_scheduler.limits import cpu_cores, memory_bytes
+from deis_scheduler.settings import SchedulerGroup
+
+_SUFFIX = string.ascii_lowercase + string.digits
+
+
+def cgroup_root_name(data_dir: Path) -> str:
+    """Per-installation cgroup directory, so two platforms on one machine never share limits."""
+    return "deis-" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+
+
+def free_port(taken: set[int]) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+class Launcher:
+    def __init__(self, settings: SchedulerGroup, processes_dir: Path, run_as: int | None) -> None:
+        self.settings = settings
+        self.processes_dir = processes_dir
+        self.run_as = run_as
+        self.cgroup_root = cgroup_root_name(settings.data_dir)
+
+    def sandbox(self, state: AppState, release_dir: Path, hostname: str) -> Sandbox:
+        assert state.build is not None
+        return Sandbox(
+            root=release_dir,
+            image=state.build.kind != "buildpack",
+            workdir=workdir_for(state.build),
+            hostname=hostname,
+            run_as=self.run_as,
+        )
+
+    async def launch(
+        self,
+        state: AppState,
+        ptype: str,
+        slot: int,
+        fingerprint: str,
+        release_dir: Path,
+        taken_ports: set[int],
+    ) -> Process:
+        assert state.build is not None
+        suffix = "".join(secrets.choice(_SUFFIX) for _ in range(5))
+        name = f"{state.app}-{ptype}-{fingerprint[:8]}-{suffix}"
+        port = free_port(taken_ports) if is_routable(ptype) else None
+        if port is not None:
+            taken_ports.add(port)
+        plan = cgroups.plan(self.cgroup_root, state.app, name)
+        memory = memory_bytes(state.memory.get(ptype))
+        try:
+            cgroups.create(plan, memory=memory, cpu=cpu_cores(state.cpu.get(ptype)))
+        except OSError:
+            plan = cgroups.CgroupPlan()  # not writable after all: rlimits only
+        record = ProcessRecord(
+            app=state.app,
+            name=name,
+            type=ptype,
+            slot=slot,
+            version=state.version,
+            generation=state.generation,
+            fingerprint=fingerprint,
+            port=port,
+            release_dir=str(release_dir),
+            cgroups={"memory": plan.memory, "cpu": plan.cpu, "unified": plan.unified},
+        )
+        spec = {
+            "argv": self.sandbox(state, release_dir, name).argv(command_for(state.build, ptype)),
+            "env": environment(state, ptype, port=port),
+            "cgroups": record.cgroups,
+            "memory_fallback": memory,
+            "grace": self.settings.stop_grace,
+            "backoff": self.settings.restart_backoff,
+            "backoff_max": self.settings.restart_backoff_max,
+        }
+        process = Process.create(self.processes_dir / state.app / name, record, spec)
+        await process.spawn()
+        return process

@@ -1,0 +1,182 @@
+"""One supervised app process as the scheduler sees it: its directory, its shim, its status.
+
+A process directory (``<data>/processes/<app>/<name>/``) holds ``record.json`` (who the process is: app,
+type, slot, release, generation, fingerprint, port, cgroups — written once by the scheduler), ``spec.json``
+(what the shim runs) and the shim's ``status.json`` and ``output.log``. Everything needed to re-adopt the
+process after a scheduler restart is on disk; nothing here holds a child-process handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from deis_scheduler.backends.local import cgroups
+
+SHIM_MODULE = "deis_scheduler.backends.local.shim"
+
+
+@dataclass(frozen=True)
+class ProcessRecord:
+    app: str
+    name: str
+    type: str
+    slot: int
+    version: int
+    generation: int
+    fingerprint: str
+    port: int | None
+    release_dir: str
+    cgroups: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def endpoint(self) -> str | None:
+        return f"127.0.0.1:{self.port}" if self.port else None
+
+    @property
+    def label(self) -> str:
+        """How log lines name the process: ``<type>.<slot>``."""
+        return f"{self.type}.{self.slot}"
+
+
+@dataclass
+class Status:
+    state: str = "starting"
+    shim_pid: int | None = None
+    child_pid: int | None = None
+    restarts: int = 0
+    last_exit: int | None = None
+    oom_kills: int = 0
+    started: datetime | None = None
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Status:
+        started = raw.get("started")
+        return cls(
+            state=str(raw.get("state", "starting")),
+            shim_pid=raw.get("shim_pid"),
+            child_pid=raw.get("child_pid"),
+            restarts=int(raw.get("restarts", 0)),
+            last_exit=raw.get("last_exit"),
+            oom_kills=int(raw.get("oom_kills", 0)),
+            started=datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None,
+        )
+
+
+class Process:
+    """Handle on a process directory; cheap to create, safe to re-create after a restart."""
+
+    def __init__(self, directory: Path, record: ProcessRecord) -> None:
+        self.dir = directory
+        self.record = record
+
+    @classmethod
+    def load(cls, directory: Path) -> Process | None:
+        try:
+            raw = json.loads((directory / "record.json").read_text())
+            return cls(directory, ProcessRecord(**raw))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @classmethod
+    def create(cls, directory: Path, record: ProcessRecord, spec: dict[str, Any]) -> Process:
+        directory.mkdir(parents=True, exist_ok=False)
+        (directory / "spec.json").write_text(json.dumps(spec))
+        (directory / "record.json").write_text(json.dumps(asdict(record)))
+        return cls(directory, record)
+
+    @property
+    def cgroup_plan(self) -> cgroups.CgroupPlan:
+        return cgroups.CgroupPlan(**self.record.cgroups)
+
+    @property
+    def output(self) -> Path:
+        return self.dir / "output.log"
+
+    def status(self) -> Status:
+        try:
+            return Status.parse(json.loads((self.dir / "status.json").read_text()))
+        except (OSError, ValueError):
+            return Status()
+
+    def alive(self) -> bool:
+        """Whether the shim still runs (the app process itself may be between restarts)."""
+        pid = self.status().shim_pid
+        return pid is not None and _is_shim(pid, self.dir)
+
+    async def spawn(self) -> None:
+        """Start the shim and wait until it has taken over (written its status)."""
+        log = os.open(self.dir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", SHIM_MODULE, str(self.dir),
+                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )  # fmt: skip
+            await proc.wait()  # the shim detaches at once
+        finally:
+            os.close(log)
+        deadline = time.monotonic() + 10
+        while self.status().shim_pid is None:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the supervisor of {self.record.name} did not start: {self.shim_log()}")
+            await asyncio.sleep(0.01)
+
+    def shim_log(self) -> str:
+        with contextlib.suppress(OSError):
+            return (self.dir / "shim.log").read_text()[-2000:]
+        return ""
+
+    def signal(self, sig: int) -> bool:
+        pid = self.status().shim_pid
+        if pid is None or not _is_shim(pid, self.dir):
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+            return True
+        return False
+
+    def restart(self) -> bool:
+        return self.signal(signal.SIGUSR1)
+
+    async def stop(self, grace: float) -> None:
+        """SIGTERM (the shim forwards it, then SIGKILLs after ``grace``), wait, then remove the directory."""
+        self.signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace + 5
+        while self.alive() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.alive():
+            self.signal(signal.SIGKILL)
+        cgroups.kill_all(self.cgroup_plan)
+        cgroups.remove(self.cgroup_plan)
+        await asyncio.to_thread(shutil.rmtree, self.dir, True)
+
+    def tail(self, lines: int = 20) -> list[str]:
+        """The last ``lines`` lines of output, without their timestamps."""
+        try:
+            with open(self.output, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 16384))
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [line.partition(" ")[2] for line in text.splitlines()[-lines:]]
+
+
+def _is_shim(pid: int, directory: Path) -> bool:
+    """The pid is alive and is the shim of ``directory`` (pids get reused)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and SHIM_MODULE.encode() in cmdline and str(directory).encode() in cmdline

@@ -1,0 +1,1 @@
+"""Event handlers of the scheduler, one router per event family."""

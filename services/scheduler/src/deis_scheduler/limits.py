@@ -1,0 +1,50 @@
+"""Memory and CPU limits as users write them (``deis limits:set web=512M``, ``web=500m``) turned into numbers.
+
+Accepts Workflow's forms: a plain number of bytes, a unit suffix ``K``/``M``/``G`` (optionally ``B``, or the
+Kubernetes ``Ki``/``Mi``/``Gi``), and ``request/limit`` pairs of which the limit counts. CPU is in cores
+(``1``, ``0.5``) or millicores (``500m``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*$")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_CPU = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m?)\s*$")
+
+MIN_MEMORY = 4 * 1024 * 1024
+
+
+class LimitError(ValueError):
+    """A limit that cannot be understood."""
+
+
+def _limit_part(value: str) -> str:
+    return value.split("/")[-1]
+
+
+def memory_bytes(value: str | None) -> int | None:
+    """Bytes of a memory limit, or None when there is none."""
+    if not value:
+        return None
+    match = _MEMORY.match(_limit_part(value))
+    if match is None:
+        raise LimitError(f"memory limit {value!r} must look like 512M, 1G or 268435456")
+    number, unit, _ = match.groups()
+    result = int(float(number) * _UNITS[unit.lower()])
+    return max(result, MIN_MEMORY)
+
+
+def cpu_cores(value: str | None) -> float | None:
+    """Cores of a CPU limit (``500m`` -> 0.5), or None when there is none."""
+    if not value:
+        return None
+    match = _CPU.match(_limit_part(value))
+    if match is None:
+        raise LimitError(f"cpu limit {value!r} must look like 500m, 1 or 0.25")
+    number, milli = match.groups()
+    cores = float(number) / (1000 if milli else 1)
+    if cores <= 0:
+        raise LimitError(f"cpu limit {value!r} must be more than 0")
+    return cores

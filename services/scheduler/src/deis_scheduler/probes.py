@@ -1,0 +1,132 @@
+"""Liveness and readiness probes: their Kubernetes-style config, the documented defaults, and the checks.
+
+Config follows the Kubernetes probe shape that ``deis healthchecks:set`` stores (``httpGet`` with path, port
+and headers, ``tcpSocket``, ``exec`` with a command, plus ``initialDelaySeconds``, ``timeoutSeconds``,
+``periodSeconds``, ``successThreshold``, ``failureThreshold``). Routable types without a readiness probe
+get the default one: a TCP connect to ``PORT``. Exec probes run through a callable the backend provides,
+since only the backend knows how to run a command next to a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from deis_common.events.state import AppState
+from deis_scheduler.desired import healthcheck_config, is_routable
+
+ExecRunner = Callable[[list[str], float], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: Literal["http", "tcp", "exec"]
+    port: int | None = None
+    path: str = "/"
+    headers: dict[str, str] = field(default_factory=dict)
+    command: tuple[str, ...] = ()
+    initial_delay: float = 0.0
+    timeout: float = 1.0
+    period: float = 10.0
+    success_threshold: int = 1
+    failure_threshold: int = 3
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Probe:
+        """Parse a Kubernetes probe; ``port`` None means the process's ``PORT``."""
+        timing: dict[str, Any] = {
+            "initial_delay": float(config.get("initialDelaySeconds", 0)),
+            "timeout": float(config.get("timeoutSeconds", 1)),
+            "period": float(config.get("periodSeconds", 10)),
+            "success_threshold": int(config.get("successThreshold", 1)),
+            "failure_threshold": int(config.get("failureThreshold", 3)),
+        }
+        if "httpGet" in config:
+            spec = config["httpGet"] or {}
+            headers = {h["name"]: str(h["value"]) for h in spec.get("httpHeaders", []) if "name" in h}
+            return cls(
+                "http", port=_port(spec.get("port")), path=spec.get("path") or "/", headers=headers, **timing
+            )
+        if "tcpSocket" in config:
+            return cls("tcp", port=_port((config["tcpSocket"] or {}).get("port")), **timing)
+        if "exec" in config:
+            command = (config["exec"] or {}).get("command") or []
+            if not command:
+                raise ValueError("an exec probe needs a command")
+            return cls("exec", command=tuple(str(c) for c in command), **timing)
+        raise ValueError("a probe needs one of httpGet, tcpSocket or exec")
+
+
+def _port(value: Any) -> int | None:
+    if value is None or value == "" or (isinstance(value, str) and not value.isdigit()):
+        return None  # a missing or named port means PORT
+    return int(value)
+
+
+# Locally processes start in well under a second, so the default readiness probe polls quickly.
+DEFAULT_READINESS = Probe("tcp", timeout=1.0, period=0.05, failure_threshold=1)
+
+
+@dataclass(frozen=True)
+class Probes:
+    readiness: Probe | None
+    liveness: Probe | None
+
+
+def probes_for(state: AppState, ptype: str) -> Probes:
+    config = healthcheck_config(state, ptype)
+    readiness = config.get("readinessProbe")
+    liveness = config.get("livenessProbe")
+    ready = Probe.from_config(readiness) if readiness else None
+    if ready is None and is_routable(ptype):
+        ready = DEFAULT_READINESS
+    return Probes(readiness=ready, liveness=Probe.from_config(liveness) if liveness else None)
+
+
+async def check(probe: Probe, *, host: str, port: int | None, run_exec: ExecRunner | None = None) -> bool:
+    """One probe attempt; True when it passes within the probe's timeout."""
+    target = probe.port or port
+    try:
+        async with asyncio.timeout(probe.timeout):
+            if probe.kind == "tcp":
+                return await _tcp(host, target)
+            if probe.kind == "http":
+                return await _http(host, target, probe)
+            if run_exec is None:
+                return False
+            return await run_exec(list(probe.command), probe.timeout) == 0
+    except (TimeoutError, OSError):
+        return False
+
+
+async def _tcp(host: str, port: int | None) -> bool:
+    if port is None:
+        return False
+    _, writer = await asyncio.open_connection(host, port)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def _http(host: str, port: int | None, probe: Probe) -> bool:
+    """HTTP GET; like Kubernetes, any status from 200 to 399 passes."""
+    if port is None:
+        return False
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        headers = {"Host": f"{host}:{port}", "User-Agent": "deis-probe", "Connection": "close"}
+        headers.update(probe.headers)
+        request = f"GET {probe.path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write((request + "\r\n").encode())
+        await writer.drain()
+        status_line = await reader.readline()
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+    parts = status_line.split()
+    return len(parts) >= 2 and parts[1].isdigit() and 200 <= int(parts[1]) < 400

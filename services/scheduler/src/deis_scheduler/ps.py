@@ -1,0 +1,13 @@
+"""Answering ``deis ps``: the live processes of an app, over request/reply (``deis.v1.scheduler.ps``)."""
+
+from __future__ import annotations
+
+from deis_common.events.scheduler import PsReply, PsRequest
+from deis_scheduler.reconciler import Reconcilers
+
+
+def ps_handler(reconcilers: Reconcilers):  # type: ignore[no-untyped-def]
+    async def answer(request: PsRequest) -> PsReply:
+        return PsReply(app=request.app, processes=await reconcilers.backend.processes(request.app))
+
+    return answer

@@ -1,0 +1,170 @@
+"""Per-app reconciliation: desired state in, running processes out, one app at a time.
+
+Each app has a :class:`AppReconciler` that serializes everything done to that app and remembers the highest
+generation applied: older desired states (reordered or redelivered events) are ignored. Applying a desired
+state is the rolling deploy of ARCHITECTURE §6: the backend starts what is missing and waits for readiness;
+then ``containers.healthy`` (always, even with nothing routable or everything scaled to 0) or
+``deploys.failed`` (the old processes untouched); then, once ``routes.updated`` for that generation arrived
+(or the routes timeout passed), the replaced processes are stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+
+from deis_common.events.base import Event
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.deploys import DeployFailed
+from deis_common.events.state import AppState, ProcessInfo
+from deis_scheduler.backends.base import Backend, DeployError, Rollout, Selector
+from deis_scheduler.routes import RoutesWatch
+from deis_scheduler.settings import SchedulerGroup
+
+log = structlog.get_logger(__name__)
+
+Publish = Callable[[Event], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    applied: bool
+    rollout: Rollout | None = None
+    failure: DeployError | None = None
+
+
+class AppReconciler:
+    def __init__(self, app: str, backend: Backend, routes: RoutesWatch, settings: SchedulerGroup) -> None:
+        self.app = app
+        self.backend = backend
+        self.routes = routes
+        self.settings = settings
+        self.lock = asyncio.Lock()
+        self.generation = 0
+        self.current: AppState | None = None
+
+    async def apply(self, state: AppState, publish: Publish, *, quiet: bool = False) -> Outcome:
+        """Converge on ``state`` unless a newer generation was applied already.
+
+        ``quiet`` (resyncs) publishes nothing when nothing had to change.
+        """
+        async with self.lock:
+            if state.generation < self.generation:
+                log.info("desired.stale", app=self.app, generation=state.generation, applied=self.generation)
+                return Outcome(applied=False)
+            return await self._converge(state, publish, quiet=quiet)
+
+    async def heal(self, publish: Publish) -> None:
+        """Converge quietly on the last applied state (restarts processes whose supervisor died)."""
+        async with self.lock:
+            if self.current is not None:
+                await self._converge(self.current, publish, quiet=True)
+
+    async def restart(self, publish: Publish, *, ptype: str | None, process: str | None) -> Outcome:
+        """Replace running processes (all, one type, or one by name) with fresh ones, without downtime."""
+
+        def chosen(info: ProcessInfo) -> bool:
+            return (ptype is None or info.type == ptype) and (process is None or info.name == process)
+
+        async with self.lock:
+            if self.current is None:
+                return Outcome(applied=False)
+            return await self._converge(self.current, publish, replace=chosen)
+
+    async def destroy(self) -> None:
+        async with self.lock:
+            await self.backend.destroy(self.app)
+            self.current = None
+            self.generation = 0
+
+    async def _converge(
+        self, state: AppState, publish: Publish, *, quiet: bool = False, replace: Selector | None = None
+    ) -> Outcome:
+        try:
+            rollout = await self.backend.deploy(state, replace=replace, timeout=self.settings.deploy_timeout)
+        except DeployError as e:
+            log.warning("deploy.failed", app=self.app, generation=state.generation, reason=e.reason)
+            self.generation = max(self.generation, state.generation)
+            if quiet and state is self.current:
+                return Outcome(applied=False, failure=e)
+            await publish(
+                DeployFailed(
+                    app=self.app,
+                    generation=state.generation,
+                    version=state.version,
+                    reason=e.reason,
+                    log_tail=e.log_tail,
+                )
+            )
+            return Outcome(applied=False, failure=e)
+        self.generation = state.generation
+        self.current = state
+        self.backend.remember(state)
+        if quiet and not rollout.started and not rollout.retire:
+            return Outcome(applied=True, rollout=rollout)
+        wait = self.routes.expect(self.app, state.generation)
+        await publish(
+            ContainersHealthy(
+                app=self.app,
+                generation=state.generation,
+                version=state.version,
+                endpoints=rollout.endpoints,
+                processes=rollout.processes,
+            )
+        )
+        if not rollout.retire:
+            self.routes.forget(wait)
+            return Outcome(applied=True, rollout=rollout)
+        if not await self.routes.wait(wait, self.settings.routes_timeout):
+            log.warning("routes.timeout", app=self.app, generation=state.generation)
+        await self.backend.retire(rollout)
+        log.info(
+            "deploy.done",
+            app=self.app,
+            generation=state.generation,
+            version=state.version,
+            started=len(rollout.started),
+            retired=len(rollout.retire),
+        )
+        return Outcome(applied=True, rollout=rollout)
+
+
+class Reconcilers:
+    """All apps' reconcilers, plus the backend they share (attached once the service has started)."""
+
+    def __init__(self, settings: SchedulerGroup, routes: RoutesWatch) -> None:
+        self.settings = settings
+        self.routes = routes
+        self._backend: Backend | None = None
+        self._apps: dict[str, AppReconciler] = {}
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            raise RuntimeError("the backend is attached when the service starts")
+        return self._backend
+
+    def attach(self, backend: Backend) -> None:
+        """Use ``backend`` and take over the desired states it remembers from before a restart."""
+        self._backend = backend
+        self._apps.clear()
+        for app, state in backend.remembered().items():
+            reconciler = self.of(app)
+            reconciler.generation = state.generation
+            reconciler.current = state
+
+    def of(self, app: str) -> AppReconciler:
+        reconciler = self._apps.get(app)
+        if reconciler is None:
+            reconciler = self._apps[app] = AppReconciler(app, self.backend, self.routes, self.settings)
+        return reconciler
+
+    def known(self) -> dict[str, AppReconciler]:
+        return dict(self._apps)
+
+    async def destroy(self, app: str) -> None:
+        await self.of(app).destroy()
+        self._apps.pop(app, None)

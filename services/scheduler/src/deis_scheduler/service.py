@@ -1,0 +1,63 @@
+"""Wiring of the scheduler service: backend, reconcilers, handlers, routes watch, ps and resync."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from deis_common.events.scheduler import PS_SUBJECT, PsRequest
+from deis_common.service import Service
+from deis_common.store import open_store
+from deis_scheduler.backends.base import Backend
+from deis_scheduler.handlers.apps import apps_router
+from deis_scheduler.handlers.releases import releases_router
+from deis_scheduler.ps import ps_handler
+from deis_scheduler.reconciler import Reconcilers
+from deis_scheduler.resync import Resync
+from deis_scheduler.routes import RoutesWatch
+from deis_scheduler.settings import SchedulerSettings
+from deis_scheduler.sink import BusSink
+
+SERVICE_NAME = "scheduler"
+
+
+def build(settings: SchedulerSettings) -> Service:
+    service = Service(SERVICE_NAME, settings)
+    group = settings.scheduler
+    routes = RoutesWatch()
+    reconcilers = Reconcilers(group, routes)
+    resync = Resync(lambda: service.bus, reconcilers, group)
+
+    @contextlib.asynccontextmanager
+    async def runtime(svc: Service) -> AsyncIterator[None]:
+        store = open_store(settings.store)
+        backend = make_backend(settings, store, BusSink(svc.bus))
+        await backend.start()
+        await routes.start(svc.bus)
+        reconcilers.attach(backend)
+        ps = await svc.bus.serve(PS_SUBJECT, PsRequest, ps_handler(reconcilers), queue=SERVICE_NAME)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                await ps.unsubscribe()
+            await routes.stop()
+            await backend.close()
+            await store.close()
+
+    service.add_resource(runtime)
+    service.include_router(releases_router(reconcilers))
+    service.include_router(apps_router(reconcilers))
+    service.add_task("resync", resync.run)
+    return service
+
+
+def make_backend(settings: SchedulerSettings, store: object, sink: BusSink) -> Backend:
+    group = settings.scheduler
+    if group.backend == "kubernetes":
+        from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
+
+        return KubernetesBackend(group.kubernetes, settings)
+    from deis_scheduler.backends.local.backend import LocalBackend
+
+    return LocalBackend(group, store, sink)  # type: ignore[arg-type]

@@ -1,0 +1,67 @@
+"""The scheduler's settings: which backend runs apps, where the local backend keeps its state, deploy timing.
+
+Read once from ``DEIS_``-prefixed environment variables in ``__main__`` (``DEIS_SCHEDULER__BACKEND``,
+``DEIS_SCHEDULER__DATA_DIR``, ...) and passed down; nothing here is read at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from deis_common.settings import ServiceSettings
+
+
+class KubernetesSettings(BaseModel):
+    slugrunner_image: str = Field(
+        "deis/slugrunner:latest",
+        description="image that fetches a slug from the store and runs a process type",
+    )
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
+        "IfNotPresent", description="imagePullPolicy of app containers"
+    )
+    termination_grace_seconds: int = Field(30, description="terminationGracePeriodSeconds of app pods")
+    store_secret: str = Field(
+        "objectstorage-keyfile",
+        description="Secret (in each app namespace) with the object store credentials",
+    )
+    poll_interval: float = Field(1.0, description="seconds between readiness checks of a rollout")
+
+
+class SchedulerGroup(BaseModel):
+    backend: Literal["local", "kubernetes"] = Field("local", description="where app processes run")
+    data_dir: Path = Field(
+        Path.home() / ".deis-platform" / "scheduler",
+        description="local backend: unpacked releases, process state (for re-adoption) and logs",
+    )
+    deploy_timeout: float = Field(
+        120.0,
+        description="seconds a new release's processes may take to become ready before the deploy fails",
+    )
+    routes_timeout: float = Field(
+        30.0, description="seconds to wait for routes.updated before stopping the previous processes anyway"
+    )
+    crash_limit: int = Field(
+        3, description="a deploy fails early once one of its new processes has crashed this many times"
+    )
+    stop_grace: float = Field(
+        30.0, description="seconds between SIGTERM and SIGKILL when a process is stopped (Kubernetes: 30)"
+    )
+    restart_backoff: float = Field(1.0, description="seconds before the first restart of a crashed process")
+    restart_backoff_max: float = Field(
+        60.0, description="longest wait between restarts of a crashing process"
+    )
+    sandbox_user: int = Field(
+        65534, description="unprivileged uid (and gid) app processes run as when the scheduler runs as root"
+    )
+    snapshot_retry: float = Field(2.0, description="seconds between snapshot requests while nobody answers")
+    resync_interval: float = Field(
+        10.0, description="seconds between checks that every app runs what it should (self-healing)"
+    )
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+
+
+class SchedulerSettings(ServiceSettings):
+    scheduler: SchedulerGroup = Field(default_factory=SchedulerGroup)
