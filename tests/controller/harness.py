@@ -71,7 +71,8 @@ class RunningController:
 
     async def register(self, username: str, password: str = "s3cret-pass", **extra: Any) -> str:
         """Register ``username`` and return their API token."""
-        r = await self.call("POST", "/v2/auth/register/", json={"username": username, "password": password, **extra})
+        body = {"username": username, "password": password, **extra}
+        r = await self.call("POST", "/v2/auth/register/", json=body)
         assert r.status == 201, r.text
         r = await self.call("POST", "/v2/auth/login/", json={"username": username, "password": password})
         assert r.status == 200, r.text
@@ -91,7 +92,7 @@ async def running_controller(
         builder_key=builder_key,
         log_json=False,
         grace_period=2.0,
-        **settings,
+        **{"password_time_cost": 1, "password_memory_kib": 1024, **settings},
     )
     service = build(config)
     async with service.running(), aiohttp.ClientSession() as session:

@@ -21,6 +21,7 @@ from deis_common.events.base import Envelope, Event, new_id
 from deis_common.service import Service
 from deis_controller.db import Database, Tx
 from deis_controller.db import outbox as outbox_db
+from deis_controller.domain.users import password_hasher
 from deis_controller.settings import ControllerSettings
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,7 @@ class Controller:
         self.settings = settings
         self._db: Database | None = None
         self.outbox_wakeup = asyncio.Event()
+        self.hasher = password_hasher(settings.password_time_cost, settings.password_memory_kib)
 
     def attach(self, db: Database | None) -> None:
         self._db = db

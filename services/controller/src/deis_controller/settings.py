@@ -43,6 +43,8 @@ class ControllerSettings(ServiceSettings):
         False, description="refuse a build without a Procfile when the previous build had one"
     )
     default_config_tags: str = Field("", description="JSON object of tags used when an app sets none")
+    password_time_cost: int = Field(3, description="argon2 passes per password hash")
+    password_memory_kib: int = Field(65536, description="argon2 memory per password hash, KiB")
     run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
     ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
     outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")

@@ -14,8 +14,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
-
 USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -82,14 +80,18 @@ def token_matches(stored: str, presented: str) -> bool:
     return hmac.compare_digest(stored.encode(), presented.encode())
 
 
-async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+def password_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
 
 
-async def password_matches(stored_hash: str, password: str) -> bool:
+async def hash_password(hasher: PasswordHasher, password: str) -> str:
+    return await asyncio.to_thread(hasher.hash, password)
+
+
+async def password_matches(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
     def verify() -> bool:
         try:
-            return bool(_hasher.verify(stored_hash, password))
+            return bool(hasher.verify(stored_hash, password))
         except (VerificationError, InvalidHashError):
             return False
 

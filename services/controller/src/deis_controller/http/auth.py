@@ -89,7 +89,7 @@ async def register(request: web.Request) -> web.Response:
     if mode == "disabled":
         raise PermissionDenied("Registration is disabled")
     data = parse(RegisterRequest, await body(request))
-    password = await hash_password(data.password)
+    password = await hash_password(ctl.hasher, data.password)
     token, digest = new_token()
     async with ctl.work() as work:
         await users_db.lock_registration(work.tx)
@@ -118,7 +118,11 @@ async def login(request: web.Request) -> web.Response:
     data = parse(LoginRequest, await body(request))
     async with ctl.db.read() as tx:
         row = await users_db.by_username(tx, data.username)
-    if row is None or not row["is_active"] or not await password_matches(row["password"], data.password):
+    if (
+        row is None
+        or not row["is_active"]
+        or not await password_matches(ctl.hasher, row["password"], data.password)
+    ):
         raise FieldErrors.one("non_field_errors", "Unable to log in with provided credentials.")
     async with ctl.work() as work:
         await users_db.touch_login(work.tx, data.username)
@@ -148,13 +152,14 @@ async def passwd(request: web.Request) -> web.Response:
     if not data.new_password:
         raise BadRequest("new_password is a required field")
     target = await _target(request, user, data.username)
+    ctl = controller(request)
     if not user.is_superuser:
         if not data.password:
             raise BadRequest("password is a required field")
-        if not await password_matches(target.password_hash, data.password):
+        if not await password_matches(ctl.hasher, target.password_hash, data.password):
             raise NotAuthenticated("Current password does not match")
-    hashed = await hash_password(data.new_password)
-    async with controller(request).work() as work:
+    hashed = await hash_password(ctl.hasher, data.new_password)
+    async with ctl.work() as work:
         await users_db.set_password(work.tx, target.username, hashed)
     return ok({"status": "password set"})
 
