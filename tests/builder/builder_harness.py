@@ -1,5 +1,5 @@
-"""Helpers for builder tests: real SSH keys, real git pushes, a builder running in-process, and a
-minimal stand-in for the controller's builder hooks (used until the real controller is wired in)."""
+"""Helpers for builder tests: real SSH keys, real git pushes, a builder and a controller running
+in-process, users and apps made through the controller's API."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from deis_builder.settings import Settings
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope
-from deis_common.events.builds import BuildCompleted
-from deis_common.events.releases import ReleaseCreated, ReleaseDeployed
-from deis_common.events.state import AppState
+from deis_common.events.releases import ReleaseCreated
+from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.ports import free_port
 
 APPS = Path(__file__).parent / "apps"
@@ -128,75 +125,43 @@ def builder_settings(
 
 
 @dataclass
-class StandInController:
-    """Answers the two builder hooks from in-memory users, keys, apps and config, and plays the
-    controller's part of the deploy chain (release on BuildCompleted, deployed right away)."""
+class Accounts:
+    """Users, keys, apps and config set up through the real controller's API, as a user would."""
 
-    keys: dict[str, str] = field(default_factory=dict)  # fingerprint -> username
-    apps: dict[str, set[str]] = field(default_factory=dict)  # app -> users allowed
-    config: dict[str, dict[str, str]] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
-    url: str = ""
+    api: Any  # tests.controller.harness.RunningController
+    tokens: dict[str, str] = field(default_factory=dict)
 
-    def add_user(self, username: str, key: SshKey) -> None:
-        self.keys[key.fingerprint] = username
-
-    def add_app(self, app: str, *users: str, **config: str) -> None:
-        self.apps[app] = set(users)
-        self.config[app] = dict(config)
-        self.versions[app] = 1
-
-    async def _key(self, request: web.Request) -> web.Response:
-        if request.headers.get("X-Deis-Builder-Auth") != BUILDER_KEY:
-            return web.json_response({"detail": "bad builder key"}, status=401)
-        user = self.keys.get(request.match_info["fingerprint"])
-        if user is None:
-            return web.json_response({"detail": "Not found."}, status=404)
-        return web.json_response({"username": user, "apps": sorted(self.apps)})
-
-    async def _config(self, request: web.Request) -> web.Response:
-        if request.headers.get("X-Deis-Builder-Auth") != BUILDER_KEY:
-            return web.json_response({"detail": "bad builder key"}, status=401)
-        body = await request.json()
-        app = body["receive_repo"]
-        if app not in self.apps:
-            return web.json_response({"detail": "Not found."}, status=404)
-        if body["receive_user"] not in self.apps[app]:
-            return web.json_response({"detail": "forbidden"}, status=403)
-        return web.json_response({"app": app, "values": self.config[app]})
-
-    async def _release(self, bus: Bus, data: bytes) -> None:
-        completed = Envelope.from_bytes(data).open(BuildCompleted)
-        version = self.versions[completed.app] = self.versions.get(completed.app, 1) + 1
-        state = AppState(app=completed.app, generation=version, version=version, build=completed.artifact)
-        await bus.publish(
-            ReleaseCreated(
-                app=completed.app,
-                version=version,
-                generation=version,
-                build_id=completed.build_id,
-                state=state,
+    async def user(self, username: str, key: SshKey | None = None) -> str:
+        token = await self.api.register(username)
+        self.tokens[username] = token
+        if key is not None:
+            r = await self.api.call(
+                "POST", "/v2/keys/", token, json={"id": f"{username}@test", "public": key.public_line}
             )
-        )
-        await bus.publish(ReleaseDeployed(app=completed.app, version=version, generation=version))
+            assert r.status == 201, r.text
+        return token
 
-    @asynccontextmanager
-    async def running(self, bus: Bus) -> AsyncIterator[StandInController]:
-        app = web.Application()
-        app.router.add_get("/v2/hooks/key/{fingerprint}", self._key)
-        app.router.add_post("/v2/hooks/config", self._config)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        self.url = f"http://127.0.0.1:{port}"
+    async def app(self, owner: str, app: str, **config: str) -> None:
+        r = await self.api.call("POST", "/v2/apps/", self.tokens[owner], json={"id": app})
+        assert r.status == 201, r.text
+        if config:
+            await self.config(owner, app, **config)
 
-        async def on_completed(_: str, data: bytes) -> None:
-            await self._release(bus, data)
+    async def config(self, user: str, app: str, **values: str) -> None:
+        r = await self.api.call("POST", f"/v2/apps/{app}/config/", self.tokens[user], json={"values": values})
+        assert r.status == 201, r.text
 
-        sub = await bus.subscribe_raw(BuildCompleted.subject, on_completed)
-        try:
-            yield self
-        finally:
-            await sub.unsubscribe()
-            await runner.cleanup()
+
+@asynccontextmanager
+async def routing_stand_in(bus: Bus) -> AsyncIterator[None]:
+    """Plays the scheduler and router-sync (other services): every release is routed at once."""
+
+    async def on_release(_: str, data: bytes) -> None:
+        created = Envelope.from_bytes(data).open(ReleaseCreated)
+        await bus.publish(RoutesUpdated(app=created.app, generation=created.generation))
+
+    sub = await bus.subscribe_raw(ReleaseCreated.subject, on_release)
+    try:
+        yield
+    finally:
+        await sub.unsubscribe()

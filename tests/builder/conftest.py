@@ -1,13 +1,17 @@
-"""Fixtures: a builder running in-process on real NATS, a real fs store, real git over real SSH."""
+"""Fixtures: a builder and a controller running in-process on real NATS and Postgres, a real fs
+store, real git over real SSH."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest_asyncio
-from builder_harness import SshKey, StandInController, builder_settings, make_key
+from builder_harness import BUILDER_KEY, Accounts, SshKey, builder_settings, make_key, routing_stand_in
 
 from deis_builder.service import build
 from deis_builder.settings import Settings
@@ -15,6 +19,17 @@ from deis_common.bus import Bus
 from deis_common.service import Service
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
+
+
+def controller_harness() -> ModuleType:
+    """The controller team's in-process harness (tests/controller/harness.py), importable as
+    ``tests.controller.harness`` once the repository root is on the path."""
+    root = str(Path(__file__).resolve().parents[2])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from tests.controller import harness
+
+    return harness
 
 
 @dataclass
@@ -34,17 +49,22 @@ async def alice_key(tmp_path: Path) -> SshKey:
 
 
 @pytest_asyncio.fixture
-async def controller(bus: Bus, alice_key: SshKey) -> AsyncIterator[StandInController]:
-    stand_in = StandInController()
-    stand_in.add_user("alice", alice_key)
-    async with stand_in.running(bus):
-        yield stand_in
+async def controller(pg_dsn: str, nats_url: str, bus: Bus) -> AsyncIterator[Any]:
+    running_controller = controller_harness().running_controller
+    async with running_controller(pg_dsn, nats_url, builder_key=BUILDER_KEY) as api, routing_stand_in(bus):
+        yield api
 
 
 @pytest_asyncio.fixture
-async def builder(
-    nats_url: str, tmp_path: Path, controller: StandInController
-) -> AsyncIterator[RunningBuilder]:
+async def accounts(controller: Any, alice_key: SshKey) -> Accounts:
+    accounts = Accounts(controller)
+    await accounts.user("admin")
+    await accounts.user("alice", alice_key)
+    return accounts
+
+
+@pytest_asyncio.fixture
+async def builder(nats_url: str, tmp_path: Path, controller: Any) -> AsyncIterator[RunningBuilder]:
     settings = builder_settings(
         nats_url=nats_url,
         data_dir=tmp_path / "builder",

@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 import yaml
-from builder_harness import SshKey, StandInController, app_repo
+from builder_harness import Accounts, SshKey, app_repo
 from conftest import RunningBuilder
 
 from deis_common.events.builds import BuildCompleted, BuildStarted
@@ -32,12 +32,12 @@ def _in_order(lines: list[str], *expected: str) -> None:
 
 async def test_python_app_push_builds_a_slug_and_reports_the_deploy(
     builder: RunningBuilder,
-    controller: StandInController,
+    accounts: Accounts,
     alice_key: SshKey,
     recorder: EventRecorder,
     tmp_path: Path,
 ) -> None:
-    controller.add_app("pyapp", "alice")
+    await accounts.app("alice", "pyapp")
     repo = await app_repo("python-flask", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("pyapp")
     assert code == 0, output
@@ -75,18 +75,18 @@ async def test_python_app_push_builds_a_slug_and_reports_the_deploy(
     assert "./app.py" in members
     assert any(name.startswith("./.venv/lib/python3") and "/flask/" in name for name in members)
     assert "./.profile.d/python.sh" in members
-    assert "./tests/test_app.py" not in members and "./NOTES.md" not in members, ".slugignore is honoured"
+    assert "./tests/check_app.py" not in members and "./NOTES.md" not in members, ".slugignore is honoured"
     assert await builder.store.exists("builder", "home/pyapp/cache/cache.tgz")
 
 
 async def test_a_procfile_only_shell_app_is_built_as_it_is(
     builder: RunningBuilder,
-    controller: StandInController,
+    accounts: Accounts,
     alice_key: SshKey,
     recorder: EventRecorder,
     tmp_path: Path,
 ) -> None:
-    controller.add_app("shellapp", "alice")
+    await accounts.app("alice", "shellapp")
     repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("shellapp")
     assert code == 0, output
