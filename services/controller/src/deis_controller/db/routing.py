@@ -89,6 +89,10 @@ async def cert(tx: Tx, owner: str, name: str) -> dict[str, Any] | None:
     return await tx.row(f"SELECT {_CERT} FROM certificates c WHERE c.owner = $1 AND c.name = $2", owner, name)
 
 
+async def cert_name(tx: Tx, cert_id: int) -> str:
+    return str(await tx.val("SELECT name FROM certificates WHERE id = $1", cert_id))
+
+
 async def cert_exists(tx: Tx, name: str) -> bool:
     return bool(await tx.val("SELECT EXISTS (SELECT 1 FROM certificates WHERE name = $1)", name))
 

@@ -5,11 +5,39 @@ from __future__ import annotations
 from aiohttp import web
 
 from deis_controller.controller import Controller
-from deis_controller.http import apps, auth, builds, config, hooks, keys, releases, root
+from deis_controller.http import (
+    apps,
+    auth,
+    builds,
+    certs,
+    config,
+    domains,
+    hooks,
+    keys,
+    perms,
+    processes,
+    releases,
+    root,
+    settings,
+)
 from deis_controller.http.context import CONTROLLER
 from deis_controller.http.middleware import add_headers, api_middleware
 
-MODULES = (root, auth, keys, apps, config, builds, releases, hooks)
+MODULES = (
+    root,
+    auth,
+    keys,
+    apps,
+    config,
+    builds,
+    releases,
+    hooks,
+    processes,
+    domains,
+    certs,
+    settings,
+    perms,
+)
 
 
 def mount(app: web.Application, ctl: Controller) -> None:

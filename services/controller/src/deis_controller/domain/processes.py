@@ -1,0 +1,68 @@
+"""Processes: scaling the structure (published as ``AppScaled`` with the full state) and the pod list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deis_common.events.apps import AppScaled
+from deis_common.events.state import ProcessInfo
+from deis_controller.controller import Work
+from deis_controller.db import apps as apps_db
+from deis_controller.db import releases as releases_db
+from deis_controller.domain.state import app_state
+from deis_controller.errors import BadRequest, NotFound
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, list | dict) or value is None:
+        raise BadRequest(
+            f"Invalid scaling format: int() argument must be a string, a bytes-like object or a real number,"
+            f" not '{type(value).__name__ if value is not None else 'NoneType'}'"
+        )
+    try:
+        count = int(value)
+    except (TypeError, ValueError) as e:
+        raise BadRequest(f"Invalid scaling format: {e}") from e
+    if count < 0:
+        raise BadRequest("Invalid scaling format: ['Must be greater than or equal to zero']")
+    return count
+
+
+async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, Any]) -> bool:
+    """Apply ``{type: count}``; returns whether anything changed (and was published)."""
+    current = await releases_db.current(work.tx, app["uuid"])
+    if current is None or current["build_uuid"] is None:
+        raise BadRequest("No build associated with this release")
+    build = await releases_db.build(work.tx, current["build_uuid"])
+    wanted = {str(proctype): _count(count) for proctype, count in request.items()}
+    known = set(build["procfile"]) | set(app["structure"]) | {"cmd"}
+    for proctype in wanted:
+        if proctype not in known:
+            raise NotFound(f"Container type {proctype} does not exist in application")
+    structure = {**app["structure"], **wanted}
+    if structure == app["structure"]:
+        return False
+    await apps_db.set_structure(work.tx, app["uuid"], structure)
+    generation = await apps_db.bump_generation(work.tx, app["uuid"])
+    fresh = await apps_db.get(work.tx, app["id"])
+    assert fresh is not None
+    state = await app_state(work.tx, fresh, current, generation)
+    await work.emit(AppScaled(app=app["id"], generation=generation, structure=structure, state=state))
+    work.log(app["id"], f"{user} scaled pods " + " ".join(f"{k}={v}" for k, v in sorted(wanted.items())))
+    return True
+
+
+def pods(
+    processes: list[ProcessInfo], proctype: str | None = None, name: str | None = None
+) -> list[dict[str, Any]]:
+    """The ``deis ps`` view: no one-off ``run`` processes, newest first."""
+    selected = [
+        p
+        for p in processes
+        if p.type != "run" and (proctype is None or p.type == proctype) and (name is None or p.name == name)
+    ]
+    selected.sort(key=lambda p: p.started.timestamp() if p.started else 0.0, reverse=True)
+    return [
+        {"name": p.name, "state": p.state, "type": p.type, "release": p.release, "started": p.started}
+        for p in selected
+    ]

@@ -1,0 +1,124 @@
+"""``/v2/apps/<id>/settings``, ``/tls`` and ``/whitelist``: how the router treats an app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from deis_controller.db import routing as routing_db
+from deis_controller.domain import settings as settings_domain
+from deis_controller.errors import FieldErrors, NoMatch, Unprocessable
+from deis_controller.http.access import authorize
+from deis_controller.http.apps import APP
+from deis_controller.http.context import add, controller
+from deis_controller.http.respond import body, empty, ok
+
+
+class SettingsRequest(BaseModel):
+    maintenance: bool | None = Field(None, description="serve a 503 maintenance page")
+    routable: bool | None = Field(None, description="whether the router serves the app at all")
+    whitelist: list[str] | None = Field(None, description="addresses/CIDRs allowed in (replaces)")
+    autoscale: dict[str, dict[str, int] | None] | None = Field(
+        None, description="type -> {min, max, cpu_percent}"
+    )
+    label: dict[str, Any] | None = Field(None, description="free-form labels; null removes one")
+
+
+class TLSRequest(BaseModel):
+    https_enforced: bool = Field(description="redirect plain HTTP to HTTPS")
+
+
+class WhitelistRequest(BaseModel):
+    addresses: list[str] = Field(description="IP addresses or CIDR networks")
+
+
+def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+    out = {k: row[k] for k in ("uuid", "owner", "created", "updated", *settings_domain.SETTINGS_FIELDS)}
+    out["app"] = app_id
+    return out
+
+
+async def get_settings(request: web.Request) -> web.Response:
+    async with controller(request).work() as work:
+        _, app = await authorize(work.tx, request)
+        row = await settings_domain.latest(work, app)
+    return ok(render(row, app["id"]))
+
+
+async def set_settings(request: web.Request) -> web.Response:
+    data = await body(request)
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        merged = settings_domain.merge(await settings_domain.latest(work, app), data)
+        row = await settings_domain.save(work, app, user.username, merged)
+    return ok(render(row, app["id"]), status=201)
+
+
+async def get_tls(request: web.Request) -> web.Response:
+    async with controller(request).db.read() as tx:
+        _, app = await authorize(tx, request)
+        row = await routing_db.latest_tls(tx, app["uuid"])
+    if row is None:
+        raise NoMatch("TLS")
+    return ok(_tls(row, app["id"]))
+
+
+def _tls(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+    return {k: row[k] for k in ("uuid", "owner", "https_enforced", "created", "updated")} | {"app": app_id}
+
+
+async def set_tls(request: web.Request) -> web.Response:
+    data = await body(request)
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        row = await settings_domain.set_https(work, app, user.username, data.get("https_enforced"))
+    return ok(_tls(row, app["id"]), status=201)
+
+
+def _addresses(data: dict[str, Any]) -> list[str]:
+    if "addresses" not in data:
+        raise FieldErrors.one("addresses", "This field is required.")
+    return settings_domain.check_addresses(data["addresses"])
+
+
+async def get_whitelist(request: web.Request) -> web.Response:
+    async with controller(request).work() as work:
+        _, app = await authorize(work.tx, request)
+        row = await settings_domain.latest(work, app)
+    return ok({"addresses": row["whitelist"]})
+
+
+async def add_whitelist(request: web.Request) -> web.Response:
+    addresses = _addresses(await body(request))
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        previous = await settings_domain.latest(work, app)
+        merged = {**previous, "whitelist": list(previous["whitelist"])}
+        merged["whitelist"] += [a for a in dict.fromkeys(addresses) if a not in merged["whitelist"]]
+        row = await settings_domain.save(work, app, user.username, merged)
+    return ok({"addresses": row["whitelist"]}, status=201)
+
+
+async def remove_whitelist(request: web.Request) -> web.Response:
+    addresses = _addresses(await body(request))
+    async with controller(request).work() as work:
+        user, app = await authorize(work.tx, request, lock=True)
+        previous = await settings_domain.latest(work, app)
+        missing = [a for a in addresses if a not in previous["whitelist"]]
+        if missing:
+            raise Unprocessable(f"addresses {set(missing)} does not exist in whitelist")
+        merged = {**previous, "whitelist": [a for a in previous["whitelist"] if a not in addresses]}
+        await settings_domain.save(work, app, user.username, merged)
+    return empty()
+
+
+def setup(app: web.Application) -> None:
+    add(app, "GET", APP + "/settings", get_settings)
+    add(app, "POST", APP + "/settings", set_settings)
+    add(app, "GET", APP + "/tls", get_tls)
+    add(app, "POST", APP + "/tls", set_tls)
+    add(app, "GET", APP + "/whitelist", get_whitelist)
+    add(app, "POST", APP + "/whitelist", add_whitelist)
+    add(app, "DELETE", APP + "/whitelist", remove_whitelist)
