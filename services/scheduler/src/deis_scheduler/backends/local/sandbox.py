@@ -69,6 +69,8 @@ class Sandbox:
             "--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID),
             "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", self.hostname[:63],
+            # The parent is the shim, not the scheduler: the sandbox ends with its supervisor, never orphaned.
+            "--die-with-parent",
         ]  # fmt: skip
         if self.image:
             args += ["--ro-bind", source, "/"]

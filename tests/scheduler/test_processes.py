@@ -1,0 +1,202 @@
+"""Running processes: crash restarts, memory limits, isolation, restart, one-off runs and app logs."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from deis_common.bus import Bus
+from deis_common.events.apps import RestartRequested, RunRequested
+from deis_common.events.containers import ContainersCrashed, ContainersHealthy
+from deis_common.events.runs import RunFinished
+from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
+from deis_common.store import FsStore
+from deis_common.testing.recorder import EventRecorder
+from deis_scheduler.backends.local import cgroups
+from deis_scheduler.backends.local.process import Process
+from tests.scheduler.apps import web_release
+from tests.scheduler.conftest import StandInRouter
+from tests.scheduler.http import eventually, get, reachable
+from tests.scheduler.test_rolling_deploy import deploy
+
+pytestmark = pytest.mark.sandbox
+
+
+def processes_of(data_dir: Path, app: str) -> list[Process]:
+    found = [Process.load(d) for d in sorted((data_dir / "processes" / app).iterdir())]
+    return [p for p in found if p is not None]
+
+
+async def test_a_process_that_exits_is_restarted_and_reported_crashed(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    healthy = await deploy(bus, recorder, await web_release(store, "crashy"))
+    endpoint = healthy.endpoints[0]
+
+    with pytest.raises((OSError, IndexError, ValueError)):
+        await get(endpoint, "/exit")
+    crashed = await recorder.wait_for(ContainersCrashed, where=lambda e: e.app == "crashy", timeout=15)
+
+    assert crashed.exit_code == 3 and crashed.restarts == 1 and crashed.type == "web"
+    assert "exiting on request" in crashed.log_tail
+    assert await eventually(lambda: reachable(endpoint)), "restarted on the same port"
+    ps = await bus.request(PS_SUBJECT, PsRequest(app="crashy"), PsReply)
+    assert ps.processes[0].restarts == 1
+
+
+async def test_a_killed_process_restarts(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    healthy = await deploy(bus, recorder, await web_release(store, "killed"))
+    [process] = processes_of(data_dir, "killed")
+
+    for pid in cgroups.pids(process.cgroup_plan) or [process.status().child_pid or 0]:
+        os.kill(pid, signal.SIGKILL)
+
+    crashed = await recorder.wait_for(ContainersCrashed, where=lambda e: e.app == "killed", timeout=15)
+    assert crashed.exit_code in (-9, 137)
+    assert await eventually(lambda: reachable(healthy.endpoints[0]))
+
+
+async def test_a_process_over_its_memory_limit_is_killed_and_reported(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    healthy = await deploy(bus, recorder, await web_release(store, "hungry", memory={"web": "64M"}))
+    [process] = processes_of(data_dir, "hungry")
+    if not process.cgroup_plan.dirs:
+        pytest.skip("no writable cgroup memory controller on this machine")
+
+    assert await get(healthy.endpoints[0], "/alloc?mb=8") == (200, "allocated")
+    with pytest.raises((OSError, IndexError, ValueError)):
+        await get(healthy.endpoints[0], "/alloc?mb=256")
+
+    crashed = await recorder.wait_for(ContainersCrashed, where=lambda e: e.app == "hungry", timeout=15)
+    assert "memory limit exceeded" in crashed.log_tail[-1]
+    assert await eventually(lambda: reachable(healthy.endpoints[0]))
+
+
+async def test_an_app_cannot_read_another_apps_files_or_the_platform_data(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+    tmp_path: Path,
+) -> None:
+    await deploy(bus, recorder, await web_release(store, "victim", env={"SECRET": "s3cr3t"}))
+    intruder = await deploy(bus, recorder, await web_release(store, "intruder", sha="feedface"))
+    endpoint = intruder.endpoints[0]
+    [victim] = processes_of(data_dir, "victim")
+
+    assert (await get(endpoint, "/read?path=/app/Procfile"))[1].startswith("read:web:")
+    for path in (
+        f"{victim.record.release_dir}/server.py",
+        str(victim.dir / "spec.json"),
+        str(data_dir / "apps" / "victim.json"),
+        str(tmp_path / "store" / "builder" / "home" / "victim:git-1a2b3c4d" / "push" / "slug.tgz"),
+        f"/proc/{victim.status().child_pid}/environ",
+        "/etc/shadow",
+        "/root/.bashrc",
+    ):
+        _, body = await get(endpoint, f"/read?path={path}")
+        assert body.startswith("denied:"), f"{path} was readable: {body[:80]}"
+    _, whoami = await get(endpoint, "/whoami")
+    assert whoami.startswith("uid=1000 ")
+    if os.geteuid() == 0:
+        [own] = processes_of(data_dir, "intruder")
+        uids = {_uid_of(pid) for pid in cgroups.pids(own.cgroup_plan)}
+        assert uids <= {"65534"}, "outside the sandbox the app runs unprivileged"
+
+
+def _uid_of(pid: int) -> str:
+    return Path(f"/proc/{pid}/status").read_text().split("Uid:")[1].split()[0]
+
+
+async def test_restart_replaces_the_processes_without_downtime(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    first = await deploy(bus, recorder, await web_release(store, "again", structure={"web": 2}))
+    before = {p.name for p in first.processes}
+
+    await bus.publish(RestartRequested(app="again", type="web"))
+    healthy = await recorder.wait_for(
+        ContainersHealthy,
+        where=lambda e: e.app == "again" and {p.name for p in e.processes} != before,
+        timeout=30,
+    )
+
+    assert len(healthy.processes) == 2 and not before & {p.name for p in healthy.processes}
+    for endpoint in healthy.endpoints:
+        assert await get(endpoint) == (200, "hello from v2")
+
+    async def only_new() -> bool:
+        ps = await bus.request(PS_SUBJECT, PsRequest(app="again"), PsReply)
+        return {p.name for p in ps.processes} == {p.name for p in healthy.processes}
+
+    await eventually(only_new)
+
+
+async def test_a_one_off_run_returns_its_output_and_exit_code(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    state = await web_release(store, "runner", env={"COLOR": "blue"})
+
+    await bus.publish(
+        RunRequested(
+            app="runner",
+            run_id="r1",
+            command="echo $DEIS_APP $COLOR $PROFILE_SOURCED; ls /app; exit 7",
+            state=state,
+        )
+    )
+    finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "r1", timeout=30)
+
+    assert finished.exit_code == 7
+    assert "runner blue yes" in finished.output
+    assert "server.py" in finished.output
+
+
+async def test_a_run_that_outlives_its_timeout_is_killed(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    state = await web_release(store, "sleepy")
+
+    await bus.publish(
+        RunRequested(
+            app="sleepy", run_id="r2", command="echo started; sleep 60", state=state, timeout_seconds=1
+        )
+    )
+    finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "r2", timeout=30)
+
+    assert finished.exit_code != 0
+    assert "started" in finished.output
+
+
+async def test_process_output_goes_to_the_app_log(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    healthy = await deploy(bus, recorder, await web_release(store, "chatty"))
+    await get(healthy.endpoints[0], "/hello-log")
+
+    async def logged() -> list[str]:
+        return [line for line in await bus.read_log("chatty") if "GET /hello-log" in line]
+
+    [line] = await eventually(logged)
+    time, _, rest = line.partition(" ")
+    assert time.endswith("Z") and "T" in time
+    assert rest.startswith("chatty[web.1]: request ")
+    assert any("chatty[web.1]: listening on" in entry for entry in await bus.read_log("chatty"))
