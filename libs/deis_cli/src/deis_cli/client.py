@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import sys
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
-
-import httpx
 
 from deis_cli import __version__
 from deis_cli.errors import APIError, CLIError
+
+if TYPE_CHECKING:
+    import httpx
 
 API_VERSION = "2.3"
 JSON = dict[str, Any]
@@ -77,6 +78,8 @@ class DeisClient:
     def __init__(self, controller: str, token: str = "", *, ssl_verify: bool = True) -> None:
         self.controller = normalize_controller(controller)
         self.token = token
+        import httpx  # deferred: keeps `deis --help` fast
+
         headers = {"User-Agent": f"Deis Client v{__version__}", "Accept": "application/json"}
         self._http = httpx.Client(
             base_url=self.controller,
@@ -108,6 +111,8 @@ class DeisClient:
         auth: bool = True,
         ok: tuple[int, ...] = (),
     ) -> httpx.Response:
+        import httpx
+
         headers = {}
         if auth and self.token:
             headers["Authorization"] = f"token {self.token}"

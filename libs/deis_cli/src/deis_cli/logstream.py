@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from deis_cli import output
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 LINE_RE = re.compile(r"^(?P<time>\S+) (?P<source>[\w.-]+\[[^\]]+\]:)(?P<rest>.*)$")
 COLOURS = ["cyan", "green", "yellow", "magenta", "blue", "bright_cyan", "bright_green", "bright_magenta"]
@@ -25,6 +26,8 @@ def print_line(line: str, console: Console | None = None) -> None:
     if console is None or not match:
         output.echo(line)
         return
+    from rich.text import Text
+
     source = match.group("source")
     colour = COLOURS[sum(map(ord, source.split("[")[1])) % len(COLOURS)]
     console.print(Text(match.group("time") + " ") + Text(source, style=colour) + Text(match.group("rest")))

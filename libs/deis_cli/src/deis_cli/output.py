@@ -11,15 +11,17 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FRAMES = ("...", "o..", ".o.", "..o")
 
 
-def _console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
 
@@ -39,7 +41,9 @@ def echo(text: str = "", *, nl: bool = True, err: bool = False) -> None:
 def header(text: str) -> None:
     """A ``=== …`` header: bold on a terminal, plain otherwise."""
     if is_tty():
-        _console().print(Text(text, style="bold cyan"))
+        from rich.text import Text
+
+        console().print(Text(text, style="bold cyan"))
     else:
         echo(text)
 
@@ -60,10 +64,12 @@ def key_values(values: dict[str, object], width: int = 6) -> None:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """A table: rich on a terminal, whitespace-aligned columns when piped."""
     if is_tty():
+        from rich.table import Table
+
         t = Table(*headers, box=None, header_style="bold", pad_edge=False)
         for row in rows:
             t.add_row(*row)
-        _console().print(t)
+        console().print(t)
         return
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     for row in [list(headers), *[list(r) for r in rows]]:
@@ -81,8 +87,10 @@ def columns(rows: Sequence[Sequence[str]]) -> None:
 
 def error(message: str, prefix: str = "") -> None:
     if is_tty(sys.stderr):
-        console = _console(stderr=True)
-        console.print(Text(prefix) + Text("Error: ", style="bold red") + Text(message))
+        from rich.text import Text
+
+        err_console = console(stderr=True)
+        err_console.print(Text(prefix) + Text("Error: ", style="bold red") + Text(message))
     else:
         echo(f"{prefix}Error: {message}", err=True)
 

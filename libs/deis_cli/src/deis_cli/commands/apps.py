@@ -10,7 +10,6 @@ import time
 from urllib.parse import urlsplit
 
 import click
-from rich.console import Console
 
 from deis_cli import gitremote, logstream, output
 from deis_cli.commands import domains, labels, ps
@@ -167,7 +166,7 @@ def logs(app: str | None, lines: int | None, follow: bool) -> None:
     name = session.app(app)
     client = session.client
     text = client.logs(name, lines)
-    console = Console(highlight=False, soft_wrap=True) if output.is_tty() else None
+    console = output.console() if output.is_tty() else None
     if not text.strip() and not follow:
         raise CLIError(NO_LOGS)
     for line in text.rstrip("\n").splitlines():
