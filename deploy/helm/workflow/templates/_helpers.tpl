@@ -120,7 +120,8 @@ Offline rendering (helm template, tests) sees no cluster and always generates.
 
 {{- define "workflow.s3Endpoint" -}}
 {{- if .Values.minio.enabled -}}
-{{- printf "http://%s:9000" (include "workflow.component" (list . "minio")) -}}
+{{- /* fully qualified: app pods (slugrunner) in their own namespaces fetch slugs from here */ -}}
+{{- printf "http://%s.%s.svc:9000" (include "workflow.component" (list . "minio")) .Release.Namespace -}}
 {{- else -}}
 {{- .Values.storage.s3.endpoint -}}
 {{- end -}}
