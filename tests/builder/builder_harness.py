@@ -165,3 +165,57 @@ async def routing_stand_in(bus: Bus) -> AsyncIterator[None]:
         yield
     finally:
         await sub.unsubscribe()
+
+
+async def buildpack_url(fixture: str, work: Path, ref: str | None = None) -> str:
+    """A local git repository of ``tests/builder/apps/<fixture>`` as a BUILDPACK_URL (``file://…[#ref]``)."""
+    path = work / f"{fixture}.git-src"
+    await asyncio.to_thread(shutil.copytree, APPS / fixture, path, symlinks=True)
+    for args in (
+        ("init", "-q", "-b", "main"),
+        ("config", "user.email", "dev@example.com"),
+        ("config", "user.name", "Dev"),
+        ("add", "-A"),
+        ("commit", "-q", "-m", "buildpack"),
+        *((("branch", ref),) if ref else ()),
+    ):
+        code, out = await run("git", *args, cwd=path)
+        assert code == 0, out
+    return f"file://{path}" + (f"#{ref}" if ref else "")
+
+
+class BuildLines:
+    """Every build log line on the bus, to wait for a build to reach a point (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+        self._changed = asyncio.Condition()
+        self._sub: Any = None
+
+    async def start(self, bus: Bus) -> None:
+        async def on_line(subject: str, data: bytes) -> None:
+            async with self._changed:
+                self.lines.append((subject.rsplit(".", 1)[-1], data.decode(errors="replace")))
+                self._changed.notify_all()
+
+        self._sub = await bus.subscribe_raw("deis.v1.builds.log.*", on_line)
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+
+    def builds_with(self, text: str) -> set[str]:
+        return {build_id for build_id, line in self.lines if text in line}
+
+    async def wait_for(self, text: str, *, builds: int = 1, timeout: float = 60.0) -> set[str]:
+        """The ids of the builds that printed ``text``, once at least ``builds`` of them have."""
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.builds_with(text)) >= builds), timeout
+            )
+        return self.builds_with(text)
+
+
+def open_gate(data_dir: Path, build_id: str) -> None:
+    """Let a build of the ``buildpack-gated`` buildpack finish (it waits for CACHE_DIR/gate)."""
+    (data_dir / "builds" / build_id / "cache" / "gate").write_text("open")

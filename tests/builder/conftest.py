@@ -11,7 +11,15 @@ from types import ModuleType
 from typing import Any
 
 import pytest_asyncio
-from builder_harness import BUILDER_KEY, Accounts, SshKey, builder_settings, make_key, routing_stand_in
+from builder_harness import (
+    BUILDER_KEY,
+    Accounts,
+    BuildLines,
+    SshKey,
+    builder_settings,
+    make_key,
+    routing_stand_in,
+)
 
 from deis_builder.service import build
 from deis_builder.settings import Settings
@@ -75,3 +83,11 @@ async def builder(nats_url: str, tmp_path: Path, controller: Any) -> AsyncIterat
     service = build(settings)
     async with service.running(), FsStore(tmp_path / "store") as store:
         yield RunningBuilder(service=service, settings=settings, store=store)
+
+
+@pytest_asyncio.fixture
+async def build_lines(bus: Bus) -> AsyncIterator[BuildLines]:
+    lines = BuildLines()
+    await lines.start(bus)
+    yield lines
+    await lines.stop()

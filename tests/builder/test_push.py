@@ -15,11 +15,11 @@ from deis_common.events.pushes import PushReceived
 from deis_common.testing.recorder import EventRecorder
 
 
-def _lines(output: str) -> list[str]:
+def remote_lines(output: str) -> list[str]:
     return [line.replace("\x1b[1G", "").removeprefix("remote: ").rstrip() for line in output.splitlines()]
 
 
-def _in_order(lines: list[str], *expected: str) -> None:
+def in_order(lines: list[str], *expected: str) -> None:
     position = 0
     for want in expected:
         for index in range(position, len(lines)):
@@ -42,8 +42,8 @@ async def test_python_app_push_builds_a_slug_and_reports_the_deploy(
     code, output = await repo.push("pyapp")
     assert code == 0, output
     sha = await repo.head()
-    _in_order(
-        _lines(output),
+    in_order(
+        remote_lines(output),
         "Starting build... but first, coffee!",
         "-----> Restoring cache...",
         "No cache file found. If this is the first deploy, it will be created now.",
@@ -90,8 +90,8 @@ async def test_a_procfile_only_shell_app_is_built_as_it_is(
     repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("shellapp")
     assert code == 0, output
-    _in_order(
-        _lines(output),
+    in_order(
+        remote_lines(output),
         "-----> Procfile app detected",
         "Procfile declares types -> web, worker",
         "Build complete.",
