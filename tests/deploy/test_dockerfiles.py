@@ -1,0 +1,238 @@
+"""The service images build from the uv workspace: every Dockerfile names paths that exist in the repository,
+installs its own workspace member with `uv sync --frozen`, runs as a non-root user and starts the member's
+console script, the same command the Helm chart runs.
+
+Docker cannot run here, so the Dockerfiles are parsed (instructions, continuation lines, stages) and checked
+against the repository and the chart instead of built.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import shlex
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.chart import REPO
+
+IMAGES = REPO / "deploy" / "images"
+
+# image directory → (workspace member directory, distribution name)
+SERVICES = {
+    "controller": ("services/controller", "deis-controller"),
+    "builder": ("services/builder", "deis-builder"),
+    "scheduler": ("services/scheduler", "deis-scheduler"),
+    "router": ("services/router-sync", "deis-router-sync"),
+    "backup": ("services/backup", "deis-backup"),
+}
+
+
+@dataclass
+class Instruction:
+    keyword: str
+    flags: dict[str, str]
+    args: str
+
+
+@dataclass
+class Stage:
+    base: str
+    name: str | None
+    instructions: list[Instruction] = field(default_factory=list)
+
+
+def parse(path: Path) -> list[Stage]:
+    """Stages of a Dockerfile: comments dropped, continuation lines joined, leading --flags split off."""
+    logical: list[str] = []
+    pending = ""
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    assert not pending, f"{path}: the last instruction ends with a line continuation"
+    stages: list[Stage] = []
+    for line in logical:
+        keyword, _, rest = line.partition(" ")
+        flags: dict[str, str] = {}
+        while rest.startswith("--"):
+            flag, _, rest = rest.partition(" ")
+            name, _, value = flag[2:].partition("=")
+            flags[name] = value
+            rest = rest.lstrip()
+        keyword = keyword.upper()
+        if keyword == "FROM":
+            words = rest.split()
+            stage_name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
+            stages.append(Stage(base=words[0], name=stage_name))
+        else:
+            assert stages, f"{path}: {keyword} before the first FROM"
+            stages[-1].instructions.append(Instruction(keyword, flags, rest))
+    return stages
+
+
+def ignored_patterns(dockerfile: Path) -> list[str]:
+    ignore = dockerfile.with_name(dockerfile.name + ".dockerignore")
+    lines = ignore.read_text().splitlines() if ignore.exists() else []
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def is_ignored(relative: str, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        bare = pattern.removeprefix("**/")
+        parts = relative.split("/")
+        if fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, bare) for part in parts):
+            return True
+        if relative == pattern or relative.startswith(pattern.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def workspace_members() -> list[str]:
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    members: list[str] = root["tool"]["uv"]["workspace"]["members"]
+    return members
+
+
+def member_project(member: str) -> dict[str, object]:
+    project: dict[str, object] = tomllib.loads((REPO / member / "pyproject.toml").read_text())["project"]
+    return project
+
+
+def command_of(instruction: Instruction) -> list[str]:
+    args = instruction.args.strip()
+    if args.startswith("["):
+        words: list[str] = json.loads(args)
+        return words
+    return shlex.split(args)
+
+
+@pytest.fixture(params=sorted(SERVICES))
+def image(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    return name
+
+
+def test_every_service_has_a_dockerfile_and_a_build_context_filter() -> None:
+    for name in SERVICES:
+        assert (IMAGES / name / "Dockerfile").is_file(), name
+        assert (IMAGES / name / "Dockerfile.dockerignore").is_file(), name
+
+
+def test_every_local_copy_names_a_path_in_the_build_context(image: str) -> None:
+    dockerfile = IMAGES / image / "Dockerfile"
+    patterns = ignored_patterns(dockerfile)
+    stage_names = {stage.name for stage in parse(dockerfile)}
+    for stage in parse(dockerfile):
+        for instruction in stage.instructions:
+            if instruction.keyword not in {"COPY", "ADD"}:
+                continue
+            words = instruction.args.split()
+            assert len(words) >= 2, instruction
+            if "from" in instruction.flags:
+                assert instruction.flags["from"] in stage_names | {stage.base for stage in parse(dockerfile)}
+                continue
+            for source in words[:-1]:
+                assert (REPO / source).exists(), f"{image}: COPY {source} does not exist in the repository"
+                assert not is_ignored(source, patterns), (
+                    f"{image}: COPY {source} is excluded from the context"
+                )
+
+
+def test_every_workspace_member_manifest_is_copied_so_uv_can_read_the_workspace(image: str) -> None:
+    copied = {
+        word
+        for stage in parse(IMAGES / image / "Dockerfile")
+        for instruction in stage.instructions
+        if instruction.keyword == "COPY" and "from" not in instruction.flags
+        for word in instruction.args.split()[:-1]
+    }
+    assert {"pyproject.toml", "uv.lock"} <= copied
+    for member in workspace_members():
+        assert f"{member}/pyproject.toml" in copied, f"{image}: {member}/pyproject.toml is not copied"
+
+
+def test_the_image_installs_its_own_member_and_the_sources_it_imports(image: str) -> None:
+    member, distribution = SERVICES[image]
+    stages = parse(IMAGES / image / "Dockerfile")
+    runs = [i.args for stage in stages for i in stage.instructions if i.keyword == "RUN"]
+    syncs = [run for run in runs if "uv sync" in run]
+    assert syncs, f"{image}: no uv sync"
+    for sync in syncs:
+        assert re.search(rf"uv sync --frozen --no-dev --package {distribution}(\s|$)", sync), sync
+    assert not any("--no-install-workspace" in s for s in syncs[-1:]), "the last sync installs the member"
+    copied = {
+        instruction.args.split()[0]
+        for stage in stages
+        for instruction in stage.instructions
+        if instruction.keyword == "COPY" and "from" not in instruction.flags
+    }
+    workspace_deps = {"deis-common": "libs/deis_common"}
+    dependencies = member_project(member)["dependencies"]
+    assert isinstance(dependencies, list)
+    for dependency, path in workspace_deps.items():
+        if dependency in dependencies:
+            assert path in copied, f"{image}: {path} ({dependency}) is not copied"
+    assert member in copied
+
+
+def test_the_image_runs_as_a_non_root_user(image: str) -> None:
+    final = parse(IMAGES / image / "Dockerfile")[-1]
+    users = [i.args.split(":")[0] for i in final.instructions if i.keyword == "USER"]
+    assert users, f"{image}: the final stage sets no USER"
+    assert users[-1] not in {"root", "0"}
+
+
+def test_the_image_starts_the_members_console_script(image: str) -> None:
+    member, _ = SERVICES[image]
+    scripts = member_project(member)["scripts"]
+    assert isinstance(scripts, dict)
+    final = parse(IMAGES / image / "Dockerfile")[-1]
+    commands = [command_of(i) for i in final.instructions if i.keyword in {"CMD", "ENTRYPOINT"}]
+    assert commands, f"{image}: no CMD"
+    assert commands[-1][0] in scripts
+    env = " ".join(i.args for i in final.instructions if i.keyword == "ENV")
+    assert "PATH=/app/.venv/bin:" in env, "the console scripts are on PATH"
+
+
+def test_the_build_and_run_stages_share_one_python_so_the_virtualenv_stays_valid(image: str) -> None:
+    stages = parse(IMAGES / image / "Dockerfile")
+    build = next(stage for stage in stages if stage.name == "build")
+    env = " ".join(i.args for i in build.instructions if i.keyword == "ENV")
+    assert "UV_PYTHON=/usr/bin/python3.11" in env
+    assert "UV_PYTHON_DOWNLOADS=never" in env
+    final = stages[-1]
+    assert "bookworm" in build.base and "bookworm" in final.base  # Debian 12: /usr/bin/python3.11
+    installs = " ".join(i.args for i in final.instructions if i.keyword == "RUN")
+    assert re.search(r"apt-get install .*\bpython3\b", installs)
+    assert any(i.keyword == "COPY" and i.flags.get("from") == "build" for i in final.instructions)
+
+
+def final_runs(image: str) -> str:
+    final = parse(IMAGES / image / "Dockerfile")[-1]
+    return " ".join(i.args for i in final.instructions if i.keyword == "RUN")
+
+
+def test_the_router_image_puts_the_wheels_nginx_where_the_chart_runs_it() -> None:
+    assert re.search(r"ln -s .*nginx_binary\(\).* /usr/local/bin/nginx", final_runs("router"))
+
+
+def test_the_builder_image_has_the_tools_builds_run_with() -> None:
+    packages = set(final_runs("builder").split())
+    assert {"git", "bubblewrap", "buildah", "python3", "python3-venv", "nodejs", "npm"} <= packages
+
+
+def test_the_backup_image_is_a_postgres_server_that_can_archive_its_wal() -> None:
+    final = parse(IMAGES / "backup" / "Dockerfile")[-1]
+    assert final.base.startswith("postgres:")
+    env = " ".join(i.args for i in final.instructions if i.keyword == "ENV")
+    assert "PATH=/app/.venv/bin:" in env  # archive_command = deis-backup wal-push %p
