@@ -252,11 +252,11 @@ class RunningRouter:
     async def get(self, host: str, path: str = "/", **kwargs: object) -> Response:
         return await fetch(self.http_port, host, path, **kwargs)  # type: ignore[arg-type]
 
-    async def metric(self, name: str) -> float:
-        """A sample of router-sync's /metrics (0 when absent)."""
+    async def metric(self, sample: str) -> float:
+        """One sample of router-sync's /metrics, e.g. ``name{label="x"}`` (0 when absent)."""
         response = await fetch(self.service.port or 0, "127.0.0.1", "/metrics")
         for line in response.body.decode().splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
+            if line.startswith(sample + " "):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
@@ -268,16 +268,18 @@ def router_settings(nats_url: str, prefix: Path, **router: object) -> RouterSync
         platform_domain=PLATFORM_DOMAIN,
         log_json=False,
         grace_period=2.0,
-        router=RouterSettings(
-            prefix=prefix,
-            instance="test",
-            http_port=free_port(),
-            https_port=free_port(),
-            controller_port=free_port(),
-            worker_processes="1",
-            start_nginx=True,
-            snapshot_retry=0.2,
-            snapshot_timeout=1.0,
-            **router,  # type: ignore[arg-type]
+        router=RouterSettings.model_validate(
+            {
+                "prefix": prefix,
+                "instance": "test",
+                "http_port": free_port(),
+                "https_port": free_port(),
+                "controller_port": free_port(),
+                "worker_processes": "1",
+                "start_nginx": True,
+                "snapshot_retry": 0.2,
+                "snapshot_timeout": 1.0,
+                **router,
+            }
         ),
     )

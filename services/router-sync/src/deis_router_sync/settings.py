@@ -12,7 +12,7 @@ import re
 import socket
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from deis_common.settings import HttpSettings, ServiceSettings
 
@@ -67,6 +67,9 @@ class RouterSettings(BaseModel):
         default_factory=list,
         description="CIDRs of trusted proxies whose X-Forwarded-For names the client (whitelists use it)",
     )
+    access_log_buffer: str = Field(
+        "64k", description="access log buffer (nginx size); empty writes every line at once"
+    )
     worker_processes: str = Field("auto", description="nginx worker processes ('auto' = one per core)")
     worker_connections: int = Field(768, description="connections per nginx worker")
     keepalive: int = Field(32, description="idle keep-alive connections to each app kept per worker")
@@ -81,9 +84,11 @@ class RouterSettings(BaseModel):
     snapshot_retry: float = Field(2.0, description="seconds between snapshot requests while none answers")
     snapshot_timeout: float = Field(5.0, description="seconds to wait for the controller's snapshot")
 
-    @field_validator("body_size", "controller_body_size")
+    @field_validator("body_size", "controller_body_size", "access_log_buffer")
     @classmethod
-    def _size(cls, value: str) -> str:
+    def _size(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name == "access_log_buffer" and value == "":
+            return value
         if not _SIZE.match(value):
             raise ValueError(f"{value!r} is not an nginx size such as 1m, 512k or 0 (no limit)")
         return value

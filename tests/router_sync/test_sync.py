@@ -1,0 +1,212 @@
+"""How routes reach nginx: coalesced reloads, confirmation only once served, the snapshot, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from router_harness import RunningRouter, backend, fetch, publish_and_wait, router_settings
+
+from deis_common.bus import Bus
+from deis_common.events.base import Envelope
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
+from deis_common.events.domains import DomainAdded
+from deis_common.events.routes import RoutesRejected, RoutesUpdated
+from deis_common.events.state import AppSnapshot, RouteSettings
+from deis_common.testing.recorder import EventRecorder
+from deis_router_sync import build
+from deis_router_sync.bootstrap import write_bootstrap
+from deis_router_sync.nginx import nginx_binary
+
+SERVED = 'deis_router_reloads_total{outcome="served"}'
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """For effects no event announces (the snapshot): ask nginx until it answers as expected."""
+
+    async def loop() -> None:
+        while not await check():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(loop(), timeout)
+
+
+async def test_a_burst_of_events_is_served_with_one_reload(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with backend("burst") as endpoint:
+        before = await router.metric(SERVED)
+        envelopes = await asyncio.gather(
+            *(
+                bus.publish(ContainersHealthy(app=f"app{i}", generation=1, version=1, endpoints=[endpoint]))
+                for i in range(20)
+            )
+        )
+        await recorder.wait_for(
+            RoutesUpdated,
+            where=lambda _: {e.correlation_id for e in recorder.envelopes} >= {e.id for e in envelopes},
+        )
+
+        assert len(recorder.of(RoutesUpdated)) == 20
+        assert await router.metric(SERVED) - before <= 2
+        for i in range(20):
+            assert (await router.get(f"app{i}.router.test")).backend == "burst"
+
+
+async def test_once_routes_are_confirmed_no_request_reaches_the_previous_generation(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    for generation in range(1, 6):
+        async with backend(f"v{generation}") as endpoint:
+            event = ContainersHealthy(
+                app="web", generation=generation, version=generation, endpoints=[endpoint]
+            )
+            await publish_and_wait(bus, recorder, event, RoutesUpdated)
+
+            answers = await asyncio.gather(*(router.get("web.router.test") for _ in range(10)))
+            assert {answer.backend for answer in answers} == {f"v{generation}"}
+
+
+async def test_event_that_cannot_be_routed_is_rejected_with_a_reason(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    bad_endpoint = ContainersHealthy(app="web", generation=1, version=1, endpoints=["127.0.0.1:99999"])
+    rejected = await publish_and_wait(bus, recorder, bad_endpoint, RoutesRejected)
+    assert (rejected.app, rejected.generation) == ("web", 1)
+    assert "127.0.0.1:99999" in rejected.reason
+
+    bad_domain = DomainAdded(app="web", domain="evil.example; return 200")
+    rejected = await publish_and_wait(bus, recorder, bad_domain, RoutesRejected)
+    assert "not a host name" in rejected.reason
+
+
+async def test_routes_from_the_controller_snapshot_are_served_once_the_controller_answers(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async def snapshot(_: SnapshotRequest) -> Snapshot:
+        return Snapshot(
+            apps=[
+                AppSnapshot(app="legacy", domains=["legacy.example"]),
+                AppSnapshot(app="paused", routing=RouteSettings(maintenance=True)),
+            ]
+        )
+
+    assert (await router.get("legacy.example")).status == 404
+    sub = await bus.serve(SNAPSHOT_SUBJECT, SnapshotRequest, snapshot, queue="controller")
+    try:
+        await eventually(lambda: _status_is(router, "legacy.example", 503))
+        async with backend("legacy") as endpoint:
+            event = ContainersHealthy(app="legacy", generation=3, version=3, endpoints=[endpoint])
+            await publish_and_wait(bus, recorder, event, RoutesUpdated)
+            assert (await router.get("legacy.example")).backend == "legacy"
+        assert b"maintenance" in (await router.get("paused.router.test")).body
+    finally:
+        await sub.unsubscribe()
+
+
+async def test_snapshot_drops_apps_the_controller_no_longer_knows(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with backend("old") as endpoint:
+        event = ContainersHealthy(app="old", generation=1, version=1, endpoints=[endpoint])
+        await publish_and_wait(bus, recorder, event, RoutesUpdated)
+        assert (await router.get("old.router.test")).status == 200
+
+        async def snapshot(_: SnapshotRequest) -> Snapshot:
+            return Snapshot(apps=[AppSnapshot(app="other")])
+
+        sub = await bus.serve(SNAPSHOT_SUBJECT, SnapshotRequest, snapshot, queue="controller")
+        try:
+            # Both at once: while nginx reloads, a request may still meet the previous config.
+            async def both() -> bool:
+                return await _status_is(router, "old.router.test", 404) and await _status_is(
+                    router, "other.router.test", 503
+                )
+
+            await eventually(both)
+        finally:
+            await sub.unsubscribe()
+
+
+async def test_a_restarted_router_sync_serves_the_same_routes_before_any_event(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router")
+    async with backend("web") as endpoint:
+        async with build(settings).running() as service:
+            router = RunningRouter(service, settings)
+            event = ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
+            await publish_and_wait(bus, recorder, event, RoutesUpdated)
+            await publish_and_wait(bus, recorder, DomainAdded(app="web", domain="web.example"), RoutesUpdated)
+
+        async with build(settings).running() as service:
+            router = RunningRouter(service, settings)
+            assert (await router.get("web.example")).backend == "web"
+            assert (await router.get("web.router.test")).backend == "web"
+
+
+async def test_router_sync_takes_over_an_nginx_it_did_not_start(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router", start_nginx=False)
+    assert await write_bootstrap(settings) == settings.router.prefix / "nginx.conf"
+    assert await write_bootstrap(settings) is None  # already router-sync's config
+    nginx = await asyncio.create_subprocess_exec(
+        str(nginx_binary(settings.router)),
+        "-p",
+        str(settings.router.prefix),
+        "-c",
+        "nginx.conf",
+        "-g",
+        "daemon off;",
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with build(settings).running() as service, backend("web") as endpoint:
+            router = RunningRouter(service, settings)
+            event = ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
+            await publish_and_wait(bus, recorder, event, RoutesUpdated)
+            assert (await router.get("web.router.test")).backend == "web"
+            readiness = await fetch(service.port or 0, "127.0.0.1", "/readiness")
+            assert readiness.status == 200
+        assert nginx.returncode is None  # not ours to stop
+    finally:
+        nginx.terminate()
+        await nginx.wait()
+
+
+async def test_router_sync_started_before_nginx_serves_once_nginx_is_up(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router", start_nginx=False)
+    async with build(settings).running() as service, backend("web") as endpoint:
+        router = RunningRouter(service, settings)
+        envelope: Envelope = await bus.publish(
+            ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
+        )
+        nginx = await asyncio.create_subprocess_exec(
+            str(nginx_binary(settings.router)),
+            "-p",
+            str(settings.router.prefix),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off;",
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            await recorder.wait_for(
+                RoutesUpdated,
+                where=lambda _: any(e.correlation_id == envelope.id for e in recorder.envelopes),
+                timeout=15,
+            )
+            assert (await router.get("web.router.test")).backend == "web"
+        finally:
+            nginx.terminate()
+            await nginx.wait()
+
+
+async def _status_is(router: RunningRouter, host: str, status: int) -> bool:
+    return (await router.get(host)).status == status
