@@ -1,19 +1,203 @@
-"""Dockerfile builds with buildah."""
+"""Dockerfile builds with buildah, without a Docker daemon or a registry.
+
+``buildah bud --isolation chroot`` builds the image into the builder's own image storage (under the data
+dir); the image's root filesystem is then exported as a tarball to the store
+(``home/<app>:git-<sha8>/push/rootfs.tgz``) together with what its config says about running it
+(entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally. With
+``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
+also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``).
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from deis_builder import names, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
+from deis_builder.sandbox import run_streaming
 from deis_common.events.pushes import PushReceived
-from deis_common.events.state import BuildArtifact
+from deis_common.events.state import BuildArtifact, ImageConfig
 from deis_common.store import ObjectStore
+
+INSTRUCTIONS = frozenset(
+    [
+        "FROM",
+        "RUN",
+        "CMD",
+        "LABEL",
+        "MAINTAINER",
+        "EXPOSE",
+        "ENV",
+        "ADD",
+        "COPY",
+        "ENTRYPOINT",
+        "VOLUME",
+        "USER",
+        "WORKDIR",
+        "ARG",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
+    ]
+)
+BUILD_ARGS_FLAG = "DEIS_DOCKER_BUILD_ARGS_ENABLED"
+_STEP = re.compile(r"^STEP (\d+)/(\d+): (.*)$")
+_ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def instructions(dockerfile: str) -> list[tuple[int, str, str]]:
+    """``(line number, INSTRUCTION, arguments)`` of each instruction, continuation lines joined."""
+    out: list[tuple[int, str, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(dockerfile.splitlines(), start=1):
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        full = (pending + line).strip()
+        pending = ""
+        word, _, rest = full.partition(" ")
+        out.append((start, word.upper(), rest.strip()))
+    if pending.strip():
+        word, _, rest = pending.strip().partition(" ")
+        out.append((start, word.upper(), rest))
+    return out
+
+
+def check_dockerfile(dockerfile: str) -> None:
+    """Refuse what no builder can build, with docker's own wording."""
+    steps = instructions(dockerfile)
+    for _, instruction, _ in steps:
+        if instruction not in INSTRUCTIONS:
+            raise BuildError(f"Unknown instruction: {instruction}")
+    first = next((s for s in steps if s[1] != "ARG"), None)
+    if first is None or first[1] != "FROM":
+        raise BuildError("The Dockerfile must start with a FROM instruction")
+
+
+def with_build_args(dockerfile: str, keys: list[str]) -> str:
+    """The Dockerfile with an ``ARG <KEY>`` line after every ``FROM`` line."""
+    lines = []
+    for line in dockerfile.splitlines():
+        lines.append(line)
+        if line.strip().upper().startswith("FROM "):
+            lines.extend(f"ARG {key}" for key in keys)
+    return "\n".join(lines) + "\n"
+
+
+def image_config(inspect: dict[str, Any]) -> ImageConfig:
+    config = (inspect.get("OCIv1") or {}).get("config") or {}
+    env: dict[str, str] = {}
+    for item in config.get("Env") or []:
+        key, _, value = str(item).partition("=")
+        env[key] = value
+    ports = []
+    for spec in config.get("ExposedPorts") or {}:
+        port = str(spec).split("/", 1)[0]
+        if port.isdigit():
+            ports.append(int(port))
+    return ImageConfig(
+        entrypoint=list(config.get("Entrypoint") or []),
+        cmd=list(config.get("Cmd") or []),
+        env=env,
+        workdir=str(config.get("WorkingDir") or ""),
+        user=str(config.get("User") or ""),
+        exposed_ports=sorted(ports),
+    )
 
 
 class DockerfileBuilder:
-    def __init__(self, store: ObjectStore, build_args: bool) -> None:
+    def __init__(self, store: ObjectStore, data_dir: Path, *, build_args: bool, storage_driver: str) -> None:
         self._store = store
+        self._root = data_dir / "buildah"
         self._build_args = build_args
+        self._driver = storage_driver
+
+    def _buildah(self, *args: str) -> list[str]:
+        return [
+            "buildah",
+            "--root",
+            str(self._root / "storage"),
+            "--runroot",
+            str(self._root / "run"),
+            "--storage-driver",
+            self._driver,
+            *args,
+        ]
+
+    async def _run(self, *args: str, log: BuildLog | None = None, timeout: float = 120) -> str:
+        async def relay(line: str) -> None:
+            if log is not None:
+                match = _STEP.match(line)
+                await log.line(f"Step {match[1]}/{match[2]} : {match[3]}" if match else line)
+
+        code, output = await run_streaming(
+            self._buildah(*args), on_line=relay if log else None, timeout=timeout
+        )
+        if code != 0:
+            if log is None:
+                raise BuildError(f"buildah {args[0]} failed: {output.strip()[-300:]}")
+            raise BuildError(f"Build exited with code {code}, stopping build.")
+        return output
 
     async def build(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
-        raise BuildError("Dockerfile builds are not available on this builder")
+        sha8 = names.short_sha(push.sha)
+        source = (workspace.app / "Dockerfile").read_text(errors="replace")
+        try:
+            check_dockerfile(source)
+        except BuildError as e:
+            await log.line(str(e))
+            raise BuildError(f"Build exited with code 1, stopping build. ({e})") from e
+        dockerfile = workspace.root / "Dockerfile"
+        args: list[str] = []
+        if self._build_args or BUILD_ARGS_FLAG in push.env:
+            keys = sorted(k for k in push.env if _ARG_NAME.match(k))
+            source = with_build_args(source, keys)
+            for key in keys:
+                args += ["--build-arg", f"{key}={push.env[key]}"]
+        dockerfile.write_text(source)
+        tag = f"localhost/{names.image_name(push.app, sha8)}"
+        await log.step("Building the Docker image")
+        await self._run(
+            "bud", "--isolation", "chroot", "--layers=false", "-f", str(dockerfile), "-t", tag, *args,
+            str(workspace.app), log=log, timeout=900,
+        )  # fmt: skip
+        try:
+            config = image_config(json.loads(await self._run("inspect", "--type", "image", tag)))
+            rootfs = workspace.root / "rootfs.tgz"
+            size = await self._export(tag, rootfs)
+        finally:
+            await run_streaming(self._buildah("rmi", "--force", tag), timeout=120)
+        await log.step(f"Image root filesystem is {slug.human_size(size)}")
+        procfile = slug.read_procfile(workspace.app) or {}
+        key = names.rootfs_key(push.app, sha8)
+        await self._store.put_file(names.BUCKET, key, rootfs)
+        return BuildArtifact(
+            kind="dockerfile",
+            location=names.image_name(push.app, sha8),
+            sha=sha8,
+            procfile=procfile,
+            image=config,
+            rootfs=key,
+        )
+
+    async def _export(self, tag: str, dest: Path) -> int:
+        """The image's root filesystem as a gzip tarball of ``/``."""
+        container = (await self._run("from", "--pull-never", tag)).strip().splitlines()[-1]
+        try:
+            mount = (await self._run("mount", container)).strip().splitlines()[-1]
+            return await slug.pack(Path(mount), dest)
+        finally:
+            await run_streaming(self._buildah("umount", container), timeout=60)
+            await run_streaming(self._buildah("rm", container), timeout=60)

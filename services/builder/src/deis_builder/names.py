@@ -61,7 +61,7 @@ def procfile_key(app: str, sha8: str) -> str:
 
 
 def rootfs_key(app: str, sha8: str) -> str:
-    return f"{push_prefix(app, sha8)}/rootfs.tar"
+    return f"{push_prefix(app, sha8)}/rootfs.tgz"
 
 
 def cache_prefix(app: str) -> str:

@@ -59,7 +59,9 @@ def build(settings: Settings) -> Service:
         conf,
         metrics,
         SlugBuilder(store, sandbox, conf.sandbox_env_passthrough),
-        DockerfileBuilder(store, conf.docker_build_args),
+        DockerfileBuilder(
+            store, data, build_args=conf.docker_build_args, storage_driver=conf.buildah_storage_driver
+        ),
     )
     service.include_router(build_router(worker, conf.build_concurrency))
     service.add_resource(lambda _: _clients(store, controller))

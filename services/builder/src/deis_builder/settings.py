@@ -57,6 +57,10 @@ class BuilderSettings(BaseModel):
         ],
         description="names of builder environment variables handed to buildpacks (package indexes, proxies)",
     )
+    buildah_storage_driver: str = Field(
+        "vfs",
+        description="buildah storage driver for Dockerfile builds (vfs works everywhere; overlay is faster)",
+    )
     docker_build_args: bool = Field(
         False,
         description="pass the app config as build args to Dockerfile builds (DEIS_DOCKER_BUILD_ARGS_ENABLED)",
