@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deis_platform import postgres
@@ -37,8 +42,8 @@ class PlatformDir:
             check=False,
         )
 
-    def up(self) -> subprocess.CompletedProcess[str]:
-        result = self.run("up", "--timeout", "60")
+    def up(self, *args: str) -> subprocess.CompletedProcess[str]:
+        result = self.run("up", *args, "--timeout", "90")
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 
@@ -70,9 +75,24 @@ def _kill_leftover_supervisord(root: Path) -> None:
             pass
 
 
+@contextmanager
+def data_dir() -> Iterator[Path]:
+    """A data dir outside pytest's basetemp: every pytest session starting on this machine makes
+    ``/tmp/pytest-of-<user>`` private again, which would lock out the unprivileged Postgres user."""
+    path = Path(tempfile.mkdtemp(prefix="deis-platform-test-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformDir]:
-    running = PlatformDir(tmp_path_factory.mktemp("platform"))
+def platform() -> Iterator[PlatformDir]:
+    with data_dir() as root:
+        yield from _running(PlatformDir(root))
+
+
+def _running(running: PlatformDir) -> Iterator[PlatformDir]:
     try:
         running.up()
         yield running
@@ -80,6 +100,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformDir]:
         result = running.run("down")
         if result.returncode != 0:
             _kill_leftover_supervisord(running.root)
+
+
+@pytest.fixture
+def broken() -> Iterator[PlatformDir]:
+    with data_dir() as root:
+        yield PlatformDir(root)
 
 
 def _alive(pid: int) -> bool:
@@ -162,7 +188,7 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert code == 3
     assert {row["STATE"] for row in rows.values()} == {"STOPPED"}
 
-    platform.up()
+    platform.up("--archive")
 
     assert platform.sql("SELECT note FROM kept") == "survives a restart"
     assert (platform.root / "store" / "kept.txt").read_text() == "still here"
@@ -171,8 +197,33 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert code == 0, rows
 
 
-def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(tmp_path: Path) -> None:
-    broken = PlatformDir(tmp_path / "broken")
+def test_with_archiving_on_wal_segments_reach_the_store(platform: PlatformDir) -> None:
+    if not platform.state["archive"]:
+        platform.run("down")
+        platform.up("--archive")
+    assert platform.sql("SHOW archive_mode") == "on"
+
+    segment = platform.sql("SELECT pg_walfile_name(pg_switch_wal())")
+
+    wal = platform.root / "store" / "database" / "wal"
+    deadline = time.monotonic() + 30
+    while not (wal / f"{segment}.gz").exists():
+        assert time.monotonic() < deadline, sorted(p.name for p in wal.glob("*"))
+        time.sleep(0.2)
+
+
+def test_the_router_serves_the_controller_at_deis_dot_domain(platform: PlatformDir) -> None:
+    port = platform.state["ports"]["router_http"]
+
+    via_router = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": f"deis.localhost:{port}"})
+    unknown = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": "nope.localhost"})
+
+    assert via_router.status_code == 200
+    assert via_router.json()["service"] == "controller"
+    assert unknown.status_code == 404
+
+
+def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(broken: PlatformDir) -> None:
     postgres.initdb(broken.root / "postgres")
     with (broken.root / "postgres" / "postgresql.conf").open("a") as conf:
         conf.write("shared_buffers = 'plenty'\n")
@@ -189,4 +240,4 @@ def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(tmp_pat
         or "postgres is not running" in result.stderr
     )
     assert "shared_buffers" in result.stderr  # from the log tail
-    assert not (tmp_path / "broken" / "supervisor" / "supervisor.sock").exists()
+    assert not (broken.root / "supervisor" / "supervisor.sock").exists()

@@ -42,13 +42,18 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--domain", default=None, help="platform domain: apps at <app>.<domain> (default localhost)"
     )
-    up.add_argument("--archive", action="store_true", help="archive Postgres WAL through deis-backup")
+    up.add_argument(
+        "--archive",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="archive Postgres WAL into the store through deis-backup (remembered; default off)",
+    )
     up.add_argument(
         "--timeout",
         type=float,
-        default=60.0,
+        default=90.0,
         metavar="SECONDS",
-        help="how long each stage may take to become healthy (default 60)",
+        help="how long each stage may take to become healthy (default 90)",
     )
     commands.add_parser("down", help="stop everything; data is kept")
     commands.add_parser("status", help="show each component's pid, ports and health")

@@ -37,8 +37,8 @@ class LaunchError(RuntimeError):
 @dataclass(frozen=True)
 class UpOptions:
     domain: str | None = None  # None: the recorded domain, else "localhost"
-    archive: bool = False  # WAL archiving through deis-backup (ARCHITECTURE §9)
-    timeout: float = 60.0  # seconds each stage may take to become healthy
+    archive: bool | None = None  # WAL archiving through deis-backup (ARCHITECTURE §9); None: as recorded
+    timeout: float = 90.0  # seconds each stage may take to become healthy
 
 
 @dataclass
@@ -70,8 +70,8 @@ class Platform:
             data_dir=self.layout.root, ports=state.ports, domain=state.domain, builder_key=secrets.builder_key
         )
 
-    def components(self, state: PlatformState, *, archive: bool = False) -> list[Component]:
-        return components_mod.build(self.layout, self._inputs(state), archive=archive)
+    def components(self, state: PlatformState) -> list[Component]:
+        return components_mod.build(self.layout, self._inputs(state), archive=state.archive)
 
     def is_up(self) -> bool:
         return self.supervisor.is_running()
@@ -92,14 +92,15 @@ class Platform:
         recorded = dict(state.ports)
         state.ports = allocate_ports(recorded)
         state.domain = options.domain or state.domain
+        state.archive = state.archive if options.archive is None else options.archive
         state.pids = {}
         state.save(self.layout.state_file)
         for role, port in state.ports.items():
             wanted = recorded.get(role, DEFAULT_PORTS[role])
             if port != wanted:
                 report(f"port {wanted} ({role}) is taken, using {port}")
-        components = self.components(state, archive=options.archive)
-        self._prepare(state, options, report)
+        components = self.components(state)
+        self._prepare(state, report)
         write_config(self.layout, components)
         try:
             self.supervisor.launch()
@@ -114,17 +115,24 @@ class Platform:
         state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         return UpResult(already_up=False, state=self._record_pids(state))
 
-    def _prepare(self, state: PlatformState, options: UpOptions, report: Report) -> None:
+    def _prepare(self, state: PlatformState, report: Report) -> None:
         inputs = self._inputs(state)
         wal_push = f"{console_script('deis-backup')} wal-push %p"
         outcome = postgres.prepare(
             self.layout.pgdata,
             store_dir=self.layout.store_dir,
-            extra_settings=postgres.archive_settings(enabled=options.archive, wal_push_command=wal_push),
+            extra_settings=postgres.archive_settings(enabled=state.archive, wal_push_command=wal_push),
             backup_env=service_environment("backup", inputs),
         )
         if outcome != "reused":
             report(f"postgres: data directory {outcome} at {self.layout.pgdata}")
+        if state.archive:
+            if postgres.prepare_archive(service_environment("backup", inputs)):
+                report("postgres: WAL archiving into the store through deis-backup")
+            else:
+                report(
+                    "postgres: WAL archiving is on, but deis-backup has no `init` verb to prepare the store"
+                )
         if nginx.prepare_prefix(
             self.layout.router_prefix,
             http_port=state.ports["router_http"],

@@ -250,6 +250,20 @@ def backup_supports(verb: str, backup_env: Mapping[str, str]) -> bool:
     return result.returncode == 0 and verb in result.stdout.split()
 
 
+def prepare_archive(backup_env: Mapping[str, str]) -> bool:
+    """Before the server starts with archiving on: ``deis-backup init`` creates the ``database`` bucket and
+    lets the server user (who runs ``archive_command``) write its WAL area. True when it ran."""
+    command = backup_command()
+    if command is None or not backup_supports("init", backup_env):
+        return False
+    result = subprocess.run(
+        [command, "init"], env={**os.environ, **backup_env}, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise PostgresError(f"deis-backup init failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    return True
+
+
 def backups_exist(store_dir: Path) -> bool:
     """Whether the fs store's ``database`` bucket (base backups and WAL, ARCHITECTURE §5) holds anything."""
     bucket = store_dir / BACKUP_BUCKET
