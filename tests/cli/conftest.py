@@ -41,7 +41,8 @@ class Result:
         return self.returncode == 0
 
     def __str__(self) -> str:
-        return f"deis {' '.join(self.args)} -> {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
+        command = " ".join(self.args)
+        return f"deis {command} -> {self.returncode}\n--- stdout\n{self.stdout}--- stderr\n{self.stderr}"
 
 
 @dataclass
@@ -142,3 +143,16 @@ async def admin(controller: Any, deis: Runner) -> str:
     )
     assert result.ok, result
     return "admin"
+
+
+async def register(
+    deis: Runner, controller: Any, username: str, *, profile: str | None = None
+) -> dict[str, str]:
+    """Register and log in ``username`` with its own named profile; returns the env selecting it."""
+    env = {"DEIS_PROFILE": profile or username}
+    email = f"--email={username}@example.com"
+    result = await deis(
+        "register", controller.url, f"--username={username}", f"--password={PASSWORD}", email, env=env
+    )
+    assert result.ok, result
+    return env
