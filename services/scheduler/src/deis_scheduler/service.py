@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 from deis_common.events.scheduler import PS_SUBJECT, PsRequest
 from deis_common.service import Service
-from deis_common.store import open_store
+from deis_common.store import ObjectStore, open_store
 from deis_scheduler.backends.base import Backend
 from deis_scheduler.handlers.apps import apps_router
 from deis_scheduler.handlers.releases import releases_router
@@ -21,7 +21,8 @@ from deis_scheduler.sink import BusSink
 SERVICE_NAME = "scheduler"
 
 
-def build(settings: SchedulerSettings) -> Service:
+def build(settings: SchedulerSettings, backend: Backend | None = None) -> Service:
+    """The scheduler service; ``backend`` replaces the one the settings choose (tests)."""
     service = Service(SERVICE_NAME, settings)
     group = settings.scheduler
     routes = RoutesWatch()
@@ -31,10 +32,10 @@ def build(settings: SchedulerSettings) -> Service:
     @contextlib.asynccontextmanager
     async def runtime(svc: Service) -> AsyncIterator[None]:
         store = open_store(settings.store)
-        backend = make_backend(settings, store, BusSink(svc.bus))
-        await backend.start()
+        chosen = backend or make_backend(settings, store, BusSink(svc.bus))
+        await chosen.start()
         await routes.start(svc.bus)
-        reconcilers.attach(backend)
+        reconcilers.attach(chosen)
         ps = await svc.bus.serve(PS_SUBJECT, PsRequest, ps_handler(reconcilers), queue=SERVICE_NAME)
         try:
             yield
@@ -42,7 +43,7 @@ def build(settings: SchedulerSettings) -> Service:
             with contextlib.suppress(Exception):
                 await ps.unsubscribe()
             await routes.stop()
-            await backend.close()
+            await chosen.close()
             await store.close()
 
     service.add_resource(runtime)
@@ -52,7 +53,7 @@ def build(settings: SchedulerSettings) -> Service:
     return service
 
 
-def make_backend(settings: SchedulerSettings, store: object, sink: BusSink) -> Backend:
+def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink) -> Backend:
     group = settings.scheduler
     if group.backend == "kubernetes":
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
@@ -60,4 +61,4 @@ def make_backend(settings: SchedulerSettings, store: object, sink: BusSink) -> B
         return KubernetesBackend(group.kubernetes, settings)
     from deis_scheduler.backends.local.backend import LocalBackend
 
-    return LocalBackend(group, store, sink)  # type: ignore[arg-type]
+    return LocalBackend(group, store, sink)

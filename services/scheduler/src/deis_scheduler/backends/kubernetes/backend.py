@@ -1,0 +1,274 @@
+"""The kubernetes backend: a desired state becomes Deployments that Kubernetes rolls out (ARCHITECTURE §7).
+
+A deploy writes the release's env Secret, one Deployment per process type (a new template per release, so
+Kubernetes rolls pods with maxUnavailable 0: old pods serve until new ones are ready), the app Service for
+the routable type and HPAs for autoscaled types, then watches the Deployments until they are available and
+reports the Service as the endpoint. Pending pods that cannot start (image pulls, scheduling, crash loops) and
+an expired deploy timeout fail the deploy with the cluster's messages. Retiring removes Secrets of older
+releases; Kubernetes itself retires the old pods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from deis_common.events.state import AppState, ProcessInfo
+from deis_common.settings import ServiceSettings
+from deis_scheduler.backends.base import DeployError, Rollout, RunResult, Selector
+from deis_scheduler.backends.kubernetes import manifests
+from deis_scheduler.backends.kubernetes.api import KubeApi, KubeError, Obj
+from deis_scheduler.desired import DesiredStateError, is_routable
+from deis_scheduler.settings import KubernetesSettings
+
+POD_FAILURES = (
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+)
+_SUFFIX = string.ascii_lowercase + string.digits
+
+
+class KubernetesBackend:
+    def __init__(
+        self, settings: KubernetesSettings, service: ServiceSettings, api: KubeApi | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = service.store
+        self._api = api
+
+    @property
+    def api(self) -> KubeApi:
+        if self._api is None:
+            raise RuntimeError("the Kubernetes client connects when the backend starts")
+        return self._api
+
+    async def start(self) -> None:
+        if self._api is None:
+            from deis_scheduler.backends.kubernetes.client import connect
+
+            self._api = await connect()
+
+    async def close(self) -> None:
+        if self._api is not None:
+            await self._api.close()
+
+    def remembered(self) -> dict[str, AppState]:
+        return {}  # the cluster keeps the state; the controller snapshot restores the generations
+
+    def remember(self, state: AppState) -> None:
+        return None
+
+    # -- deploy ----------------------------------------------------------------------------------
+
+    def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
+        objects: list[Obj] = [manifests.namespace(state.app)]
+        if state.build is None:
+            return objects
+        objects.append(manifests.env_secret(state))
+        for ptype in sorted(state.structure):
+            objects.append(
+                manifests.deployment(
+                    state, ptype, self.settings, self.store, restarted_at=restarted.get(ptype)
+                )
+            )
+            if is_routable(ptype) and state.structure[ptype] > 0:
+                objects.append(manifests.service(state, ptype))
+            if ptype in state.autoscale:
+                objects.append(manifests.autoscaler(state, ptype))
+        return objects
+
+    async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
+        restarted: dict[str, str] = {}
+        if replace is not None:
+            now = datetime.now(UTC).isoformat()
+            restarted = {p.type: now for p in await self.processes(state.app) if replace(p)}
+        try:
+            objects = self._objects(state, restarted)
+        except DesiredStateError as e:
+            raise DeployError(str(e)) from e
+        try:
+            for obj in objects:
+                await self.api.apply(obj)
+            await self._remove_dropped_types(state)
+            await self._wait_available(state, timeout)
+        except KubeError as e:
+            raise DeployError(str(e)) from e
+        routable = [t for t, n in state.structure.items() if is_routable(t) and n > 0 and state.build]
+        return Rollout(
+            app=state.app,
+            generation=state.generation,
+            version=state.version,
+            endpoints=[f"{state.app}.{state.app}.svc.cluster.local:80"] if routable else [],
+            processes=await self.processes(state.app),
+        )
+
+    async def _remove_dropped_types(self, state: AppState) -> None:
+        for deployment in await self.api.select("Deployment", state.app, manifests.labels(state.app)):
+            ptype = deployment["metadata"]["labels"].get("type")
+            if ptype and (state.build is None or ptype not in state.structure):
+                await self.api.delete("Deployment", state.app, deployment["metadata"]["name"])
+                await self.api.delete("HorizontalPodAutoscaler", state.app, deployment["metadata"]["name"])
+        if not any(is_routable(t) and n > 0 for t, n in state.structure.items()) or state.build is None:
+            await self.api.delete("Service", state.app, state.app)
+
+    async def _wait_available(self, state: AppState, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        names = [f"{state.app}-{t}" for t in sorted(state.structure)] if state.build else []
+        while True:
+            pending = []
+            for name in names:
+                obj = await self.api.get("Deployment", state.app, name)
+                if obj is None or not _available(obj):
+                    pending.append(name)
+            if not pending:
+                return
+            failure = await self._pod_failure(state)
+            if failure:
+                raise DeployError(failure, await self._log_tail(state))
+            if time.monotonic() > deadline:
+                events = []
+                for name in pending:
+                    events += [e for e in await self.api.events(state.app, name) if "Unhealthy" in e]
+                reason = f"{', '.join(pending)} of v{state.version} did not become ready within {timeout:g}s"
+                raise DeployError("; ".join([reason, *events[-3:]]), await self._log_tail(state))
+            await asyncio.sleep(self.settings.poll_interval)
+
+    async def _pod_failure(self, state: AppState) -> str | None:
+        version = f"v{state.version}"
+        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
+            if pod["metadata"].get("labels", {}).get("version") != version:
+                continue
+            status = pod.get("status", {})
+            for condition in status.get("conditions", []):
+                if condition.get("reason") == "Unschedulable":
+                    return f"{pod['metadata']['name']} cannot be scheduled: {condition.get('message', '')}"
+            for cs in status.get("containerStatuses", []):
+                waiting = cs.get("state", {}).get("waiting") or {}
+                if waiting.get("reason") in POD_FAILURES:
+                    message = waiting.get("message", "")
+                    return f"{pod['metadata']['name']}: {waiting['reason']}: {message}".strip()
+        return None
+
+    async def _log_tail(self, state: AppState) -> list[str]:
+        version = f"v{state.version}"
+        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
+            if pod["metadata"].get("labels", {}).get("version") == version:
+                try:
+                    return (await self.api.logs(state.app, pod["metadata"]["name"], 20)).splitlines()[-20:]
+                except KubeError:
+                    return []
+        return []
+
+    async def retire(self, rollout: Rollout) -> None:
+        current = f"v{rollout.version}"
+        for secret in await self.api.select("Secret", rollout.app, manifests.labels(rollout.app, "env")):
+            if secret["metadata"].get("labels", {}).get("version") != current:
+                await self.api.delete("Secret", rollout.app, secret["metadata"]["name"])
+
+    async def destroy(self, app: str) -> None:
+        await self.api.delete("Namespace", None, app)
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    async def processes(self, app: str) -> list[ProcessInfo]:
+        pods = await self.api.select("Pod", app, manifests.labels(app))
+        return sorted(
+            (_process_info(p) for p in pods if p["metadata"].get("labels", {}).get("type") != "run"),
+            key=lambda p: (p.type, p.name),
+        )
+
+    async def apps(self) -> set[str]:
+        return {
+            ns["metadata"]["name"] for ns in await self.api.select("Namespace", None, {"heritage": "deis"})
+        }
+
+    async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
+        name = f"{state.app}-run-" + "".join(secrets.choice(_SUFFIX) for _ in range(5))
+        try:
+            pod = manifests.run_pod(state, name, command, self.settings, self.store)
+            await self.api.apply(manifests.namespace(state.app))
+            await self.api.apply(manifests.env_secret(state))
+            await self.api.apply(pod)
+        except (DesiredStateError, KubeError) as e:
+            raise DeployError(str(e)) from e
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                obj = await self.api.get("Pod", state.app, name)
+                code = _exit_code(obj)
+                if code is not None:
+                    return RunResult(exit_code=code, output=await self.api.logs(state.app, name))
+                if time.monotonic() > deadline:
+                    output = await self.api.logs(state.app, name)
+                    return RunResult(exit_code=124, output=output + f"\nkilled after {timeout:g}s\n")
+                await asyncio.sleep(self.settings.poll_interval)
+        finally:
+            await self.api.delete("Pod", state.app, name)
+
+
+def _available(deployment: Obj) -> bool:
+    spec, status = deployment.get("spec", {}), deployment.get("status", {})
+    meta = deployment.get("metadata", {})
+    want = spec.get("replicas", 1)
+    if status.get("observedGeneration", 0) < meta.get("generation", 0):
+        return False
+    return bool(
+        status.get("replicas", 0) == want
+        and status.get("updatedReplicas", 0) == want
+        and status.get("availableReplicas", 0) == want
+        and not status.get("unavailableReplicas")
+    )
+
+
+def _exit_code(pod: Obj | None) -> int | None:
+    if pod is None:
+        return 1
+    status: dict[str, Any] = pod.get("status", {})
+    if status.get("phase") == "Succeeded":
+        return 0
+    for cs in status.get("containerStatuses", []):
+        terminated = cs.get("state", {}).get("terminated")
+        if terminated:
+            return int(terminated.get("exitCode", 1))
+    if status.get("phase") == "Failed":
+        return 1
+    return None
+
+
+_PHASES = {"Pending": "starting", "Succeeded": "down", "Failed": "error", "Unknown": "error"}
+
+
+def _process_info(pod: Obj) -> ProcessInfo:
+    meta, status = pod["metadata"], pod.get("status", {})
+    labels = meta.get("labels", {})
+    statuses = status.get("containerStatuses", [])
+    restarts = sum(int(cs.get("restartCount", 0)) for cs in statuses)
+    if meta.get("deletionTimestamp"):
+        state = "terminating"
+    elif any(
+        (cs.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" for cs in statuses
+    ):
+        state = "crashed"
+    elif status.get("phase") == "Running":
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions", [])
+        )
+        state = "up" if ready else "starting"
+    else:
+        state = _PHASES.get(status.get("phase", "Pending"), "starting")
+    started = status.get("startTime")
+    return ProcessInfo(
+        name=meta["name"],
+        type=labels.get("type", ""),
+        release=labels.get("version", ""),
+        state=state,
+        started=datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None,
+        restarts=restarts,
+    )
