@@ -1,4 +1,4 @@
-"""The permission matrix: what the owner, a collaborator, an admin, a stranger and an anonymous caller may do."""
+"""The permission matrix: what owner, collaborator, admin, stranger and anonymous callers may do."""
 
 from __future__ import annotations
 
