@@ -8,17 +8,14 @@ against the repository and the chart instead of built.
 
 from __future__ import annotations
 
-import fnmatch
-import json
 import re
-import shlex
 import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
 
+import helm_python as helm
 import pytest
 
-from tests.deploy.chart import REPO
+from tests.deploy.chart import CHART_DIR, REPO, render
+from tests.deploy.dockerfile import command_of, ignored_patterns, is_ignored, parse
 
 IMAGES = REPO / "deploy" / "images"
 
@@ -32,71 +29,6 @@ SERVICES = {
 }
 
 
-@dataclass
-class Instruction:
-    keyword: str
-    flags: dict[str, str]
-    args: str
-
-
-@dataclass
-class Stage:
-    base: str
-    name: str | None
-    instructions: list[Instruction] = field(default_factory=list)
-
-
-def parse(path: Path) -> list[Stage]:
-    """Stages of a Dockerfile: comments dropped, continuation lines joined, leading --flags split off."""
-    logical: list[str] = []
-    pending = ""
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        logical.append(pending + line)
-        pending = ""
-    assert not pending, f"{path}: the last instruction ends with a line continuation"
-    stages: list[Stage] = []
-    for line in logical:
-        keyword, _, rest = line.partition(" ")
-        flags: dict[str, str] = {}
-        while rest.startswith("--"):
-            flag, _, rest = rest.partition(" ")
-            name, _, value = flag[2:].partition("=")
-            flags[name] = value
-            rest = rest.lstrip()
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            words = rest.split()
-            stage_name = words[2] if len(words) == 3 and words[1].upper() == "AS" else None
-            stages.append(Stage(base=words[0], name=stage_name))
-        else:
-            assert stages, f"{path}: {keyword} before the first FROM"
-            stages[-1].instructions.append(Instruction(keyword, flags, rest))
-    return stages
-
-
-def ignored_patterns(dockerfile: Path) -> list[str]:
-    ignore = dockerfile.with_name(dockerfile.name + ".dockerignore")
-    lines = ignore.read_text().splitlines() if ignore.exists() else []
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def is_ignored(relative: str, patterns: list[str]) -> bool:
-    for pattern in patterns:
-        bare = pattern.removeprefix("**/")
-        parts = relative.split("/")
-        if fnmatch.fnmatch(relative, pattern) or any(fnmatch.fnmatch(part, bare) for part in parts):
-            return True
-        if relative == pattern or relative.startswith(pattern.rstrip("/") + "/"):
-            return True
-    return False
-
-
 def workspace_members() -> list[str]:
     root = tomllib.loads((REPO / "pyproject.toml").read_text())
     members: list[str] = root["tool"]["uv"]["workspace"]["members"]
@@ -106,14 +38,6 @@ def workspace_members() -> list[str]:
 def member_project(member: str) -> dict[str, object]:
     project: dict[str, object] = tomllib.loads((REPO / member / "pyproject.toml").read_text())["project"]
     return project
-
-
-def command_of(instruction: Instruction) -> list[str]:
-    args = instruction.args.strip()
-    if args.startswith("["):
-        words: list[str] = json.loads(args)
-        return words
-    return shlex.split(args)
 
 
 @pytest.fixture(params=sorted(SERVICES))
@@ -236,3 +160,18 @@ def test_the_backup_image_is_a_postgres_server_that_can_archive_its_wal() -> Non
     assert final.base.startswith("postgres:")
     env = " ".join(i.args for i in final.instructions if i.keyword == "ENV")
     assert "PATH=/app/.venv/bin:" in env  # archive_command = deis-backup wal-push %p
+
+
+def test_the_chart_runs_each_image_with_the_images_own_command() -> None:
+    with helm.Chart.load(CHART_DIR) as chart:
+        rendered = render(chart)
+    for image, container in {
+        "controller": ("Deployment", "workflow-controller", "controller"),
+        "builder": ("Deployment", "workflow-builder", "builder"),
+        "scheduler": ("Deployment", "workflow-scheduler", "scheduler"),
+        "router": ("Deployment", "workflow-router", "router-sync"),
+        "backup": ("Deployment", "workflow-backup", "backup"),
+    }.items():
+        final = parse(IMAGES / image / "Dockerfile")[-1]
+        cmd = [command_of(i) for i in final.instructions if i.keyword == "CMD"][-1]
+        assert rendered.container(*container)["command"] == cmd, image

@@ -278,7 +278,7 @@ securityContext:
 {{- define "workflow.containerSecurity" -}}
 securityContext:
   allowPrivilegeEscalation: false
-  readOnlyRootFilesystem: true
+  readOnlyRootFilesystem: {{ .Values.security.readOnlyRootFilesystem }}
   capabilities:
     drop: ["ALL"]
 {{- end -}}
