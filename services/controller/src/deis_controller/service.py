@@ -9,7 +9,7 @@ from deis_common.service import Service
 from deis_controller import http, outbox
 from deis_controller.controller import Controller
 from deis_controller.db import Database, migrate
-from deis_controller.handlers import builds, deploys, snapshot
+from deis_controller.handlers import builds, deploy_hooks, deploys, snapshot
 from deis_controller.settings import ControllerSettings
 
 
@@ -42,5 +42,7 @@ def build(settings: ControllerSettings) -> Service:
     service.add_task("outbox", publish_outbox)
     service.include_router(builds.router(ctl))
     service.include_router(deploys.router(ctl))
+    if settings.hook_urls:
+        service.include_router(deploy_hooks.router(ctl))
     http.mount(service.http, ctl)
     return service
