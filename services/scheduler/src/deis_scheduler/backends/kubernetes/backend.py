@@ -72,6 +72,8 @@ class KubernetesBackend:
         if state.build is None:
             return objects
         objects.append(manifests.env_secret(state))
+        if state.build.kind == "buildpack":
+            objects.append(manifests.store_secret(state.app, self.settings.store_secret, self.store))
         for ptype in sorted(state.structure):
             objects.append(
                 manifests.deployment(
@@ -195,6 +197,10 @@ class KubernetesBackend:
             pod = manifests.run_pod(state, name, command, self.settings, self.store)
             await self.api.apply(manifests.namespace(state.app))
             await self.api.apply(manifests.env_secret(state))
+            if state.build is not None and state.build.kind == "buildpack":
+                await self.api.apply(
+                    manifests.store_secret(state.app, self.settings.store_secret, self.store)
+                )
             await self.api.apply(pod)
         except (DesiredStateError, KubeError) as e:
             raise DeployError(str(e)) from e

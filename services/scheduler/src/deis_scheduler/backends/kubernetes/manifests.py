@@ -43,6 +43,18 @@ def namespace(app: str) -> Manifest:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": app, "labels": labels(app)}}
 
 
+def store_secret(app: str, name: str, store: StoreSettings) -> Manifest:
+    """The store keys slugrunner pods read (``accesskey``, ``secretkey``), copied into the app namespace."""
+    keys = {"accesskey": store.s3.access_key or "", "secretkey": store.s3.secret_key or ""}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": name, "namespace": app, "labels": labels(app)},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in keys.items()},
+    }
+
+
 def secret_name(state: AppState) -> str:
     return f"{state.app}-v{state.version}-env"
 
