@@ -1,0 +1,278 @@
+"""A developer's first day on the platform, end to end, on one machine.
+
+The platform is started by the launcher exactly as the README says (`deis-platform up`); every step
+goes through the `deis` CLI, `git push` over SSH, or HTTP through the router by host name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.platform import Platform, User, served_certificate, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    plat = Platform(tmp_path_factory.mktemp("platform"))
+    started = plat.cli("up")
+    assert started.code == 0, started.text
+    assert "The platform is up" in started.out
+    try:
+        yield plat
+    finally:
+        plat.cli("down")
+
+
+@pytest.fixture(scope="module")
+def admin(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> User:
+    user = User("ada", tmp_path_factory.mktemp("ada-home"), platform)
+    out = user.ok(
+        "register",
+        platform.controller,
+        "--username=ada",
+        "--password=correct-horse",
+        "--email=ada@example.com",
+    )
+    assert "Registered ada" in out
+    assert "Logged in as ada" in out
+    user.ok("keys:add", str(user.key) + ".pub")
+    return user
+
+
+def page(platform: Platform, host: str) -> str:
+    status, body, _ = platform.get(host)
+    return body if status == 200 else f"<{status}>"
+
+
+class Traffic:
+    """Requests sent continuously to an app through the router while something happens."""
+
+    def __init__(self, platform: Platform, host: str) -> None:
+        self.platform, self.host = platform, host
+        self.sent = self.ok = 0
+        self.failures: list[str] = []
+        self.bodies: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sent += 1
+            try:
+                status, body, _ = self.platform.get(self.host)
+            except OSError as e:
+                self.failures.append(repr(e))
+                continue
+            if status == 200:
+                self.ok += 1
+                self.bodies.add(body.strip())
+            else:
+                self.failures.append(f"{status} {body[:80]}")
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+
+def test_first_user_deploys_a_python_app_and_runs_it(platform: Platform, admin: User, tmp_path: Path) -> None:
+    repo = admin.checkout("python-web", tmp_path)
+    created = admin.ok("create", "hello", cwd=repo)
+    assert "created hello" in created
+    assert "Git remote deis successfully created" in created
+
+    pushed = admin.push(repo)
+    assert pushed.code == 0, pushed.text
+    for line in (
+        "Starting build... but first, coffee!",
+        "Python app detected",
+        "Build complete.",
+        "Launching App...",
+        "Done, hello:v2 deployed to Workflow",
+    ):
+        assert line in pushed.err, f"missing {line!r} in push output:\n{pushed.err}"
+
+    host = "hello.localhost"
+    assert page(platform, host) == "Hello world from hello v2 code=one\n"
+    assert platform.get("nobody-has-this-app.localhost")[0] == 404
+
+    # Config becomes a new release, visible to the app.
+    admin.ok("config:set", "GREETING=friends", cwd=repo)
+    wait_until(lambda: "Hello friends from hello v3" in page(platform, host), what="v3 serving")
+
+    # Scale out and back in.
+    admin.ok("ps:scale", "web=3", cwd=repo)
+    wait_until(lambda: admin.ok("ps", cwd=repo).count(" up (v3)") == 3, what="3 web processes up")
+    admin.ok("ps:scale", "web=1", cwd=repo)
+    wait_until(lambda: admin.ok("ps", cwd=repo).count(" up (v3)") == 1, what="back to 1 web process")
+
+    # A code change rolls out with no failed request.
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace('VERSION = "one"', 'VERSION = "two"'))
+    admin.commit_all(repo, "second version")
+    with Traffic(platform, host) as traffic:
+        pushed = admin.push(repo)
+        assert pushed.code == 0, pushed.text
+        wait_until(lambda: "code=two" in page(platform, host), what="v4 serving")
+    assert traffic.failures == [], (
+        f"{len(traffic.failures)} of {traffic.sent} requests failed: {traffic.failures[:5]}"
+    )
+    assert traffic.ok > 10
+    assert any("code=one" in b for b in traffic.bodies) and any("code=two" in b for b in traffic.bodies)
+
+    # Roll back to the first code, also without dropping requests.
+    with Traffic(platform, host) as traffic:
+        rolled = admin.ok("releases:rollback", "v3", cwd=repo)
+        assert "v5" in rolled
+        wait_until(lambda: "code=one" in page(platform, host), what="rollback serving")
+    assert traffic.failures == [], (
+        f"{len(traffic.failures)} of {traffic.sent} requests failed: {traffic.failures[:5]}"
+    )
+    releases = admin.ok("releases", cwd=repo)
+    assert "v5" in releases and "rolled back to v3" in releases
+
+    # Logs carry the app's own lines and the controller's account of what happened.
+    logs = admin.ok("logs", cwd=repo)
+    assert "hello[web." in logs
+    assert "deis[controller]" in logs
+
+    # One-off processes return their output and exit code.
+    ran = admin.deis("run", "python -c 'print(6 * 7)'", cwd=repo)
+    assert ran.code == 0, ran.text
+    assert "42" in ran.text
+    failed_run = admin.deis("run", "echo bad >&2; exit 3", cwd=repo)
+    assert failed_run.code == 3, failed_run.text
+
+
+def test_domains_certificates_and_access_rules(platform: Platform, admin: User, tmp_path: Path) -> None:
+    repo = admin.checkout("python-web", tmp_path)
+    admin.ok("create", "shop", cwd=repo)
+    assert admin.push(repo).code == 0
+
+    domain = "shop.example.test"
+    admin.ok("domains:add", domain, cwd=repo)
+    wait_until(lambda: "Hello world from shop" in page(platform, domain), what="custom domain serving")
+
+    cert_pem, key_pem, der = self_signed(domain)
+    (tmp_path / "shop.crt").write_bytes(cert_pem)
+    (tmp_path / "shop.key").write_bytes(key_pem)
+    admin.ok("certs:add", "shop-cert", str(tmp_path / "shop.crt"), str(tmp_path / "shop.key"))
+    admin.ok("certs:attach", "shop-cert", domain)
+    https_port = platform.ports["router_https"]
+    wait_until(
+        lambda: served_certificate(domain, https_port) == der, what="certificate served for its domain"
+    )
+    status, body, _ = platform.get(domain, https=True)
+    assert (status, "Hello world from shop" in body) == (200, True)
+
+    admin.ok("tls:enable", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 301, what="https-only redirect")
+    assert platform.get(domain)[2]["Location"].startswith(f"https://{domain}:{https_port}/")
+    admin.ok("tls:disable", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 200, what="plain http again")
+
+    admin.ok("whitelist:add", "10.20.30.0/24", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 403, what="whitelist denies loopback")
+    admin.ok("whitelist:add", "127.0.0.1", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 200, what="whitelist admits loopback")
+    admin.ok("whitelist:remove", "10.20.30.0/24,127.0.0.1", cwd=repo)
+
+    admin.ok("maintenance:on", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 503, what="maintenance page")
+    admin.ok("maintenance:off", cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 200, what="maintenance off")
+
+    admin.ok("domains:remove", domain, cwd=repo)
+    wait_until(lambda: platform.get(domain)[0] == 404, what="removed domain unknown")
+
+    admin.ok("apps:destroy", "--app=shop", "--confirm=shop")
+    wait_until(lambda: platform.get("shop.localhost")[0] == 404, what="destroyed app gone from the router")
+
+
+def test_a_failing_build_leaves_the_running_release_serving(
+    platform: Platform, admin: User, tmp_path: Path
+) -> None:
+    repo = admin.checkout("python-web", tmp_path)
+    admin.ok("create", "steady", cwd=repo)
+    assert admin.push(repo).code == 0
+    assert "code=one" in page(platform, "steady.localhost")
+
+    (repo / "requirements.txt").write_text("this-package-does-not-exist-anywhere-deis==0.0.1\n")
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace('"one"', '"broken"'))
+    admin.commit_all(repo, "break the build")
+    pushed = admin.push(repo)
+    assert pushed.code != 0
+    assert "error: failed to push some refs" in pushed.err
+    assert "code=one" in page(platform, "steady.localhost")
+    assert "v3" not in admin.ok("releases", cwd=repo)
+
+
+def test_a_node_app_is_built_and_served(platform: Platform, admin: User, tmp_path: Path) -> None:
+    repo = admin.checkout("node-web", tmp_path)
+    admin.ok("create", "nodey", cwd=repo)
+    pushed = admin.push(repo)
+    assert pushed.code == 0, pushed.text
+    assert "Node.js app detected" in pushed.err
+    assert page(platform, "nodey.localhost").startswith("Hello from node v")
+
+
+def test_a_second_user_cannot_see_or_touch_the_first_users_app(
+    platform: Platform, admin: User, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    repo = admin.checkout("python-web", tmp_path)
+    admin.ok("create", "private", cwd=repo)
+
+    bob = User("bob", tmp_path_factory.mktemp("bob-home"), platform)
+    bob.ok(
+        "register", platform.controller, "--username=bob", "--password=hunter22", "--email=bob@example.com"
+    )
+    assert "private" not in bob.ok("apps")
+    denied = bob.deis("config:set", "X=1", "--app=private")
+    assert denied.code == 1 and denied.err.startswith("Error:")
+    denied = bob.deis("apps:destroy", "--app=private", "--confirm=private")
+    assert denied.code == 1
+    assert "private" in admin.ok("apps")
+
+    # Bob's key cannot push to Ada's app.
+    bob.ok("keys:add", str(bob.key) + ".pub")
+    bob.git("remote", "add", "deis", admin.git("remote", "get-url", "deis", cwd=repo).out.strip(), cwd=repo)
+    assert bob.push(repo).code != 0
+
+
+def self_signed(domain: str) -> tuple[bytes, bytes, bytes]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return (
+        cert.public_bytes(serialization.Encoding.PEM),
+        key_pem,
+        cert.public_bytes(serialization.Encoding.DER),
+    )
