@@ -236,19 +236,32 @@ def nginx_binary() -> str:
     return str(nginx_binary())
 
 
-def test_nginx_accepts_the_router_config_and_passes_ssh_to_the_builder(
+def test_nginx_starts_from_router_syncs_bootstrap_config_and_passes_ssh_to_the_builder(
     default: Rendered, nginx_binary: str, tmp_path: Path
 ) -> None:
-    """The chart's main.conf and bootstrap config are checked by the real nginx (names made resolvable)."""
-    data = default.get("ConfigMap", "workflow-router")["data"]
-    assert "proxy_pass workflow-builder.deis.svc:2222;" in data["main.conf"]
-    assert re.search(r"stream \{\s+server \{\s+listen 2222;", data["main.conf"])
-    for path in ("logs", "temp/client_body", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
-        (tmp_path / path).mkdir(parents=True)
-    for name, text in data.items():
-        local = text.replace("/router/", f"{tmp_path}/").replace("/etc/deis-router/", f"{tmp_path}/")
-        local = re.sub(r"workflow-(builder|controller)\.deis\.svc", "127.0.0.1", local)
-        (tmp_path / ("nginx.conf" if name == "bootstrap.conf" else name)).write_text(local)
+    """The bootstrap init container's command, with the chart's environment, writes a config that the real
+    nginx accepts inside the chart's main.conf (service names made resolvable, paths moved to tmp)."""
+    main_conf = default.get("ConfigMap", "workflow-router")["data"]["main.conf"]
+    assert "proxy_pass workflow-builder.deis.svc:2222;" in main_conf
+    assert re.search(r"stream \{\s+server \{\s+listen 2222;", main_conf)
+    bootstrap = default.container("Deployment", "workflow-router", "bootstrap")
+    assert bootstrap["command"] == ["deis-router-bootstrap"]
+    env = {name: value for name, value in env_of(bootstrap).items() if isinstance(value, str)}
+    assert env["DEIS_ROUTER__PREFIX"] == "/router"
+    env.update(
+        DEIS_ROUTER__PREFIX=str(tmp_path), DEIS_ROUTER__CONTROLLER_HOST="127.0.0.1", PATH="/usr/bin:/bin"
+    )
+    written = subprocess.run(
+        [str(Path(sys.executable).parent / "deis-router-bootstrap")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert written.returncode == 0, written.stderr
+    assert "listen 0.0.0.0:8080" in (tmp_path / "nginx.conf").read_text()
+    local = main_conf.replace("/router/", f"{tmp_path}/").replace("workflow-builder.deis.svc", "127.0.0.1")
+    (tmp_path / "main.conf").write_text(local)
     check = subprocess.run(
         [nginx_binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "main.conf")],
         capture_output=True,

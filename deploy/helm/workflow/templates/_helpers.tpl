@@ -282,3 +282,31 @@ securityContext:
   capabilities:
     drop: ["ALL"]
 {{- end -}}
+
+{{/* router-sync's environment (the service, and the bootstrap config written before nginx starts). */}}
+{{- define "workflow.routerSyncEnv" -}}
+{{- $controllerHost := printf "%s.%s.svc" (include "workflow.component" (list . "controller")) .Release.Namespace -}}
+{{- include "workflow.commonEnv" (list . "router-sync" 8094) }}
+- name: DEIS_ROUTER__PREFIX
+  value: /router
+- name: DEIS_ROUTER__LISTEN_HOST
+  value: "0.0.0.0"
+- name: DEIS_ROUTER__HTTP_PORT
+  value: "8080"
+- name: DEIS_ROUTER__HTTPS_PORT
+  value: "8443"
+# the Service maps 443 to 8443: https redirects leave the port out
+- name: DEIS_ROUTER__REDIRECT_HTTPS_PORT
+  value: "443"
+- name: DEIS_ROUTER__CONTROLLER_HOST
+  value: {{ $controllerHost | quote }}
+- name: DEIS_ROUTER__CONTROLLER_PORT
+  value: {{ .Values.controller.service.port | quote }}
+- name: DEIS_ROUTER__INSTANCE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+{{- with .Values.router.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
