@@ -21,15 +21,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deis_backup import basebackup, catalog, wal
 from deis_backup.errors import CorruptObject, NothingToRestore
-from deis_backup.recovery import self_command
-from deis_backup.restore import RestoreRequest, restore
 from deis_backup.server_user import grant_archive_access, server_user
 from deis_backup.settings import BackupServiceSettings, load_settings
 from deis_common.errors import DeisError, ObjectNotFound
-from deis_common.logconfig import configure_logging
 from deis_common.store import open_store
+
+# Postgres starts this tool once per WAL file, so the archive verbs import only what they use: the
+# base backup, restore and service modules (and structlog) load in the verbs that need them.
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -100,10 +99,11 @@ def run(argv: list[str] | None = None) -> int:
         print(f"deis-backup: invalid settings: {e}", file=sys.stderr)
         return EXIT_USAGE
     if verb == "serve":
-        configure_logging(settings.log_level, json=settings.log_json)
+        _configure_logging(settings.log_level, json=settings.log_json)
         asyncio.run(_serve(settings))
         return 0
-    configure_logging("warning", json=settings.log_json)
+    if verb not in ("wal-push", "wal-fetch"):
+        _configure_logging("warning", json=settings.log_json)
     action = _VERBS[verb]
     try:
         asyncio.run(action(settings, args))
@@ -121,6 +121,12 @@ def run(argv: list[str] | None = None) -> int:
     except (DeisError, OSError) as e:
         return _fail(verb, e, EXIT_ABORT_RECOVERY if verb == "wal-fetch" else EXIT_FAILED)
     return 0
+
+
+def _configure_logging(level: str, *, json: bool) -> None:
+    from deis_common.logconfig import configure_logging
+
+    configure_logging(level, json=json)
 
 
 def _fail(verb: str, error: BaseException, code: int) -> int:
@@ -151,17 +157,23 @@ async def _init(settings: BackupServiceSettings, _: argparse.Namespace) -> None:
 
 
 async def _wal_push(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
+    from deis_backup import wal
+
     backup = settings.backup
     async with open_store(settings.store) as store:
         await wal.push(store, backup.bucket, args.path, level=backup.compression_level)
 
 
 async def _wal_fetch(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
+    from deis_backup import wal
+
     async with open_store(settings.store) as store:
         await wal.fetch(store, settings.backup.bucket, args.name, args.dest)
 
 
 async def _backup_push(settings: BackupServiceSettings, _: argparse.Namespace) -> None:
+    from deis_backup import basebackup
+
     backup = settings.backup
     async with open_store(settings.store) as store:
         info = await basebackup.take(
@@ -175,6 +187,8 @@ async def _backup_push(settings: BackupServiceSettings, _: argparse.Namespace) -
 
 
 async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
+    from deis_backup import catalog
+
     async with open_store(settings.store) as store:
         entries = await catalog.list_entries(store, settings.backup.bucket)
     if args.json:
@@ -198,6 +212,9 @@ async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace
 
 
 async def _restore(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
+    from deis_backup.recovery import self_command
+    from deis_backup.restore import RestoreRequest, restore
+
     backup = settings.backup
     request = RestoreRequest(
         data_dir=args.data_dir.absolute(),
@@ -217,6 +234,8 @@ async def _restore(settings: BackupServiceSettings, args: argparse.Namespace) ->
 
 
 async def _delete(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
+    from deis_backup import catalog
+
     retain = args.retain if args.retain is not None else settings.backup.retain
     if retain < 1:
         raise DeisError("--retain must be at least 1")

@@ -31,7 +31,9 @@ from deis_backup.errors import RecoveryFailed
 from deis_backup.server_user import make_traversable
 
 SIGNAL_FILE = "recovery.signal"
-_POLL_SECONDS = 0.1
+_POLL_SECONDS = 0.2
+# Only reachable through the private socket directory, so the default port never clashes.
+_PORT = 5432
 
 
 def self_command(config_file: Path | None) -> str:
@@ -51,6 +53,8 @@ class Replay:
     target_time: datetime | None = None
     user: str | None = None
     timeout: float = 3600.0
+    log_path: Path | None = None
+    """Where the server's log goes (kept for the operator); None: a temporary file."""
 
     def settings(self, socket_dir: Path) -> dict[str, str]:
         settings = {
@@ -77,11 +81,11 @@ async def replay(plan: Replay) -> None:
     (plan.data_dir / SIGNAL_FILE).write_bytes(b"")
     with tempfile.TemporaryDirectory(prefix="deis-restore-") as scratch:
         socket_dir = Path(scratch)
-        log_path = socket_dir / "postgres.log"
+        log_path = plan.log_path or socket_dir / "postgres.log"
         if plan.user is not None:
             shutil.chown(socket_dir, plan.user, plan.user)
             make_traversable(plan.data_dir.parent)
-        argv = [pg_binary("postgres"), "-D", str(plan.data_dir)]
+        argv = [pg_binary("postgres"), "-D", str(plan.data_dir), "-p", str(_PORT)]
         for key, value in plan.settings(socket_dir).items():
             argv += ["-c", f"{key}={value}"]
         with log_path.open("wb") as log_file:
@@ -91,10 +95,12 @@ async def replay(plan: Replay) -> None:
                 stdout=log_file,
                 stderr=log_file,
                 user=plan.user,
+                group=plan.user,
+                extra_groups=[] if plan.user is not None else None,
                 cwd="/",
             )
         try:
-            await _wait_promoted(process, plan, log_path)
+            await _wait_promoted(process, plan, socket_dir, log_path)
             process.send_signal(signal.SIGINT)  # "fast" shutdown: checkpoint and exit
             try:
                 async with asyncio.timeout(120):
@@ -119,10 +125,18 @@ async def replay(plan: Replay) -> None:
                     await process.wait()
 
 
-async def _wait_promoted(process: asyncio.subprocess.Process, plan: Replay, log_path: Path) -> None:
+async def _wait_promoted(
+    process: asyncio.subprocess.Process, plan: Replay, socket_dir: Path, log_path: Path
+) -> None:
+    """Wait until the server left recovery *and* accepts connections.
+
+    ``recovery.signal`` disappears before the end of recovery is durable; a shutdown in between would
+    make the next start replay the local WAL past the recovery target. With ``hot_standby`` off the
+    server accepts connections only once it runs as a primary, so that is the signal to wait for.
+    """
     deadline = time.monotonic() + plan.timeout
     signal_file = plan.data_dir / SIGNAL_FILE
-    while signal_file.exists():
+    while signal_file.exists() or not await _accepting(socket_dir):
         if process.returncode is not None:
             raise RecoveryFailed(f"WAL replay failed; Postgres said:\n{_tail(log_path)}")
         if time.monotonic() > deadline:
@@ -130,6 +144,21 @@ async def _wait_promoted(process: asyncio.subprocess.Process, plan: Replay, log_
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(_POLL_SECONDS):
                 await process.wait()
+
+
+async def _accepting(socket_dir: Path) -> bool:
+    probe = await asyncio.create_subprocess_exec(
+        pg_binary("pg_isready"),
+        "-q",
+        "-h",
+        str(socket_dir),
+        "-p",
+        str(_PORT),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await probe.wait() == 0
 
 
 def _tail(log_path: Path, lines: int = 25) -> str:

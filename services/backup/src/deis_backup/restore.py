@@ -84,6 +84,7 @@ async def restore(store: ObjectStore, bucket: str, request: RestoreRequest) -> B
                     target_time=request.target_time,
                     user=request.user,
                     timeout=request.recovery_timeout,
+                    log_path=request.scratch_dir / f"restore-{info.name}.log",
                 )
             )
     except BaseException:

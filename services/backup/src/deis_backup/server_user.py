@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 from deis_backup import wal
@@ -35,11 +36,15 @@ def server_user(configured: str | None) -> str | None:
 
 
 def make_traversable(path: Path) -> None:
-    """Let other users reach ``path``: add search permission for others on it and each ancestor."""
+    """Let other users reach ``path``: add search permission on it and each ancestor.
+
+    For the group too: a server started with only its uid switched keeps gid 0, and then the group bits
+    (not the "other" bits) decide whether it may pass through root's directories.
+    """
     for ancestor in [path, *path.parents]:
         mode = ancestor.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            ancestor.chmod(mode | stat.S_IXOTH)
+        if (mode & (stat.S_IXOTH | stat.S_IXGRP)) != (stat.S_IXOTH | stat.S_IXGRP):
+            ancestor.chmod(mode | stat.S_IXOTH | stat.S_IXGRP)
 
 
 def chown_tree(path: Path, user: str) -> None:
@@ -50,9 +55,21 @@ def chown_tree(path: Path, user: str) -> None:
             os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
+def make_interpreter_reachable() -> None:
+    """Let the server user run ``deis-backup``: the interpreter and the virtualenv may live under /root."""
+    make_traversable(Path(sys.executable).parent)
+    make_traversable(Path(os.path.realpath(sys.executable)).parent)
+
+
 def grant_archive_access(store: StoreSettings, bucket: str, user: str | None) -> Path | None:
-    """With the fs store, make the bucket's WAL area writable by the server user; returns that directory."""
-    if store.driver != "fs" or user is None:
+    """Let the server user run ``deis-backup`` and, with the fs store, write the bucket's WAL area.
+
+    Returns the WAL directory when one was handed over.
+    """
+    if user is None:
+        return None
+    make_interpreter_reachable()
+    if store.driver != "fs":
         return None
     bucket_dir: Path = store.path / bucket
     wal_dir = bucket_dir / wal.WAL_PREFIX.rstrip("/")
