@@ -21,6 +21,7 @@ from deis_common.errors import DeisError
 
 LineSink = Callable[[str], Awaitable[None]]
 
+BUILD_UID = 2000
 _ROOT_LINKS = ("/bin", "/lib", "/lib64", "/sbin")
 
 
@@ -55,6 +56,12 @@ class Sandbox:
         for mount in mounts:
             cmd += ["--bind" if mount.writable else "--ro-bind", str(mount.source), mount.target]
         cmd += [
+            # An unprivileged user (uid 2000, as slugbuilder's "slug" user) without capabilities.
+            "--unshare-user",
+            "--uid",
+            str(BUILD_UID),
+            "--gid",
+            str(BUILD_UID),
             "--unshare-pid",
             "--unshare-ipc",
             "--unshare-uts",

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from deis_builder.cleanup import Cleaner, cleanup_router
 from deis_builder.controller import ControllerClient
 from deis_builder.dockerfile import DockerfileBuilder
 from deis_builder.gitserve import GitServer
@@ -51,7 +52,8 @@ def build(settings: Settings) -> Service:
 
     receiver = Receiver(bus, store, controller, conf, metrics)
     hooks = HookServer(hook_socket_path(data), sessions, receiver)
-    git = GitServer(Repos(data / "repos"), PushLocks(conf.lock_timeout), sessions, hooks.socket_path)
+    repos = Repos(data / "repos")
+    git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path)
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     sandbox = Sandbox(conf.sandbox_ro_paths)
     worker = BuildWorker(
@@ -64,6 +66,7 @@ def build(settings: Settings) -> Service:
         ),
     )
     service.include_router(build_router(worker, conf.build_concurrency))
+    service.include_router(cleanup_router(Cleaner(repos, store)))
     service.add_resource(lambda _: _clients(store, controller))
     service.add_resource(lambda _: hooks.running())
     service.add_resource(lambda _: ssh.running())
