@@ -286,6 +286,8 @@ def test_nats_runs_a_three_node_jetstream_cluster_and_streams_keep_three_copies(
     route = r"nats://(workflow-nats-\d)\.workflow-nats-headless\.deis\.svc:6222"
     routes = re.findall(route, nats_config(default))
     assert routes == ["workflow-nats-0", "workflow-nats-1", "workflow-nats-2"]
+    # a node drain takes one server at a time, so JetStream keeps its quorum
+    assert default.get("PodDisruptionBudget", "workflow-nats")["spec"]["maxUnavailable"] == 1
     for service in SERVICES:
         assert env_of(default.container(*SERVICE_CONTAINERS[service]))["DEIS_NATS__STREAM_REPLICAS"] == "3"
 
@@ -294,6 +296,7 @@ def test_a_single_nats_server_runs_without_cluster_routes(chart: helm.Chart) -> 
     single = render(chart, {"nats": {"replicas": 1}})
     assert single.get("StatefulSet", "workflow-nats")["spec"]["replicas"] == 1
     assert "cluster {" not in nats_config(single)
+    assert single.find("PodDisruptionBudget", "workflow-nats") is None
     assert env_of(single.container(*SERVICE_CONTAINERS["controller"]))["DEIS_NATS__STREAM_REPLICAS"] == "1"
 
 
