@@ -14,6 +14,7 @@ from deis_controller.http import (
     domains,
     hooks,
     keys,
+    openapi,
     perms,
     processes,
     releases,
@@ -37,6 +38,7 @@ MODULES = (
     certs,
     settings,
     perms,
+    openapi,
 )
 
 

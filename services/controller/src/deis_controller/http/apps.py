@@ -15,6 +15,7 @@ from deis_controller.domain.releases import default_tags
 from deis_controller.errors import FieldErrors, NoMatch, PermissionDenied, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
 
@@ -44,6 +45,7 @@ def _render(request: web.Request, app: dict[str, Any]) -> dict[str, Any]:
     return apps_domain.render(app, settings.platform_domain, settings.router_port)
 
 
+@doc(response=AppResponse, paginated=True)
 async def list_apps(request: web.Request) -> web.Response:
     user = require_user(request)
 
@@ -55,6 +57,7 @@ async def list_apps(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=AppRequest, response=AppResponse, status=201)
 async def create_app(request: web.Request) -> web.Response:
     user = require_user(request)
     data = await body(request)
@@ -73,12 +76,14 @@ async def create_app(request: web.Request) -> web.Response:
     return ok(_render(request, app), status=201)
 
 
+@doc(response=AppResponse)
 async def get_app(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
     return ok(_render(request, app))
 
 
+@doc(request=TransferRequest)
 async def transfer_app(request: web.Request) -> web.Response:
     data = await body(request)
     new_owner = data.get("owner")
@@ -94,6 +99,7 @@ async def transfer_app(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+@doc(status=204)
 async def destroy_app(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.work() as work:
@@ -106,6 +112,7 @@ async def destroy_app(request: web.Request) -> web.Response:
     return empty()
 
 
+@doc()
 async def app_logs(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.db.read() as tx:

@@ -24,6 +24,7 @@ from deis_controller.errors import (
     PermissionDenied,
 )
 from deis_controller.http.context import add, controller, current_user, require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, empty, ok
 from deis_controller.http.validation import parse
 
@@ -82,6 +83,7 @@ class UserResponse(BaseModel):
     date_joined: str
 
 
+@doc(request=RegisterRequest, response=UserResponse, status=201, auth="none")
 async def register(request: web.Request) -> web.Response:
     ctl = controller(request)
     caller = current_user(request)
@@ -113,6 +115,7 @@ async def register(request: web.Request) -> web.Response:
     return ok(User.from_row(row).public(), status=201)
 
 
+@doc(request=LoginRequest, response=TokenResponse, auth="none")
 async def login(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = parse(LoginRequest, await body(request))
@@ -129,6 +132,7 @@ async def login(request: web.Request) -> web.Response:
     return ok({"token": row["token"]})
 
 
+@doc(response=UserResponse)
 async def whoami(request: web.Request) -> web.Response:
     return ok(require_user(request).public())
 
@@ -146,6 +150,7 @@ async def _target(request: web.Request, user: User, username: str | None) -> Use
     return User.from_row(row)
 
 
+@doc(request=PasswdRequest)
 async def passwd(request: web.Request) -> web.Response:
     user = require_user(request)
     data = parse(PasswdRequest, await body(request))
@@ -164,6 +169,7 @@ async def passwd(request: web.Request) -> web.Response:
     return ok({"status": "password set"})
 
 
+@doc(status=204)
 async def cancel(request: web.Request) -> web.Response:
     user = require_user(request)
     data = await body(request)
@@ -180,6 +186,7 @@ async def cancel(request: web.Request) -> web.Response:
     return empty()
 
 
+@doc(response=TokenResponse)
 async def tokens(request: web.Request) -> web.Response:
     user = require_user(request)
     data = await body(request)

@@ -15,6 +15,7 @@ from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, ok
 from deis_controller.http.validation import parse
@@ -55,6 +56,7 @@ def new_build(data: dict[str, Any]) -> NewBuild:
     )
 
 
+@doc(response=BuildResponse, paginated=True)
 async def list_builds(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.db.read() as tx:
@@ -68,6 +70,7 @@ async def list_builds(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=BuildRequest, response=BuildResponse, status=201)
 async def create_build(request: web.Request) -> web.Response:
     ctl = controller(request)
     build = new_build(await body(request))
@@ -84,6 +87,7 @@ async def create_build(request: web.Request) -> web.Response:
     return ok(builds.render(row, app["id"]), status=201)
 
 
+@doc(response=BuildResponse)
 async def get_build(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)

@@ -14,6 +14,7 @@ from deis_controller.domain.certificates import parse as parse_pem
 from deis_controller.domain.hostnames import to_ace
 from deis_controller.errors import BadRequest, Conflict, FieldErrors, NoMatch
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
 from deis_controller.http.validation import parse
@@ -23,6 +24,10 @@ class CertRequest(BaseModel):
     name: str = Field(min_length=1, max_length=253)
     certificate: str = Field(min_length=1, description="PEM certificate (chain)")
     key: str = Field(min_length=1, description="PEM private key")
+
+
+class AttachRequest(BaseModel):
+    domain: str = Field(min_length=1, description="a domain of any app")
 
 
 class CertResponse(BaseModel):
@@ -62,6 +67,7 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (list(row[k]) if k == "domains" else row[k]) for k in _FIELDS}
 
 
+@doc(response=CertResponse, paginated=True)
 async def list_certs(request: web.Request) -> web.Response:
     user = require_user(request)
 
@@ -73,6 +79,7 @@ async def list_certs(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=CertRequest, response=CertResponse, status=201)
 async def create_cert(request: web.Request) -> web.Response:
     user = require_user(request)
     data = parse(CertRequest, await body(request))
@@ -110,11 +117,13 @@ async def _cert(request: web.Request, tx: Any) -> dict[str, Any]:
     return row
 
 
+@doc(response=CertResponse)
 async def get_cert(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         return ok(render(await _cert(request, tx)))
 
 
+@doc(status=204)
 async def delete_cert(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         cert = await _cert(request, work.tx)
@@ -136,6 +145,7 @@ async def _domain(tx: Any, raw: str) -> dict[str, Any]:
     return row
 
 
+@doc(request=AttachRequest, status=201)
 async def attach(request: web.Request) -> web.Response:
     data = await body(request)
     raw = data.get("domain") or request.match_info.get("domain")
@@ -160,6 +170,7 @@ async def attach(request: web.Request) -> web.Response:
     return web.Response(status=201)
 
 
+@doc(status=204)
 async def detach(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         cert = await _cert(request, work.tx)

@@ -13,6 +13,7 @@ from deis_controller.domain import releases
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, ok
 
 Section = dict[str, Any] | str | None
@@ -43,6 +44,7 @@ class ConfigResponse(BaseModel):
     updated: str
 
 
+@doc(response=ConfigResponse)
 async def get_config(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         _, app = await authorize(work.tx, request)
@@ -50,6 +52,7 @@ async def get_config(request: web.Request) -> web.Response:
     return ok(config_domain.render(config, app["id"]))
 
 
+@doc(request=ConfigRequest, response=ConfigResponse, status=201)
 async def set_config(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = await body(request)

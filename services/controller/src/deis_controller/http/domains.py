@@ -16,6 +16,7 @@ from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
 from deis_controller.http.validation import parse
@@ -37,6 +38,7 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("owner", "created", "updated", "app", "domain")}
 
 
+@doc(response=DomainResponse, paginated=True)
 async def list_domains(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.db.read() as tx:
@@ -50,6 +52,7 @@ async def list_domains(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=DomainRequest, response=DomainResponse, status=201)
 async def add_domain(request: web.Request) -> web.Response:
     data = parse(DomainRequest, await body(request))
     name = to_ace(data.domain)
@@ -67,6 +70,7 @@ async def add_domain(request: web.Request) -> web.Response:
     return ok(render(row), status=201)
 
 
+@doc(status=204)
 async def remove_domain(request: web.Request) -> web.Response:
     raw = request.match_info["domain"]
     try:

@@ -22,6 +22,7 @@ from deis_controller.errors import NoMatch, NotAuthenticated, NotFound, Permissi
 from deis_controller.http.access import allowed, role_of
 from deis_controller.http.builds import new_build
 from deis_controller.http.context import add, controller, current_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, ok
 from deis_controller.http.validation import parse
 
@@ -29,6 +30,13 @@ from deis_controller.http.validation import parse
 class ReceiveRequest(BaseModel):
     receive_user: str = Field(min_length=1, description="username that pushed")
     receive_repo: str = Field(min_length=1, description="app id pushed to")
+
+
+class BuildHookRequest(ReceiveRequest):
+    image: str = Field(min_length=1, description="image reference or slug location")
+    sha: str = Field("", max_length=40)
+    procfile: dict[str, str] | None = None
+    dockerfile: str = ""
 
 
 class KeyOwnerResponse(BaseModel):
@@ -63,6 +71,7 @@ async def _user_and_app(tx: Tx, username: str, app_id: str) -> tuple[User, dict[
     return user, app
 
 
+@doc(response=KeyOwnerResponse, auth="builder")
 async def key_owner(request: web.Request) -> web.Response:
     _check_builder(request)
     async with controller(request).db.read() as tx:
@@ -80,6 +89,7 @@ def _keys_by_user(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]
     return out
 
 
+@doc(auth="builder")
 async def app_keys(request: web.Request) -> web.Response:
     _check_builder(request)
     async with controller(request).db.read() as tx:
@@ -91,6 +101,7 @@ async def app_keys(request: web.Request) -> web.Response:
     return ok(_keys_by_user(rows))
 
 
+@doc(auth="builder")
 async def user_keys(request: web.Request) -> web.Response:
     _check_builder(request)
     async with controller(request).db.read() as tx:
@@ -108,6 +119,7 @@ async def user_keys(request: web.Request) -> web.Response:
     return ok(_keys_by_user(rows))
 
 
+@doc(request=ReceiveRequest, auth="builder")
 async def receive_config(request: web.Request) -> web.Response:
     _check_builder(request)
     data = parse(ReceiveRequest, await body(request))
@@ -117,6 +129,7 @@ async def receive_config(request: web.Request) -> web.Response:
     return ok(config_domain.render(config, app["id"]))
 
 
+@doc(request=BuildHookRequest, response=BuildHookResponse, auth="builder")
 async def receive_build(request: web.Request) -> web.Response:
     _check_builder(request)
     ctl = controller(request)

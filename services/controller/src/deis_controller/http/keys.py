@@ -12,6 +12,7 @@ from deis_controller.db import keys as keys_db
 from deis_controller.domain.keys import fingerprint
 from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
 from deis_controller.http.validation import parse
@@ -36,6 +37,7 @@ def render(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in ("uuid", "id", "owner", "public", "fingerprint", "created", "updated")}
 
 
+@doc(response=KeyResponse, paginated=True)
 async def list_keys(request: web.Request) -> web.Response:
     user = require_user(request)
 
@@ -47,6 +49,7 @@ async def list_keys(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=KeyRequest, response=KeyResponse, status=201)
 async def create_key(request: web.Request) -> web.Response:
     user = require_user(request)
     data = parse(KeyRequest, await body(request))
@@ -64,6 +67,7 @@ async def create_key(request: web.Request) -> web.Response:
     return ok(render(row), status=201)
 
 
+@doc(response=KeyResponse)
 async def get_key(request: web.Request) -> web.Response:
     user = require_user(request)
     async with controller(request).db.read() as tx:
@@ -73,6 +77,7 @@ async def get_key(request: web.Request) -> web.Response:
     return ok(render(row))
 
 
+@doc(status=204)
 async def delete_key(request: web.Request) -> web.Response:
     user = require_user(request)
     async with controller(request).work() as work:

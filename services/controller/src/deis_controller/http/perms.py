@@ -13,7 +13,9 @@ from deis_controller.domain.users import User
 from deis_controller.errors import NoMatch, PermissionDenied
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
+from deis_controller.http.auth import UserResponse
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
 from deis_controller.http.validation import parse
@@ -32,6 +34,7 @@ class AdminResponse(BaseModel):
     is_superuser: bool
 
 
+@doc(response=AppPermsResponse)
 async def list_collaborators(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
@@ -39,6 +42,7 @@ async def list_collaborators(request: web.Request) -> web.Response:
     return ok({"users": users})
 
 
+@doc(request=UsernameRequest, status=201)
 async def grant(request: web.Request) -> web.Response:
     data = parse(UsernameRequest, await body(request))
     async with controller(request).work() as work:
@@ -50,6 +54,7 @@ async def grant(request: web.Request) -> web.Response:
     return web.Response(status=201)
 
 
+@doc(status=204)
 async def revoke(request: web.Request) -> web.Response:
     username = request.match_info["username"]
     caller = require_user(request)
@@ -75,6 +80,7 @@ def _require_admin(request: web.Request) -> User:
     return user
 
 
+@doc(response=UserResponse, paginated=True)
 async def list_users(request: web.Request) -> web.Response:
     _require_admin(request)
 
@@ -86,6 +92,7 @@ async def list_users(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(response=AdminResponse, paginated=True)
 async def list_admins(request: web.Request) -> web.Response:
     _require_admin(request)
 
@@ -96,6 +103,7 @@ async def list_admins(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(request=UsernameRequest, status=201)
 async def make_admin(request: web.Request) -> web.Response:
     _require_admin(request)
     data = parse(UsernameRequest, await body(request))
@@ -106,6 +114,7 @@ async def make_admin(request: web.Request) -> web.Response:
     return web.Response(status=201)
 
 
+@doc(status=204)
 async def revoke_admin(request: web.Request) -> web.Response:
     _require_admin(request)
     username = request.match_info["username"]

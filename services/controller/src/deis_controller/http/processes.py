@@ -22,6 +22,7 @@ from deis_controller.errors import BadRequest, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, empty, ok
 
 
@@ -42,6 +43,7 @@ class PodResponse(BaseModel):
     started: str | None
 
 
+@doc(status=204)
 async def scale(request: web.Request) -> web.Response:
     data = await body(request)
     async with controller(request).work() as work:
@@ -67,6 +69,7 @@ def _name(app_id: str, name: str | None) -> str | None:
     return name
 
 
+@doc(response=PodResponse)
 async def list_pods(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
@@ -78,6 +81,7 @@ async def list_pods(request: web.Request) -> web.Response:
     return ok({"count": len(found), "results": found})
 
 
+@doc(response=PodResponse, listed=True)
 async def restart(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.db.read() as tx:
@@ -90,6 +94,7 @@ async def restart(request: web.Request) -> web.Response:
     return ok(found[:1] if name else found)
 
 
+@doc(request=RunRequest, response=RunResponse)
 async def run(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = await body(request)

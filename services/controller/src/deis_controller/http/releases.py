@@ -13,6 +13,7 @@ from deis_controller.errors import NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, ok
 
@@ -49,6 +50,7 @@ def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
     }
 
 
+@doc(response=ReleaseResponse, paginated=True)
 async def list_releases(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.db.read() as tx:
@@ -62,6 +64,7 @@ async def list_releases(request: web.Request) -> web.Response:
     return ok(await paginate(request, fetch))
 
 
+@doc(response=ReleaseResponse)
 async def get_release(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
@@ -71,6 +74,7 @@ async def get_release(request: web.Request) -> web.Response:
     return ok(render(row, app["id"]))
 
 
+@doc(request=RollbackRequest, status=201)
 async def rollback(request: web.Request) -> web.Response:
     data = await body(request)
     async with controller(request).work() as work:

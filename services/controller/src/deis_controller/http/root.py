@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from deis_controller.http.context import require_user
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import ok
 
 
+@doc()
 async def root(request: web.Request) -> web.Response:
     require_user(request)
     return ok({})

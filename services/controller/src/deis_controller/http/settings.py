@@ -13,6 +13,7 @@ from deis_controller.errors import FieldErrors, NoMatch, Unprocessable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, empty, ok
 
 
@@ -34,12 +35,35 @@ class WhitelistRequest(BaseModel):
     addresses: list[str] = Field(description="IP addresses or CIDR networks")
 
 
+class SettingsResponse(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    maintenance: bool
+    routable: bool
+    whitelist: list[str]
+    autoscale: dict[str, dict[str, int]]
+    label: dict[str, Any]
+    created: str
+    updated: str
+
+
+class TLSResponse(BaseModel):
+    uuid: str
+    app: str
+    owner: str
+    https_enforced: bool | None
+    created: str
+    updated: str
+
+
 def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
     out = {k: row[k] for k in ("uuid", "owner", "created", "updated", *settings_domain.SETTINGS_FIELDS)}
     out["app"] = app_id
     return out
 
 
+@doc(response=SettingsResponse)
 async def get_settings(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         _, app = await authorize(work.tx, request)
@@ -47,6 +71,7 @@ async def get_settings(request: web.Request) -> web.Response:
     return ok(render(row, app["id"]))
 
 
+@doc(request=SettingsRequest, response=SettingsResponse, status=201)
 async def set_settings(request: web.Request) -> web.Response:
     data = await body(request)
     async with controller(request).work() as work:
@@ -56,6 +81,7 @@ async def set_settings(request: web.Request) -> web.Response:
     return ok(render(row, app["id"]), status=201)
 
 
+@doc(response=TLSResponse)
 async def get_tls(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
@@ -69,6 +95,7 @@ def _tls(row: dict[str, Any], app_id: str) -> dict[str, Any]:
     return {k: row[k] for k in ("uuid", "owner", "https_enforced", "created", "updated")} | {"app": app_id}
 
 
+@doc(request=TLSRequest, response=TLSResponse, status=201)
 async def set_tls(request: web.Request) -> web.Response:
     data = await body(request)
     async with controller(request).work() as work:
@@ -83,6 +110,7 @@ def _addresses(data: dict[str, Any]) -> list[str]:
     return settings_domain.check_addresses(data["addresses"])
 
 
+@doc(response=WhitelistRequest)
 async def get_whitelist(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         _, app = await authorize(work.tx, request)
@@ -90,6 +118,7 @@ async def get_whitelist(request: web.Request) -> web.Response:
     return ok({"addresses": row["whitelist"]})
 
 
+@doc(request=WhitelistRequest, response=WhitelistRequest, status=201)
 async def add_whitelist(request: web.Request) -> web.Response:
     addresses = _addresses(await body(request))
     async with controller(request).work() as work:
@@ -101,6 +130,7 @@ async def add_whitelist(request: web.Request) -> web.Response:
     return ok({"addresses": row["whitelist"]}, status=201)
 
 
+@doc(request=WhitelistRequest, status=204)
 async def remove_whitelist(request: web.Request) -> web.Response:
     addresses = _addresses(await body(request))
     async with controller(request).work() as work:
