@@ -169,6 +169,7 @@ class RouteSync:
             self._resolve(batch, candidate, rejected)
             return
         version = self._version()
+        started = time.monotonic()
         rendered = self.renderer.render(candidate, version)
         try:
             await self.nginx.check(rendered.text, rendered.files)
@@ -177,6 +178,7 @@ class RouteSync:
             candidate, rejected = await self._isolate(batch, rejected)
             rendered = self.renderer.render(candidate, version)
             await self.nginx.check(rendered.text, rendered.files)
+        checked = time.monotonic()
         self.nginx.install()
         await self.nginx.reload(version)
         self._mark_live(candidate, rendered.files)
@@ -184,7 +186,15 @@ class RouteSync:
         self.metrics.reloads.labels("served").inc()
         if rejected:
             self.metrics.reloads.labels("rejected").inc()
-        log.info("router.reloaded", version=version, apps=len(candidate.apps), rejected=len(rejected))
+        log.info(
+            "router.reloaded",
+            version=version,
+            apps=len(candidate.apps),
+            changes=len(batch),
+            rejected=len(rejected),
+            check_ms=round((checked - started) * 1000, 1),
+            reload_ms=round((time.monotonic() - checked) * 1000, 1),
+        )
         self._resolve(batch, candidate, rejected)
 
     async def _isolate(
