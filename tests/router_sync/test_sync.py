@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from router_harness import RunningRouter, backend, fetch, publish_and_wait, router_settings
+import pytest
+from router_harness import RunningRouter, backend, fetch, make_cert, publish_and_wait, router_settings
 
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope
@@ -14,7 +16,7 @@ from deis_common.events.containers import ContainersHealthy
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
 from deis_common.events.domains import DomainAdded
 from deis_common.events.routes import RoutesRejected, RoutesUpdated
-from deis_common.events.state import AppSnapshot, RouteSettings
+from deis_common.events.state import AppSnapshot, CertBinding, RouteSettings
 from deis_common.testing.recorder import EventRecorder
 from deis_router_sync import build
 from deis_router_sync.bootstrap import write_bootstrap
@@ -210,3 +212,42 @@ async def test_router_sync_started_before_nginx_serves_once_nginx_is_up(
 
 async def _status_is(router: RunningRouter, host: str, status: int) -> bool:
     return (await router.get(host)).status == status
+
+
+async def test_snapshot_with_a_certificate_nginx_refuses_still_serves_everything_else(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    good, other = make_cert("good.example"), make_cert("bad.example")
+    broken = CertBinding(name="bad", domain="bad.example", certificate=other.certificate, key=good.key)
+
+    async def snapshot(_: SnapshotRequest) -> Snapshot:
+        return Snapshot(
+            apps=[
+                AppSnapshot(
+                    app="mixed",
+                    domains=["good.example", "bad.example"],
+                    certs=[
+                        CertBinding(
+                            name="good", domain="good.example", certificate=good.certificate, key=good.key
+                        ),
+                        broken,
+                    ],
+                )
+            ]
+        )
+
+    sub = await bus.serve(SNAPSHOT_SUBJECT, SnapshotRequest, snapshot, queue="controller")
+    try:
+
+        async def served() -> bool:
+            try:
+                secure = await fetch(router.https_port, "good.example", tls=good.client_context())
+            except OSError:
+                return False
+            return secure.status == 503 and await _status_is(router, "bad.example", 503)
+
+        await eventually(served)
+        with pytest.raises(ssl.SSLError):
+            await fetch(router.https_port, "bad.example", tls=other.client_context())
+    finally:
+        await sub.unsubscribe()

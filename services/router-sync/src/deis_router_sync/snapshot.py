@@ -17,7 +17,7 @@ import structlog
 from deis_common.bus import Bus
 from deis_common.errors import BusError
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
-from deis_common.events.state import AppSnapshot
+from deis_common.events.state import AppSnapshot, CertBinding
 from deis_router_sync.nginx import ReloadFailed
 from deis_router_sync.routes import RouteTable
 from deis_router_sync.settings import RouterSettings
@@ -57,15 +57,33 @@ class SnapshotFollower:
         changes = [_adopt(item, at) for item in snapshot.apps]
         changes.append(_forget_others(known, at))
         outcomes = await asyncio.gather(*(self.sync.apply(change) for change in changes))
-        for item, outcome in zip(snapshot.apps, outcomes, strict=False):
-            if not outcome.served:
-                log.warning("router.snapshot_app_rejected", app=item.app, reason=outcome.reason)
+        refused = [item for item, outcome in zip(snapshot.apps, outcomes, strict=False) if not outcome.served]
+        if refused:
+            await self._apply_piecewise(refused, at)
         log.info("router.snapshot_applied", apps=len(known))
+
+    async def _apply_piecewise(self, items: list[AppSnapshot], at: datetime) -> None:
+        """An app nginx refused as a whole (a bad certificate): take all else, each certificate alone."""
+        changes: list[tuple[str, Change]] = []
+        for item in items:
+            changes.append((item.app, _adopt(item.model_copy(update={"certs": []}), at)))
+            changes += [(f"{item.app} ({cert.domain})", _attach(item.app, cert, at)) for cert in item.certs]
+        outcomes = await asyncio.gather(*(self.sync.apply(change) for _, change in changes))
+        for (what, _), outcome in zip(changes, outcomes, strict=True):
+            if not outcome.served:
+                log.warning("router.snapshot_rejected", what=what, reason=outcome.reason)
 
 
 def _adopt(item: AppSnapshot, at: datetime) -> Change:
     def change(table: RouteTable) -> None:
         table.adopt(item, at)
+
+    return change
+
+
+def _attach(app: str, cert: CertBinding, at: datetime) -> Change:
+    def change(table: RouteTable) -> None:
+        table.attach_cert(app, cert, at)
 
     return change
 
