@@ -131,3 +131,29 @@ async def test_access_log_records_host_status_and_request_time(
     assert status == "200"
     assert float(request_time) >= 0 and float(upstream_time) >= 0
     assert upstream == endpoint
+
+
+@pytest.mark.parametrize("router_options", [{"default_whitelist": ["10.0.0.0/8"]}])
+async def test_router_default_whitelist_applies_to_every_app_and_app_entries_extend_it(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with backend("web") as endpoint:
+        await serve(bus, recorder, "web", endpoint)
+        assert (await router.get("web.router.test")).status == 403
+
+        await settings(bus, recorder, "web", whitelist=["127.0.0.1"])
+        assert (await router.get("web.router.test")).status == 200
+
+
+@pytest.mark.parametrize(
+    "router_options", [{"default_whitelist": ["127.0.0.0/8"], "whitelist_mode": "override"}]
+)
+async def test_in_override_mode_an_app_whitelist_replaces_the_default(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with backend("web") as endpoint:
+        await serve(bus, recorder, "web", endpoint)
+        assert (await router.get("web.router.test")).status == 200
+
+        await settings(bus, recorder, "web", whitelist=["10.0.0.0/8"])
+        assert (await router.get("web.router.test")).status == 403

@@ -138,6 +138,12 @@ class Renderer:
         )
         return Rendered(text=text, files=files)
 
+    def _whitelist(self, own: list[str]) -> list[str]:
+        default = self.settings.default_whitelist
+        if self.settings.whitelist_mode == "override" and own:
+            return own
+        return sorted(set(own) | set(default))
+
     @property
     def controller_host_name(self) -> str:
         return f"deis.{self.domain}"
@@ -172,7 +178,7 @@ class Renderer:
             "endpoints": route.endpoints,
             "http_names": names,
             "tls_servers": tls_servers,
-            "whitelist": settings.whitelist,
+            "whitelist": self._whitelist(settings.whitelist),
             "maintenance": settings.maintenance,
             "redirect": settings.https_enforced or self.settings.hsts,
         }

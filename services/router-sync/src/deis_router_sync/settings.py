@@ -11,6 +11,7 @@ import ipaddress
 import re
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
@@ -70,6 +71,14 @@ class RouterSettings(BaseModel):
     access_log_buffer: str = Field(
         "64k", description="access log buffer (nginx size); empty writes every line at once"
     )
+    default_whitelist: list[str] = Field(
+        default_factory=list,
+        description="addresses/CIDRs allowed into every app (empty: everyone, unless an app has its own)",
+    )
+    whitelist_mode: Literal["extend", "override"] = Field(
+        "extend",
+        description="extend: an app's whitelist adds to the default one; override: it replaces it",
+    )
     worker_processes: str = Field("auto", description="nginx worker processes ('auto' = one per core)")
     worker_connections: int = Field(768, description="connections per nginx worker")
     keepalive: int = Field(32, description="idle keep-alive connections to each app kept per worker")
@@ -98,7 +107,7 @@ class RouterSettings(BaseModel):
     def _instance(cls, value: str) -> str:
         return instance_name(value)
 
-    @field_validator("real_ip_from")
+    @field_validator("real_ip_from", "default_whitelist")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
         return [str(ipaddress.ip_network(item.strip(), strict=False)) for item in value]
