@@ -9,6 +9,7 @@ Exit codes: 0 success (``up`` when already up too), 1 failure or an unhealthy co
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,7 +23,11 @@ EXIT_OK, EXIT_FAILED, EXIT_DOWN = 0, 1, 3
 
 
 def _say(message: str) -> None:
-    print(message, flush=True)
+    try:
+        print(message, flush=True)
+    except BrokenPipeError:
+        # The reader went away (`deis-platform up | head`): finish the job, silently.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
 
 
 def _parser() -> argparse.ArgumentParser:

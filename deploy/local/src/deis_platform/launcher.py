@@ -89,9 +89,13 @@ class Platform:
             self._start_stages(components, state, options, report)
             return UpResult(already_up=False, state=self._record_pids(state))
 
-        recorded = dict(state.ports)
+        recorded, recorded_domain = dict(state.ports), state.domain
         state.ports = allocate_ports(recorded)
         state.domain = options.domain or state.domain
+        # what the router's config bakes in; when it changed, router-sync's config must be rewritten
+        router_changed = state.domain != recorded_domain or any(
+            recorded.get(role) != state.ports[role] for role in ("router_http", "router_https", "controller")
+        )
         state.archive = state.archive if options.archive is None else options.archive
         state.pids = {}
         state.save(self.layout.state_file)
@@ -100,7 +104,7 @@ class Platform:
             if port != wanted:
                 report(f"port {wanted} ({role}) is taken, using {port}")
         components = self.components(state)
-        self._prepare(state, report)
+        self._prepare(state, report, router_changed=router_changed)
         write_config(self.layout, components)
         try:
             self.supervisor.launch()
@@ -115,7 +119,7 @@ class Platform:
         state.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         return UpResult(already_up=False, state=self._record_pids(state))
 
-    def _prepare(self, state: PlatformState, report: Report) -> None:
+    def _prepare(self, state: PlatformState, report: Report, *, router_changed: bool) -> None:
         inputs = self._inputs(state)
         wal_push = f"{console_script('deis-backup')} wal-push %p"
         outcome = postgres.prepare(
@@ -133,7 +137,18 @@ class Platform:
                 report(
                     "postgres: WAL archiving is on, but deis-backup has no `init` verb to prepare the store"
                 )
-        if nginx.prepare_prefix(
+        self._prepare_router(state, inputs, rewrite=router_changed, report=report)
+
+    def _prepare_router(
+        self, state: PlatformState, inputs: ContractInputs, *, rewrite: bool, report: Report
+    ) -> None:
+        try:
+            done = nginx.run_router_sync_bootstrap(service_environment("router-sync", inputs), force=rewrite)
+        except nginx.RouterBootstrapFailed as e:
+            raise LaunchError(str(e)) from e
+        if done is not None:
+            report(f"router: {done}")
+        elif nginx.prepare_prefix(
             self.layout.router_prefix,
             http_port=state.ports["router_http"],
             domain=state.domain,

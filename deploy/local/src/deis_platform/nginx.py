@@ -5,16 +5,23 @@ router-sync owns ``<data>/router/nginx.conf`` (ARCHITECTURE §8): it renders the
 before router-sync has run once, so the launcher writes a minimal bootstrap config: every host gets a 404,
 and ``deis.<domain>`` is proxied to the controller so the API is reachable through the router at once.
 
-The bootstrap config carries a marker line. The launcher rewrites the file only while the marker is there
-(no config yet, or still ours with perhaps an outdated port); once router-sync has written its own, the
-launcher never touches it again.
+router-sync ships its own bootstrap, ``deis-router-bootstrap`` (its real renderer with an empty route
+table, checked with ``nginx -t``); the launcher runs it when it is installed, so the first reload changes
+nothing but routes, and falls back to the minimal config below otherwise.
+
+The minimal bootstrap config carries a marker line. The launcher rewrites the file only while the marker
+is there (no config yet, or still ours with perhaps an outdated port); once router-sync has written its
+own, the launcher never touches it again.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
+from deis_platform.executables import venv_bin
 from deis_platform.ports import HOST
 
 BOOTSTRAP_MARKER = "# deis-platform bootstrap config"
@@ -86,3 +93,31 @@ def prepare_prefix(prefix: Path, *, http_port: int, domain: str, controller_port
         bootstrap_config(prefix=prefix, http_port=http_port, domain=domain, controller_port=controller_port)
     )
     return True
+
+
+class RouterBootstrapFailed(RuntimeError):
+    """``deis-router-bootstrap`` could not write a config nginx accepts."""
+
+
+def run_router_sync_bootstrap(router_sync_env: Mapping[str, str], *, force: bool) -> str | None:
+    """Let router-sync write its own empty config; None when ``deis-router-bootstrap`` is not installed.
+
+    ``force`` replaces a config router-sync wrote earlier, for when the ports or the domain in it changed.
+    Returns the command's one-line report.
+    """
+    command = venv_bin() / "deis-router-bootstrap"
+    if not command.exists():
+        return None
+    result = subprocess.run(
+        [str(command), *(["--force"] if force else [])],
+        env={**os.environ, **router_sync_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RouterBootstrapFailed(
+            f"deis-router-bootstrap failed:\n{(result.stderr or result.stdout)[-2000:]}"
+        )
+    return result.stdout.strip()
