@@ -4,9 +4,11 @@ wired the way the services expect (the same DEIS_* contract as the embedded plat
 from __future__ import annotations
 
 import base64
+import os
 import re
 import subprocess
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import BaseModel
 
 from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
 from deis_platform.ports import DEFAULT_PORTS
@@ -483,3 +486,117 @@ def test_the_install_notes_give_the_controller_url_and_the_git_remote(chart: hel
     assert "http://<app>.apps.example.com." in notes
     on_port = render(chart, {"platform": {"domain": "apps.example.com", "routerPort": 8080}}).notes
     assert "http://deis.apps.example.com:8080" in on_port
+
+
+# --- the services understand what the chart sets ----------------------------------------------------------
+
+# Variables the chart provides for a cluster feature its service does not read yet: pushing Dockerfile and
+# `deis pull` images to the registry (builder) and pulling them with credentials (scheduler).
+NOT_YET_READ = {
+    "builder": {
+        "DEIS_REGISTRY__HOST",
+        "DEIS_REGISTRY__PULL_HOST",
+        "DEIS_REGISTRY__INSECURE",
+        "DEIS_REGISTRY__USERNAME",
+        "DEIS_REGISTRY__PASSWORD",
+    },
+    "scheduler": {
+        "DEIS_REGISTRY__HOST",
+        "DEIS_REGISTRY__PULL_HOST",
+        "DEIS_REGISTRY__INSECURE",
+        "DEIS_REGISTRY__USERNAME",
+        "DEIS_REGISTRY__PASSWORD",
+    },
+}
+
+
+def settings_class(service: str) -> Any:
+    """The service's settings class (pydantic-settings, reading DEIS_* variables)."""
+    match service:
+        case "controller":
+            from deis_controller.settings import ControllerSettings
+
+            return ControllerSettings
+        case "builder":
+            from deis_builder.settings import Settings
+
+            return Settings
+        case "scheduler":
+            from deis_scheduler.settings import SchedulerSettings
+
+            return SchedulerSettings
+        case "router-sync":
+            from deis_router_sync.settings import RouterSyncSettings
+
+            return RouterSyncSettings
+        case "backup":
+            from deis_backup.settings import BackupServiceSettings
+
+            return BackupServiceSettings
+    raise AssertionError(service)
+
+
+def variable_names(model: type[BaseModel], prefix: str = "DEIS_") -> set[str]:
+    """Every environment variable a settings model reads (nested groups joined with ``__``)."""
+    names = set()
+    for name, info in model.model_fields.items():
+        variable = prefix + name.upper()
+        names.add(variable)
+        for candidate in (info.annotation, *typing.get_args(info.annotation)):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                names |= variable_names(candidate, variable + "__")
+    return names
+
+
+def chart_environment(
+    rendered: Rendered, service: str, container: tuple[str, str, str] | None = None
+) -> dict[str, str]:
+    """The service's DEIS_* environment with stand-ins for values the cluster fills in (Secrets, fields)."""
+    env = env_of(rendered.container(*(container or SERVICE_CONTAINERS[service])))
+    return {
+        name: value if isinstance(value, str) else f"from-{value[-1]}"
+        for name, value in env.items()
+        if name.startswith("DEIS_")
+    }
+
+
+# Containers that run a service's code besides the service itself: Postgres calls `deis-backup wal-push`,
+# the restore init container `deis-backup restore`, the router's init container `deis-router-bootstrap`.
+SERVICE_TOOLS = {
+    "backup": [
+        ("StatefulSet", "workflow-postgres", "postgres"),
+        ("StatefulSet", "workflow-postgres", "restore"),
+    ],
+    "router-sync": [("Deployment", "workflow-router", "bootstrap")],
+}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_variable_the_chart_sets_is_a_setting_of_its_service(default: Rendered, service: str) -> None:
+    # the embedded contract gives every service the common variables, read or not; the chart mirrors it
+    known = variable_names(settings_class(service)) | contract_names(service)
+    unknown = set(chart_environment(default, service)) - known - NOT_YET_READ.get(service, set())
+    assert unknown == set()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_accepts_the_values_the_chart_gives_it(
+    default: Rendered, offcluster: Rendered, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = [
+        (rendered, container)
+        for rendered in (default, offcluster)
+        for container in [SERVICE_CONTAINERS[service], *SERVICE_TOOLS.get(service, [])]
+        if rendered.find(container[0], container[1])
+    ]
+    assert len(runs) >= 2
+    for rendered, container in runs:
+        with monkeypatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith("DEIS_")]:
+                patch.delenv(name)
+            for name, value in chart_environment(rendered, service, container).items():
+                patch.setenv(name, value)
+            settings = settings_class(service)()
+        assert settings.store.driver == "s3", container
+        assert settings.http.host == "0.0.0.0", container
+        assert settings.nats.url.startswith("nats://"), container
