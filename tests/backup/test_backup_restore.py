@@ -24,7 +24,8 @@ def test_restore_brings_back_every_row_archived_before_the_data_directory_was_lo
     assert archive.sql("SELECT pg_is_in_recovery()") == "f"
 
 
-def test_point_in_time_restore_keeps_the_first_write_and_drops_the_second(archive: Archive) -> None:
+def test_point_in_time_restore_keeps_the_first_write_and_drops_the_second(fs_archive: Archive) -> None:
+    archive = fs_archive
     archive.sql("CREATE TABLE releases (version int PRIMARY KEY)")
     archive.backup("backup-push")
     archive.sql("INSERT INTO releases VALUES (1)")
