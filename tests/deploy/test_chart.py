@@ -248,20 +248,19 @@ def test_nginx_starts_from_router_syncs_bootstrap_config_and_passes_ssh_to_the_b
     assert "proxy_pass workflow-builder.deis.svc:2222;" in main_conf
     assert re.search(r"stream \{\s+server \{\s+listen 2222;", main_conf)
     bootstrap = default.container("Deployment", "workflow-router", "bootstrap")
-    assert bootstrap["command"] == ["deis-router-bootstrap"]
+    assert bootstrap["command"][-1].endswith("exec deis-router-bootstrap")
     env = {name: value for name, value in env_of(bootstrap).items() if isinstance(value, str)}
     assert env["DEIS_ROUTER__PREFIX"] == "/router"
+    venv_bin = Path(sys.executable).parent
     env.update(
-        DEIS_ROUTER__PREFIX=str(tmp_path), DEIS_ROUTER__CONTROLLER_HOST="127.0.0.1", PATH="/usr/bin:/bin"
+        DEIS_ROUTER__PREFIX=str(tmp_path),
+        DEIS_ROUTER__CONTROLLER_HOST="127.0.0.1",
+        PATH=f"{venv_bin}:/usr/bin:/bin",
     )
-    written = subprocess.run(
-        [str(Path(sys.executable).parent / "deis-router-bootstrap")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    command = [word.replace("/router/", f"{tmp_path}/") for word in bootstrap["command"]]
+    written = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert written.returncode == 0, written.stderr
+    assert (tmp_path / "logs" / "access.log").readlink() == Path("/dev/stdout")
     assert "listen 0.0.0.0:8080" in (tmp_path / "nginx.conf").read_text()
     local = main_conf.replace("/router/", f"{tmp_path}/").replace("workflow-builder.deis.svc", "127.0.0.1")
     (tmp_path / "main.conf").write_text(local)
