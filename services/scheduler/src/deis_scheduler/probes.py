@@ -67,7 +67,7 @@ def _port(value: Any) -> int | None:
 
 
 # Locally processes start in well under a second, so the default readiness probe polls quickly.
-DEFAULT_READINESS = Probe("tcp", timeout=1.0, period=0.05, failure_threshold=1)
+DEFAULT_READINESS = Probe("tcp", timeout=1.0, period=0.01, failure_threshold=1)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.state import AppState, ProcessInfo
 from deis_scheduler.backends.base import Backend, DeployError, Rollout, Selector
-from deis_scheduler.routes import RoutesWatch
+from deis_scheduler.routes import RoutesWatch, RouteWait
 from deis_scheduler.settings import SchedulerGroup
 
 log = structlog.get_logger(__name__)
@@ -45,6 +45,7 @@ class AppReconciler:
         self.lock = asyncio.Lock()
         self.generation = 0
         self.current: AppState | None = None
+        self._retirements: set[asyncio.Task[None]] = set()
 
     async def apply(self, state: AppState, publish: Publish, *, quiet: bool = False) -> Outcome:
         """Converge on ``state`` unless a newer generation was applied already.
@@ -76,6 +77,9 @@ class AppReconciler:
 
     async def destroy(self) -> None:
         async with self.lock:
+            for task in list(self._retirements):
+                task.cancel()
+            await self.settle()
             await self.backend.destroy(self.app)
             self.current = None
             self.generation = 0
@@ -118,18 +122,33 @@ class AppReconciler:
         if not rollout.retire:
             self.routes.forget(wait)
             return Outcome(applied=True, rollout=rollout)
-        if not await self.routes.wait(wait, self.settings.routes_timeout):
-            log.warning("routes.timeout", app=self.app, generation=state.generation)
-        await self.backend.retire(rollout)
-        log.info(
-            "deploy.done",
-            app=self.app,
-            generation=state.generation,
-            version=state.version,
-            started=len(rollout.started),
-            retired=len(rollout.retire),
-        )
+        # Retiring waits for the router, up to routes_timeout: outside the app's lock, so the next desired
+        # state of the app need not wait for it (the backend no longer plans with the retiring processes).
+        task = asyncio.create_task(self._retire(rollout, wait), name=f"scheduler:retire:{self.app}")
+        self._retirements.add(task)
+        task.add_done_callback(self._retirements.discard)
         return Outcome(applied=True, rollout=rollout)
+
+    async def _retire(self, rollout: Rollout, wait: RouteWait) -> None:
+        try:
+            if not await self.routes.wait(wait, self.settings.routes_timeout):
+                log.warning("routes.timeout", app=self.app, generation=rollout.generation)
+            await self.backend.retire(rollout)
+            log.info(
+                "deploy.done",
+                app=self.app,
+                generation=rollout.generation,
+                version=rollout.version,
+                started=len(rollout.started),
+                retired=len(rollout.retire),
+            )
+        except Exception:
+            log.exception("retire.failed", app=self.app, generation=rollout.generation)
+
+    async def settle(self) -> None:
+        """Wait for pending retirements (destroy, shutdown)."""
+        while self._retirements:
+            await asyncio.gather(*self._retirements, return_exceptions=True)
 
 
 class Reconcilers:
@@ -168,3 +187,10 @@ class Reconcilers:
     async def destroy(self, app: str) -> None:
         await self.of(app).destroy()
         self._apps.pop(app, None)
+
+    async def close(self) -> None:
+        """Stop waiting to retire anything; a restarted scheduler retires leftovers when it resyncs."""
+        for reconciler in self._apps.values():
+            for task in list(reconciler._retirements):
+                task.cancel()
+            await reconciler.settle()

@@ -42,6 +42,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
         finally:
             with contextlib.suppress(Exception):
                 await ps.unsubscribe()
+            await reconcilers.close()
             await routes.stop()
             await chosen.close()
             await store.close()

@@ -42,6 +42,7 @@ from deis_scheduler.settings import SchedulerGroup
 log = structlog.get_logger(__name__)
 
 MAX_RUN_OUTPUT = 1024 * 1024
+READY_POLL = 0.01
 
 
 class LocalBackend:
@@ -56,6 +57,8 @@ class LocalBackend:
         self._states: dict[str, AppState] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping: set[str] = set()
+        # Replaced by a finished deploy, waiting for the router to move on: later deploys do not plan with them.
+        self._retiring: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -76,6 +79,7 @@ class LocalBackend:
 
     async def close(self) -> None:
         """Stop watching; the processes keep running for the next scheduler to adopt."""
+        await self.launcher.forkserver.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,7 +157,7 @@ class LocalBackend:
     # -- deploy ----------------------------------------------------------------------------------
 
     async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
-        current = [p for p in self._of(state.app) if p.alive()]
+        current = [p for p in self._of(state.app) if p.alive() and p.record.name not in self._retiring]
         keep: list[Process] = []
         slots: list[tuple[str, int, str]] = []
         for ptype, count in wanted_structure(state).items():
@@ -180,6 +184,7 @@ class LocalBackend:
             except DeployError:
                 await self._stop(started)
                 raise
+        self._retiring.update(p.record.name for p in retire)
         rollout_processes = sorted(keep + started, key=lambda p: (p.record.type, p.record.slot))
         return Rollout(
             app=state.app,
@@ -231,7 +236,10 @@ class LocalBackend:
                     f"{process.record.label} of v{state.version} did not become ready within {timeout:g}s",
                     process.tail(20),
                 )
-            await self.monitor.wait_changed(min(0.5, max(0.01, deadline - time.monotonic())))
+            # Probe here, not on the monitor's next tick: readiness is on the deploy's critical path.
+            await asyncio.gather(*(self.monitor.check_ready(p) for p in waiting))
+            if any(p.record.name not in self.monitor.ready for p in waiting):
+                await asyncio.sleep(READY_POLL)
 
     async def retire(self, rollout: Rollout) -> None:
         names = set(rollout.retire)
@@ -246,6 +254,7 @@ class LocalBackend:
                 await self.monitor.remove(process)
             finally:
                 self._stopping.discard(process.record.name)
+                self._retiring.discard(process.record.name)
 
         await asyncio.gather(*(stop(p) for p in processes))
 

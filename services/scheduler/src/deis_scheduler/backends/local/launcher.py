@@ -14,6 +14,7 @@ from pathlib import Path
 
 from deis_common.events.state import AppState
 from deis_scheduler.backends.local import cgroups
+from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.process import Process, ProcessRecord
 from deis_scheduler.backends.local.sandbox import Sandbox
 from deis_scheduler.desired import command_for, environment, is_routable, workdir_for
@@ -43,6 +44,7 @@ class Launcher:
         self.processes_dir = processes_dir
         self.run_as = run_as
         self.cgroup_root = cgroup_root_name(settings.data_dir)
+        self.forkserver = ForkServer()
 
     def sandbox(self, state: AppState, release_dir: Path, hostname: str) -> Sandbox:
         assert state.build is not None
@@ -97,5 +99,5 @@ class Launcher:
             "backoff_max": self.settings.restart_backoff_max,
         }
         process = Process.create(self.processes_dir / state.app / name, record, spec)
-        await process.spawn()
+        await process.spawn(self.forkserver)
         return process

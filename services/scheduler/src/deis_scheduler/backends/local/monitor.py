@@ -9,7 +9,6 @@ the process, like Kubernetes does).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -54,7 +53,6 @@ class Monitor:
         self._oom: dict[str, int] = {}
         self._due: dict[str, float] = {}
         self._failures: dict[str, int] = {}
-        self._changed = asyncio.Event()
 
     def add(self, process: Process) -> None:
         status = process.status()
@@ -70,13 +68,6 @@ class Monitor:
         self.ready.discard(name)
         for table in (self._restarts, self._oom, self._due, self._failures):
             table.pop(name, None)
-
-    async def wait_changed(self, timeout: float) -> None:
-        """Until the next tick that changed readiness or crash counts (or ``timeout``)."""
-        self._changed.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._changed.wait()
 
     async def run(self) -> None:
         while True:
@@ -95,16 +86,12 @@ class Monitor:
             await self._crashed(process, status.restarts, status.last_exit, status.oom_kills)
         if status.state != "running":
             return
+        if name not in self.ready:
+            await self.check_ready(process)
+            return
         probes = self.probes_for(process)
         now = time.monotonic()
         if now < self._due.get(name, 0):
-            return
-        if name not in self.ready:
-            probe = probes.readiness
-            if probe is None or await self._probe(process, probe):
-                self.ready.add(name)
-                self._changed.set()
-            self._due[name] = now + (probe.period if probe else TICK)
             return
         probe = probes.liveness
         if probe is None:
@@ -120,6 +107,21 @@ class Monitor:
             await self.logs.note(process, _now(), "Liveness probe failed; restarting the process")
             process.restart()
 
+    async def check_ready(self, process: Process) -> bool:
+        """One readiness attempt when one is due; True once the process is known ready."""
+        name = process.record.name
+        if name in self.ready:
+            return True
+        now = time.monotonic()
+        if now < self._due.get(name, 0) or process.status().state != "running":
+            return False
+        probe = self.probes_for(process).readiness
+        self._due[name] = now + (probe.period if probe else TICK)
+        if probe is None or await self._probe(process, probe):
+            self.ready.add(name)
+            return True
+        return False
+
     async def _probe(self, process: Process, probe: Probe) -> bool:
         started = process.status().started
         age = (datetime.now(UTC) - started).total_seconds() if started is not None else None
@@ -133,7 +135,6 @@ class Monitor:
         self._restarts[name] = restarts
         self._oom[name] = oom_kills
         self.ready.discard(name)
-        self._changed.set()
         reason = exit_reason(code, oom)
         await self.logs.forward(process)
         await self.logs.note(process, _now(), reason)

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -22,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from deis_scheduler.backends.local import cgroups
-
-SHIM_MODULE = "deis_scheduler.backends.local.shim"
+from deis_scheduler.backends.local.forkserver import ForkServer
+from deis_scheduler.backends.local.shim import start_time
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,7 @@ class ProcessRecord:
 class Status:
     state: str = "starting"
     shim_pid: int | None = None
+    shim_start: int | None = None
     child_pid: int | None = None
     restarts: int = 0
     last_exit: int | None = None
@@ -65,6 +65,7 @@ class Status:
         return cls(
             state=str(raw.get("state", "starting")),
             shim_pid=raw.get("shim_pid"),
+            shim_start=raw.get("shim_start"),
             child_pid=raw.get("child_pid"),
             restarts=int(raw.get("restarts", 0)),
             last_exit=raw.get("last_exit"),
@@ -111,25 +112,16 @@ class Process:
 
     def alive(self) -> bool:
         """Whether the shim still runs (the app process itself may be between restarts)."""
-        pid = self.status().shim_pid
-        return pid is not None and _is_shim(pid, self.dir)
+        return _is_shim(self.status())
 
-    async def spawn(self) -> None:
+    async def spawn(self, forkserver: ForkServer) -> None:
         """Start the shim and wait until it has taken over (written its status)."""
-        log = os.open(self.dir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", SHIM_MODULE, str(self.dir),
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            )  # fmt: skip
-            await proc.wait()  # the shim detaches at once
-        finally:
-            os.close(log)
+        await forkserver.spawn(self.dir)
         deadline = time.monotonic() + 10
         while self.status().shim_pid is None:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the supervisor of {self.record.name} did not start: {self.shim_log()}")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.002)
 
     def shim_log(self) -> str:
         with contextlib.suppress(OSError):
@@ -137,8 +129,9 @@ class Process:
         return ""
 
     def signal(self, sig: int) -> bool:
-        pid = self.status().shim_pid
-        if pid is None or not _is_shim(pid, self.dir):
+        status = self.status()
+        pid = status.shim_pid
+        if pid is None or not _is_shim(status):
             return False
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, sig)
@@ -172,11 +165,8 @@ class Process:
         return [line.partition(" ")[2] for line in text.splitlines()[-lines:]]
 
 
-def _is_shim(pid: int, directory: Path) -> bool:
-    """The pid is alive and is the shim of ``directory`` (pids get reused)."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
+def _is_shim(status: Status) -> bool:
+    """The shim that wrote ``status`` still runs (a pid alone could have been reused since)."""
+    if status.shim_pid is None:
         return False
-    return state != "Z" and SHIM_MODULE.encode() in cmdline and str(directory).encode() in cmdline
+    return status.shim_start is not None and start_time(status.shim_pid) == status.shim_start

@@ -1,6 +1,7 @@
 """The per-process supervisor ("shim"): keeps one sandboxed app process running, independent of the scheduler.
 
-The scheduler starts ``python -m deis_scheduler.backends.local.shim <process dir>``; the shim detaches (double
+The scheduler starts ``python -S .../shim.py <process dir>`` (no site-packages: it starts in a few
+milliseconds and needs only the standard library and :mod:`.cgroups`); the shim detaches (double
 fork, own session) so that app processes outlive a restart of the scheduler, which re-adopts them from the
 process directory. The shim owns, in that directory:
 
@@ -27,6 +28,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+if not __package__:  # started as a file with ``python -S`` (fast, no site-packages): find our package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
 from deis_scheduler.backends.local import cgroups
 
 STABLE_AFTER = 30.0  # a process that ran this long before crashing restarts with the initial back-off
@@ -44,7 +48,12 @@ class Shim:
         self.child: subprocess.Popen[bytes] | None = None
         self.stopping = False
         self.restarting = False
-        self.status: dict[str, Any] = {"shim_pid": os.getpid(), "state": "starting", "restarts": 0}
+        self.status: dict[str, Any] = {
+            "shim_pid": os.getpid(),
+            "shim_start": own_start_time(),
+            "state": "starting",
+            "restarts": 0,
+        }
 
     # -- status ----------------------------------------------------------------------------------
 
@@ -147,19 +156,65 @@ class Shim:
         self.restarting = False
 
 
-def detach() -> None:
-    """Double fork: the shim is nobody's child, so it lives on when the scheduler exits."""
-    if os.fork() > 0:
+def own_start_time() -> int:
+    """This process's start time in clock ticks since boot: with the pid, it names the process uniquely."""
+    return start_time(os.getpid()) or 0
+
+
+def start_time(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19]) if fields[0] != "Z" else None
+
+
+def become_shim(directory: Path) -> None:
+    """In a freshly forked child: detach from the caller, redirect stdio, supervise ``directory``."""
+    try:
+        os.setsid()
+        if os.fork() > 0:
+            os._exit(0)
+        null = os.open(os.devnull, os.O_RDONLY)
+        log = os.open(directory / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.closerange(3, 65536)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+        Shim(directory).run()
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
         os._exit(0)
-    os.setsid()
-    if os.fork() > 0:
-        os._exit(0)
+
+
+def serve() -> None:
+    """Fork server: the scheduler sends process directories, one per line; each becomes a detached shim.
+
+    Forking from this small, single-threaded, already-started interpreter takes a millisecond, where
+    starting a new interpreter per process would take tens. The answer line comes once the shim is detached.
+    """
+    while line := sys.stdin.readline():
+        directory = Path(line.strip())
+        pid = os.fork()
+        if pid == 0:
+            become_shim(directory)
+        os.waitpid(pid, 0)
+        sys.stdout.write(f"{directory}\n")
+        sys.stdout.flush()
 
 
 def main() -> None:
-    directory = Path(sys.argv[1])
-    detach()
-    Shim(directory).run()
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+        return
+    if os.fork() > 0:
+        return
+    become_shim(Path(sys.argv[1]))
 
 
 if __name__ == "__main__":

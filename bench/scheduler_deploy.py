@@ -1,0 +1,163 @@
+"""Scheduler deploy latency: ``releases.created`` to ``containers.healthy`` for a trivial web process.
+
+Starts NATS and the scheduler (local backend, real bubblewrap sandboxes) in this process, stores the slug of
+a one-line web app (``python3 -m http.server``), then publishes ten releases of it one after the other,
+each a new version (so each starts a fresh process and retires the previous one after ``routes.updated``,
+which a stand-in router answers at once). For each release it measures:
+
+- total: from publishing ``releases.created`` to receiving ``containers.healthy``;
+- app start-up: from the moment the supervisor started the sandboxed process to the app's first output
+  line ("Serving HTTP on ...", printed once it listens), both taken from the process's own records;
+- scheduler overhead: total minus app start-up (event delivery, planning, supervisor start, readiness
+  detection, publishing).
+
+Prints each round and the medians. Target: median scheduler overhead under 100 ms.
+Run: ``uv run python -m bench scheduler_deploy`` (env BENCH_ROUNDS, default 10).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import statistics
+import tarfile
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from deis_common.bus import Bus
+from deis_common.events.base import Envelope
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.releases import ReleaseCreated
+from deis_common.events.routes import RoutesUpdated
+from deis_common.events.state import AppState, BuildArtifact
+from deis_common.logconfig import configure_logging
+from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
+from deis_common.store import FsStore
+from deis_common.testing.nats import nats_server
+from deis_common.testing.ports import free_port
+from deis_scheduler.service import build
+from deis_scheduler.settings import SchedulerGroup, SchedulerSettings
+
+APP = "benchy"
+PROCFILE = {"web": "exec python3 -m http.server --bind 127.0.0.1 $PORT"}
+
+
+def slug() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        data = "".join(f"{k}: {v}\n" for k, v in PROCFILE.items()).encode()
+        info = tarfile.TarInfo("./Procfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+async def app_startup(data_dir: Path, process_name: str) -> float:
+    """Seconds from the supervisor starting the sandbox to the app's first output line."""
+    directory = data_dir / "processes" / APP / process_name
+    started = json.loads((directory / "status.json").read_text())["started"]
+    for _ in range(500):  # the line may still be on its way through the supervisor
+        lines = (directory / "output.log").read_text().splitlines()
+        if lines:
+            break
+        await asyncio.sleep(0.01)
+    first_line = lines[0]
+    listening = first_line.split(" ", 1)[0]
+    return (_parse(listening) - _parse(started)).total_seconds()
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def run(rounds: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="deis-bench-") as tmp:
+        root = Path(tmp)
+        with nats_server(root / "nats") as nats:
+            store = FsStore(root / "store")
+            key = f"home/{APP}:git-0000beef/push/slug.tgz"
+            await store.put("builder", key, slug())
+            settings = SchedulerSettings(
+                nats=NatsSettings(url=nats.url),
+                http=HttpSettings(port=free_port()),
+                store=StoreSettings(driver="fs", path=root / "store"),
+                log_level="warning",
+                scheduler=SchedulerGroup(data_dir=root / "scheduler", stop_grace=2),
+            )
+            bus = await Bus.connect(settings.nats, source="bench")
+            service = build(settings)
+            totals: list[float] = []
+            startups: list[float] = []
+            overheads: list[float] = []
+            try:
+                async with service.running(), bus.watch(ContainersHealthy) as healthy:
+
+                    async def route(_: str, data: bytes) -> None:
+                        event = Envelope.from_bytes(data).open(ContainersHealthy)
+                        await bus.publish(RoutesUpdated(app=event.app, generation=event.generation))
+
+                    sub = await bus.subscribe_raw(ContainersHealthy.subject, route)
+                    for version in range(2, rounds + 3):
+                        state = AppState(
+                            app=APP,
+                            generation=version,
+                            version=version,
+                            build=BuildArtifact(
+                                kind="buildpack", location=key, sha="0000beef", procfile=PROCFILE
+                            ),
+                            structure={"web": 1},
+                        )
+                        t0 = time.perf_counter()
+                        await bus.publish(
+                            ReleaseCreated(app=APP, version=version, generation=version, state=state)
+                        )
+                        while True:
+                            event = (await asyncio.wait_for(healthy.get(), 60)).open(ContainersHealthy)
+                            if event.generation == version:
+                                break
+                        total = time.perf_counter() - t0
+                        if version == 2:
+                            print(f"warm-up (unpacks the slug): {total * 1000:.0f} ms")
+                            continue
+                        startup = await app_startup(settings.scheduler.data_dir, event.processes[0].name)
+                        totals.append(total)
+                        startups.append(startup)
+                        overheads.append(total - startup)
+                        print(
+                            f"v{version}: total {total * 1000:6.1f} ms   app start-up {startup * 1000:6.1f} ms"
+                            f"   scheduler overhead {(total - startup) * 1000:6.1f} ms"
+                        )
+                    await sub.unsubscribe()
+                    # let the last retirement finish before stopping
+                    await asyncio.sleep(0.5)
+            finally:
+                await _stop_all(settings.scheduler.data_dir)
+                await bus.close()
+                await store.close()
+    print(
+        f"\nmedian of {len(totals)}: releases.created -> containers.healthy {statistics.median(totals) * 1000:.1f} ms; "
+        f"app start-up {statistics.median(startups) * 1000:.1f} ms; "
+        f"scheduler overhead {statistics.median(overheads) * 1000:.1f} ms (target < 100 ms)"
+    )
+
+
+async def _stop_all(data_dir: Path) -> None:
+    from deis_scheduler.backends.local.process import Process
+
+    root = data_dir / "processes"
+    if root.is_dir():
+        found = [Process.load(d) for app in root.iterdir() for d in app.iterdir()]
+        await asyncio.gather(*(p.stop(1) for p in found if p is not None))
+
+
+def main() -> None:
+    configure_logging("warning", json=False)
+    asyncio.run(run(int(os.environ.get("BENCH_ROUNDS", "10"))))
+
+
+if __name__ == "__main__":
+    main()
