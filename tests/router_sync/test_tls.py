@@ -57,6 +57,11 @@ async def test_certificate_is_served_for_its_domain(
         assert (response.status, response.backend) == (200, "secure")
         assert response.json()["headers"]["X-Forwarded-Proto"] == "https"
 
+        stored = sorted((router.prefix / "certs").iterdir())
+        assert [p.suffix for p in stored] == [".crt", ".key"]
+        assert {p.stat().st_mode & 0o777 for p in stored} == {0o600}
+        assert (router.prefix / "certs").stat().st_mode & 0o777 == 0o700
+
 
 async def test_each_domain_gets_its_own_certificate_by_sni(
     router: RunningRouter, bus: Bus, recorder: EventRecorder

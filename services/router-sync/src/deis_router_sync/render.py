@@ -8,8 +8,10 @@ config still uses. It only produces text and file contents; writing and reloadin
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import os
+import pwd
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -124,7 +126,7 @@ class Renderer:
             version=version,
             s=s,
             paths=self.paths,
-            run_as_root=os.geteuid() == 0,
+            worker_user=worker_user(),
             listen_http=f"{_listen_host(s.listen_host)}:{s.http_port}",
             listen_https=f"{_listen_host(s.listen_host)}:{s.https_port}",
             status_host=STATUS_HOST,
@@ -182,6 +184,17 @@ class Renderer:
             "maintenance": settings.maintenance,
             "redirect": settings.https_enforced or self.settings.hsts,
         }
+
+
+def worker_user() -> str | None:
+    """As root, nginx's workers drop to ``nobody`` and that user's own group (nogroup on Debian)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        nobody = pwd.getpwnam("nobody")
+        return f"nobody {grp.getgrgid(nobody.pw_gid).gr_name}"
+    except KeyError:
+        return "nobody nogroup"
 
 
 def _listen_host(host: str) -> str:
