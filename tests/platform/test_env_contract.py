@@ -72,3 +72,8 @@ def test_builder_and_scheduler_get_their_data_dirs() -> None:
         "local",
         "/data/scheduler",
     )
+
+
+def test_the_controller_advertises_the_builder_on_its_actual_ssh_port() -> None:
+    moved = ContractInputs(**{**INPUTS.__dict__, "ports": {**INPUTS.ports, "builder_ssh": 42222}})
+    assert service_environment("controller", moved)["DEIS_BUILDER_URL"] == "ssh://git@127.0.0.1:42222"

@@ -73,7 +73,12 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
     ports = inputs.ports
     match service:
         case "controller":
-            return {"DEIS_DATABASE__URL": database_url(inputs)}
+            # The controller advertises where `git push` goes, so `deis create` writes the right remote
+            # even when the SSH port moved off its default.
+            return {
+                "DEIS_DATABASE__URL": database_url(inputs),
+                "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
+            }
         case "builder":
             return {
                 "DEIS_SSH__PORT": str(ports["builder_ssh"]),
