@@ -57,7 +57,7 @@ class LocalBackend:
         self._states: dict[str, AppState] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping: set[str] = set()
-        # Replaced by a finished deploy, waiting for the router to move on: later deploys do not plan with them.
+        # Replaced by a finished deploy, waiting for the router: later deploys do not plan with them.
         self._retiring: set[str] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
