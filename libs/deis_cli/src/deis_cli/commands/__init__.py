@@ -8,6 +8,7 @@ from deis_cli.commands import (
     certs,
     config,
     domains,
+    events,
     git,
     healthchecks,
     keys,
@@ -55,6 +56,6 @@ GROUPS = [
     whitelist.GROUP,
 ]
 
-EXTRA_GROUPS = [platform.GROUP]
+EXTRA_GROUPS = [platform.GROUP, events.GROUP]
 
 __all__ = ["EXTRA_GROUPS", "GROUPS"]
