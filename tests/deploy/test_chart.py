@@ -599,3 +599,47 @@ def test_each_service_accepts_the_values_the_chart_gives_it(
         assert settings.store.driver == "s3", container
         assert settings.http.host == "0.0.0.0", container
         assert settings.nats.url.startswith("nats://"), container
+
+
+def shell_scripts(rendered: Rendered) -> Iterator[tuple[str, str]]:
+    for where, pod in pod_specs(rendered):
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            command = container.get("command", [])
+            if command[:2] == ["sh", "-c"]:
+                yield f"{where}/{container['name']}", command[2]
+
+
+def test_every_shell_script_in_the_chart_parses(default: Rendered, offcluster: Rendered) -> None:
+    scripts = dict(shell_scripts(default)) | dict(shell_scripts(offcluster))
+    assert len(scripts) >= 4
+    for where, script in scripts.items():
+        check = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True, timeout=10)
+        assert check.returncode == 0, (where, check.stderr)
+
+
+def test_an_empty_database_volume_with_no_backups_is_left_for_initdb(
+    default: Rendered, s3_endpoint: str, tmp_path: Path
+) -> None:
+    """The restore init container, run with the chart's environment against a real S3 server."""
+    restore = default.container("StatefulSet", "workflow-postgres", "restore")
+    env = {name: value for name, value in env_of(restore).items() if isinstance(value, str)}
+    pgdata = tmp_path / "pgdata"
+    env.update(
+        PGDATA=str(pgdata),
+        DEIS_BACKUP__DATA_DIR=str(tmp_path / "restore"),
+        DEIS_STORE__S3__ENDPOINT=s3_endpoint,
+        DEIS_STORE__S3__ACCESS_KEY="testing",
+        DEIS_STORE__S3__SECRET_KEY="testing",
+        DEIS_STORE__S3__BUCKET_PREFIX=f"chart-{tmp_path.name.lower().replace('_', '-')}-",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        HOME=str(tmp_path),
+    )
+    ran = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "nothing restored" in ran.stderr
+    assert not (pgdata / "PG_VERSION").exists()
+    (pgdata).mkdir()
+    (pgdata / "PG_VERSION").write_text("18\n")
+    again = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "database present: nothing to restore" in again.stdout
