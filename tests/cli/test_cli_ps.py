@@ -1,0 +1,145 @@
+"""ps and run, driven through the installed `deis` against a real controller.
+
+A small stand-in answers the scheduler's side of the bus (process lists and one-off runs), so these
+tests exercise the CLI and the controller for real without starting app processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest_asyncio
+
+from deis_common.bus import Bus
+from deis_common.events.apps import RestartRequested, RunRequested
+from deis_common.events.runs import RunFinished
+from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
+from deis_common.events.state import ProcessInfo
+
+
+@dataclass
+class Scheduler:
+    """Answers ``ps`` from ``processes`` and finishes every run with ``exit_code`` / ``output``."""
+
+    processes: dict[str, list[ProcessInfo]] = field(default_factory=dict)
+    exit_code: int = 0
+    output: str = ""
+    restarts: list[RestartRequested] = field(default_factory=list)
+
+
+@pytest_asyncio.fixture
+async def scheduler(bus: Bus) -> AsyncIterator[Scheduler]:
+    fake = Scheduler()
+
+    async def ps(request: PsRequest) -> PsReply:
+        return PsReply(app=request.app, processes=fake.processes.get(request.app, []))
+
+    async def runs(queue: asyncio.Queue) -> None:
+        while True:
+            envelope = await queue.get()
+            if envelope.type == RunRequested.subject:
+                asked = envelope.open(RunRequested)
+                await bus.publish(
+                    RunFinished(
+                        app=asked.app, run_id=asked.run_id, exit_code=fake.exit_code, output=fake.output
+                    )
+                )
+            elif envelope.type == RestartRequested.subject:
+                fake.restarts.append(envelope.open(RestartRequested))
+
+    sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
+    async with bus.watch(RunRequested, RestartRequested) as queue:
+        task = asyncio.create_task(runs(queue), name="fake-scheduler-runs")
+        yield fake
+        task.cancel()
+    await sub.unsubscribe()
+
+
+def process(app: str, ptype: str, n: int, release: str = "v2", state: str = "up") -> ProcessInfo:
+    return ProcessInfo(name=f"{app}-{ptype}-12345678{n}-abcd{n}", type=ptype, release=release, state=state)
+
+
+async def deployed(deis, name: str) -> None:
+    assert (await deis("create", name, "--no-remote")).ok
+    assert (await deis("pull", "example/app:v1", "-a", name, "-p", "web: ./web\nworker: ./work")).ok
+
+
+async def test_ps_lists_processes_grouped_by_type(deis, admin, scheduler) -> None:
+    await deployed(deis, "busy")
+    scheduler.processes["busy"] = [
+        process("busy", "worker", 1),
+        process("busy", "web", 2),
+        process("busy", "web", 1, state="starting"),
+    ]
+    result = await deis("ps", "-a", "busy")
+    assert result.stdout == (
+        "=== busy Processes\n"
+        "--- web:\n"
+        "busy-web-123456781-abcd1 starting (v2)\n"
+        "busy-web-123456782-abcd2 up (v2)\n"
+        "--- worker:\n"
+        "busy-worker-123456781-abcd1 up (v2)\n"
+    ), result
+
+
+async def test_scale_prints_the_process_list_and_refuses_bad_targets(deis, admin, scheduler) -> None:
+    await deployed(deis, "scaly")
+    scheduler.processes["scaly"] = [process("scaly", "web", 1), process("scaly", "web", 2)]
+    result = await deis("scale", "web=2", "-a", "scaly", env={"DEIS_DRINK_OF_CHOICE": "tea"})
+    assert result.ok, result
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Scaling processes... but first, tea!"
+    assert lines[1].startswith("done in ") and lines[1].endswith("s")
+    assert lines[2:] == [
+        "=== scaly Processes",
+        "--- web:",
+        "scaly-web-123456781-abcd1 up (v2)",
+        "scaly-web-123456782-abcd2 up (v2)",
+    ]
+
+    malformed = await deis("ps:scale", "web=two", "-a", "scaly")
+    assert malformed.returncode == 1
+    assert malformed.stderr == "Error: 'web=two' does not match the pattern 'type=num', ex: web=2\n"
+    unknown = await deis("ps:scale", "db=1", "-a", "scaly")
+    assert unknown.returncode == 1
+    assert "Container type db does not exist in application" in unknown.stderr
+
+
+async def test_scale_before_any_build_is_refused(deis, admin) -> None:
+    assert (await deis("create", "empty", "--no-remote")).ok
+    result = await deis("scale", "web=1", "-a", "empty")
+    assert result.returncode == 1
+    assert "No build associated with this release" in result.stderr
+
+
+async def test_restart_by_type_or_pod_name(deis, admin, scheduler) -> None:
+    await deployed(deis, "bouncy")
+    scheduler.processes["bouncy"] = [process("bouncy", "web", 1)]
+    result = await deis("ps:restart", "web", "-a", "bouncy")
+    assert result.ok, result
+    assert result.stdout.startswith("Restarting processes... but first, coffee!\ndone in ")
+    assert result.stdout.endswith("=== bouncy Processes\n--- web:\nbouncy-web-123456781-abcd1 up (v2)\n")
+    one = await deis("ps:restart", "web-123456781-abcd1", "-a", "bouncy")
+    assert one.ok, one
+    assert [(r.type, r.process) for r in scheduler.restarts] == [
+        ("web", None),
+        ("web", "bouncy-web-123456781-abcd1"),
+    ]
+    nothing = await deis("ps:restart", "worker", "-a", "bouncy")
+    assert nothing.stdout.endswith("Could not find any processes to restart\n")
+
+
+async def test_run_prints_the_output_and_exits_with_the_remote_code(deis, admin, scheduler) -> None:
+    await deployed(deis, "runner")
+    scheduler.output = "hello from the app\n"
+    ok = await deis("run", "-a", "runner", "echo", "hello")
+    assert ok.returncode == 0
+    assert ok.stdout == "Running 'echo hello'...\nhello from the app\n"
+
+    scheduler.exit_code, scheduler.output = 3, "it broke\n"
+    failed = await deis("run", "-a", "runner", "--", "false", "--really")
+    assert failed.returncode == 3
+    assert failed.stdout == "Running 'false --really'...\n"
+    assert failed.stderr == "it broke\n"
