@@ -169,6 +169,12 @@ def test_each_service_is_probed_on_healthz_and_readiness(default: Rendered, serv
     assert container["command"] == [f"deis-{service}"] + (["serve"] if service == "backup" else [])
 
 
+def test_the_controller_hands_out_the_git_remote_through_the_router(chart: helm.Chart) -> None:
+    rendered = render(chart, {"platform": {"domain": "apps.example.com"}})
+    env = env_of(rendered.container(*SERVICE_CONTAINERS["controller"]))
+    assert env["DEIS_BUILDER_URL"] == "ssh://git@deis-builder.apps.example.com:2222"
+
+
 def test_the_scheduler_runs_apps_with_the_kubernetes_backend(default: Rendered) -> None:
     env = env_of(default.container(*SERVICE_CONTAINERS["scheduler"]))
     assert env["DEIS_SCHEDULER__BACKEND"] == "kubernetes"

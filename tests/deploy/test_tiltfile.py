@@ -208,6 +208,8 @@ def test_tilt_forwards_the_controller_the_builder_and_the_router(tilt: TiltRun) 
             assert port in ports, (name, forward)
     router_sync = next(c for c in containers(deployed["workflow-router"]) if c["name"] == "router-sync")
     assert env_of(router_sync)["DEIS_ROUTER_PORT"] == "8080"  # app URLs name the forwarded port
+    controller = next(c for c in containers(deployed["workflow-controller"]) if c["name"] == "controller")
+    assert env_of(controller)["DEIS_BUILDER_URL"] == "ssh://git@127.0.0.1:2222"  # the forwarded builder
 
 
 def test_the_tiltfile_stays_within_starlark() -> None:

@@ -110,6 +110,11 @@ Offline rendering (helm template, tests) sees no cluster and always generates.
 {{- printf "http://%s:%d" (include "workflow.component" (list . "controller")) (int .Values.controller.service.port) -}}
 {{- end -}}
 
+{{/* Base of the git remote users push to (`deis create` adds <base>/<app>.git). */}}
+{{- define "workflow.builderUrl" -}}
+{{- default (printf "ssh://git@deis-builder.%s:2222" .Values.platform.domain) .Values.builder.url -}}
+{{- end -}}
+
 {{- define "workflow.databaseEnabled" -}}
 {{- if not .Values.database.external.url -}}true{{- end -}}
 {{- end -}}
