@@ -1,12 +1,17 @@
 """Router throughput and latency: the same app straight and through nginx, and how fast routes go live.
 
-Starts NATS, router-sync (with an nginx of its own) and a small aiohttp app in a process of its own, then
-runs ``wrk --latency`` against the app directly and through the router (Host: bench.<domain>), and
-prints requests per second and p50/p99 latency of both. Then it measures the time from publishing
-``containers.healthy`` to receiving ``routes.updated`` over a series of deploys.
+Starts NATS, router-sync (with an nginx of its own) and two small aiohttp apps in processes of their own:
+``hello`` answers at once (the worst case for the router's share), ``busy`` spends BENCH_APP_WORK_MS of
+CPU per request like an app doing real work. For each, ``wrk --latency`` runs against the app directly
+and through the router (Host: <app>.<domain>): saturated throughput (-c BENCH_CONNECTIONS, median of
+alternating rounds) and latency on one connection (-c1, where queueing does not hide the router's cost).
+Then it measures the time from publishing ``containers.healthy`` to receiving ``routes.updated``.
 
 Targets: the router keeps at least 90% of direct throughput and adds under 1 ms at p50.
-Run: ``uv run python -m bench router_throughput`` (env BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_DEPLOYS).
+On a machine whose cores are all busy, nginx's CPU per request (tens of microseconds) comes straight off
+the app's; BENCH_PIN=1 puts the app on cpu 0 and wrk and nginx on cpu 1.
+Run: ``uv run python -m bench router_throughput`` (env BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_ROUNDS,
+BENCH_DEPLOYS, BENCH_APP_WORK_MS, BENCH_NGINX_WORKERS, BENCH_PIN).
 """
 
 from __future__ import annotations
@@ -36,16 +41,22 @@ DOMAIN = "bench.test"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = os.environ.get("BENCH_NGINX_WORKERS", "1")
-PIN = os.environ.get("BENCH_PIN", "1") == "1" and (os.cpu_count() or 1) >= 2
+PIN = os.environ.get("BENCH_PIN", "0") == "1" and (os.cpu_count() or 1) >= 2
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+APP_WORK_MS = float(os.environ.get("BENCH_APP_WORK_MS", "1"))
 APP_CPUS, LOAD_CPUS = "0", "1"  # the app alone on one core; wrk and nginx share the other
 DEPLOYS = int(os.environ.get("BENCH_DEPLOYS", "30"))
 
 APP = """
-import sys
+import sys, time
 from aiohttp import web
 
+WORK = float(sys.argv[2]) / 1000
+
 async def hello(request):
+    until = time.perf_counter() + WORK
+    while time.perf_counter() < until:
+        pass
     return web.Response(text="hello from the bench app\\n")
 
 app = web.Application()
@@ -103,7 +114,7 @@ def pin_nginx(prefix: Path) -> None:
         pin(int(child), LOAD_CPUS)
 
 
-async def deploy_latency(bus: Bus, endpoints: list[str], generations: range) -> list[float]:
+async def deploy_latency(bus: Bus, app: str, endpoints: list[str], generations: range) -> list[float]:
     """Seconds from publishing containers.healthy to receiving its routes.updated, per deploy.
 
     Each deploy moves the app to the next endpoint of ``endpoints`` so every one is a real reload.
@@ -114,25 +125,39 @@ async def deploy_latency(bus: Bus, endpoints: list[str], generations: range) -> 
             endpoint = endpoints[generation % len(endpoints)]
             started = time.perf_counter()
             await bus.publish(
-                ContainersHealthy(
-                    app="bench", generation=generation, version=generation, endpoints=[endpoint]
-                )
+                ContainersHealthy(app=app, generation=generation, version=generation, endpoints=[endpoint])
             )
             while True:
                 envelope = await asyncio.wait_for(updates.get(), timeout=30)
                 event = envelope.open(RoutesUpdated)
-                if event.app == "bench" and event.generation == generation:
+                if event.app == app and event.generation == generation:
                     break
             samples.append(time.perf_counter() - started)
     return samples
 
 
+@dataclass
+class App:
+    name: str
+    work_ms: float
+    port: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
 async def run(workdir: Path) -> None:
-    app_port = free_port()
-    app = await asyncio.create_subprocess_exec(sys.executable, "-c", APP, str(app_port))
-    pin(app.pid, APP_CPUS)
+    apps = [App("hello", 0.0, free_port()), App("busy", APP_WORK_MS, free_port())]
+    procs = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", APP, str(app.port), str(app.work_ms))
+        for app in apps
+    ]
+    for proc in procs:
+        pin(proc.pid, APP_CPUS)
     try:
-        await asyncio.to_thread(wait_for_port, app_port)
+        for app in apps:
+            await asyncio.to_thread(wait_for_port, app.port)
         with nats_server(workdir / "nats") as nats:
             settings = RouterSyncSettings(
                 nats=NatsSettings(url=nats.url),
@@ -152,31 +177,43 @@ async def run(workdir: Path) -> None:
             await bus.ensure_streams()
             try:
                 async with build(settings).running():
-                    endpoint = f"127.0.0.1:{app_port}"
-                    await deploy_latency(bus, [endpoint], range(2, 3))
+                    for app in apps:
+                        await deploy_latency(bus, app.name, [app.endpoint], range(2, 3))
                     pin_nginx(settings.router.prefix)
-                    await report(settings, endpoint)
+                    placement = (
+                        f"app on cpu {APP_CPUS}, wrk and nginx on cpu {LOAD_CPUS}" if PIN else "unpinned"
+                    )
+                    print(
+                        f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s (median of {ROUNDS} alternating rounds) and "
+                        f"-t1 -c1; nginx workers: {WORKERS}; {placement}; "
+                        f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}"
+                    )
+                    for app in apps:
+                        await report(settings, app)
                     # No traffic flows now; the second address only makes each deploy change the config.
-                    elsewhere = [endpoint, f"127.0.0.2:{app_port}"]
-                    samples = await deploy_latency(bus, elsewhere, range(3, DEPLOYS + 3))
+                    hello = apps[0]
+                    elsewhere = [hello.endpoint, f"127.0.0.2:{hello.port}"]
+                    samples = await deploy_latency(bus, hello.name, elsewhere, range(3, DEPLOYS + 3))
             finally:
                 await bus.close()
     finally:
-        app.terminate()
-        await app.wait()
+        for proc in procs:
+            proc.terminate()
+            await proc.wait()
     samples_ms = sorted(s * 1000 for s in samples)
     print(
         f"containers.healthy -> routes.updated over {len(samples_ms)} deploys: "
         f"p50 {statistics.median(samples_ms):.1f} ms, max {samples_ms[-1]:.1f} ms "
-        f"(includes the {settings.router.debounce * 1000:.0f} ms debounce)"
+        f"(includes the {settings.router.debounce * 1000:.0f} ms debounce and nginx's own ~100 ms "
+        "hand-over from old to new workers)"
     )
 
 
-async def report(settings: RouterSyncSettings, endpoint: str) -> None:
-    """Saturated throughput in alternating rounds (median), then latency of one connection."""
-    direct_url = f"http://{endpoint}/"
+async def report(settings: RouterSyncSettings, app: App) -> None:
+    """Saturated throughput in alternating rounds (median), then latency on one connection."""
+    direct_url = f"http://{app.endpoint}/"
     router_url = f"http://127.0.0.1:{settings.router.http_port}/"
-    host = f"bench.{DOMAIN}"
+    host = f"{app.name}.{DOMAIN}"
     await wrk(direct_url, None, 2, CONNECTIONS)  # warm up both paths
     await wrk(router_url, host, 2, CONNECTIONS)
     direct: list[Load] = []
@@ -187,17 +224,16 @@ async def report(settings: RouterSyncSettings, endpoint: str) -> None:
     single_direct = await wrk(direct_url, None, SECONDS, 1, threads=1)
     single_routed = await wrk(router_url, host, SECONDS, 1, threads=1)
 
-    pinned = f"app on cpu {APP_CPUS}, wrk and nginx on cpu {LOAD_CPUS}" if PIN else "unpinned"
-    print(f"nginx workers: {WORKERS}; {pinned}; {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'':30}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
+    print(f"\napp '{app.name}' ({app.work_ms:g} ms of CPU per request)")
+    print(f"{'':14}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
     rows = [
-        (f"direct  -c{CONNECTIONS} (median of {ROUNDS})", _median(direct)),
-        (f"router  -c{CONNECTIONS} (median of {ROUNDS})", _median(routed)),
-        ("direct  -c1", single_direct),
-        ("router  -c1", single_routed),
+        (f"direct -c{CONNECTIONS}", _median(direct)),
+        (f"router -c{CONNECTIONS}", _median(routed)),
+        ("direct -c1", single_direct),
+        ("router -c1", single_routed),
     ]
     for name, load in rows:
-        print(f"{name:30}{load.rps:>10.0f}{load.p50_ms:>10.3f}{load.p99_ms:>10.3f}{load.errors:>10}")
+        print(f"{name:14}{load.rps:>10.0f}{load.p50_ms:>10.3f}{load.p99_ms:>10.3f}{load.errors:>10}")
     share = _median(routed).rps / _median(direct).rps * 100
     added = single_routed.p50_ms - single_direct.p50_ms
     print(
