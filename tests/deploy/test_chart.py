@@ -649,3 +649,25 @@ def test_an_empty_database_volume_with_no_backups_is_left_for_initdb(
     again = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert "database present: nothing to restore" in again.stdout
+
+
+def test_pull_secrets_reach_every_pod_running_a_platform_image(chart: helm.Chart) -> None:
+    rendered = render(chart, {"image": {"pullSecrets": ["regcred", "mirror"]}})
+    assert invalid_objects(rendered, KUBE_VERSIONS[-1]) == []
+    pods = [*pod_specs(rendered)] + [
+        (f"Pod/{o['metadata']['name']}", o["spec"]) for o in rendered.of_kind("Pod")
+    ]
+    for where, pod in pods:
+        if any(c["image"].startswith("deis/") for c in pod["containers"]):
+            assert pod["imagePullSecrets"] == [{"name": "regcred"}, {"name": "mirror"}], where
+
+
+def test_helm_test_checks_the_api_the_router_and_git_over_ssh(chart: helm.Chart) -> None:
+    rendered = render(chart, {"platform": {"domain": "apps.example.com"}})
+    pod = rendered.get("Pod", "workflow-test")
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    script = pod["spec"]["containers"][0]["command"][-1]
+    compile(script, "helm-test", "exec")
+    assert "http://workflow-controller:8000/readiness" in script
+    assert 'host="deis.apps.example.com"' in script
+    assert '("workflow-router.deis.svc", 2222)' in script

@@ -59,13 +59,14 @@ heritage: deis
 {{- end -}}
 {{- end -}}
 
-{{/* Pod-spec imagePullSecrets (at the pod spec's indentation of 6); nothing without pull secrets. */}}
+{{/* imagePullSecrets of a pod spec at the given indentation; nothing without pull secrets.
+Call with (list $ <indent>). */}}
 {{- define "workflow.imagePullSecrets" -}}
-{{- with .Values.image.pullSecrets }}
-      imagePullSecrets:
-{{- range . }}
-        - name: {{ . }}
-{{- end }}
+{{- $root := index . 0 -}}
+{{- with $root.Values.image.pullSecrets }}
+{{- $secrets := list }}
+{{- range . }}{{ $secrets = append $secrets (dict "name" .) }}{{ end }}
+{{- dict "imagePullSecrets" $secrets | toYaml | nindent (index $ 1) }}
 {{- end }}
 {{- end -}}
 
