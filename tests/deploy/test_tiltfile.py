@@ -115,6 +115,7 @@ def test_tilt_deploys_the_chart_into_the_deis_namespace_as_valid_objects(tilt: T
     assert tilt.namespaces == ["deis"]
     assert "deploy/helm/workflow" in tilt.watched
     assert len(workloads(tilt)) >= 9
+    assert not [o for o in tilt.objects if o["kind"] == "Pod"], "helm test pods are left to `helm test`"
     for obj in tilt.objects:
         kubernetes_validate.validate(obj, "1.35.0", strict=True)
 
