@@ -57,9 +57,12 @@ async def test_a_killed_process_restarts(
 ) -> None:
     healthy = await deploy(bus, recorder, await web_release(store, "killed"))
     [process] = processes_of(data_dir, "killed")
+    if not process.cgroup_plan.dirs:
+        pytest.skip("finding the app's pid needs its cgroup")
 
-    for pid in cgroups.pids(process.cgroup_plan) or [process.status().child_pid or 0]:
-        os.kill(pid, signal.SIGKILL)
+    [app_pid] = [pid for pid in cgroups.pids(process.cgroup_plan) if _comm(pid) == "python3"]
+
+    os.kill(app_pid, signal.SIGKILL)
 
     crashed = await recorder.wait_for(ContainersCrashed, where=lambda e: e.app == "killed", timeout=15)
     assert crashed.exit_code in (-9, 137)
@@ -120,6 +123,13 @@ async def test_an_app_cannot_read_another_apps_files_or_the_platform_data(
         [own] = processes_of(data_dir, "intruder")
         uids = {_uid_of(pid) for pid in cgroups.pids(own.cgroup_plan)}
         assert uids <= {"65534"}, "outside the sandbox the app runs unprivileged"
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _uid_of(pid: int) -> str:
@@ -200,3 +210,27 @@ async def test_process_output_goes_to_the_app_log(
     assert time.endswith("Z") and "T" in time
     assert rest.startswith("chatty[web.1]: request ")
     assert any("chatty[web.1]: listening on" in entry for entry in await bus.read_log("chatty"))
+
+
+async def test_a_process_whose_supervisor_was_killed_is_replaced(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    first = await deploy(bus, recorder, await web_release(store, "orphan"))
+    [process] = processes_of(data_dir, "orphan")
+    shim_pid = process.status().shim_pid
+    assert shim_pid is not None
+
+    os.kill(shim_pid, signal.SIGKILL)
+    replaced = await recorder.wait_for(
+        ContainersHealthy, where=lambda e: e.app == "orphan" and e.endpoints != first.endpoints, timeout=30
+    )
+
+    assert replaced.generation == first.generation
+    assert await get(replaced.endpoints[0]) == (200, "hello from v2")
+    assert not await reachable(first.endpoints[0]), "the sandbox ended with its supervisor"
+    assert [p.record.name for p in processes_of(data_dir, "orphan")] == [replaced.processes[0].name]

@@ -22,6 +22,8 @@ from deis_scheduler.settings import SchedulerGroup
 
 log = structlog.get_logger(__name__)
 
+SNAPSHOT_TIMEOUT = 5.0
+
 
 class Resync:
     def __init__(self, bus_of: Callable[[], Bus], reconcilers: Reconcilers, settings: SchedulerGroup) -> None:
@@ -34,21 +36,28 @@ class Resync:
     def bus(self) -> Bus:
         return self._bus_of()
 
-    async def snapshot(self) -> Snapshot:
-        while True:
-            try:
-                return await self.bus.request(SNAPSHOT_SUBJECT, SnapshotRequest(), Snapshot, timeout=10)
-            except BusError as e:
-                log.info("snapshot.unavailable", reason=str(e))
-                await asyncio.sleep(self.settings.snapshot_retry)
-
     async def run(self) -> None:
-        snapshot = await self.snapshot()
-        await self.apply(snapshot)
-        self.synced.set()
+        """Ask for the snapshot until someone answers; meanwhile and afterwards, heal on every interval."""
+        loop = asyncio.get_running_loop()
+        next_heal = loop.time() + self.settings.resync_interval
         while True:
-            await asyncio.sleep(self.settings.resync_interval)
-            await self.heal()
+            if not self.synced.is_set():
+                try:
+                    snapshot = await self.bus.request(
+                        SNAPSHOT_SUBJECT, SnapshotRequest(), Snapshot, timeout=SNAPSHOT_TIMEOUT
+                    )
+                except BusError as e:
+                    log.info("snapshot.unavailable", reason=str(e))
+                else:
+                    await self.apply(snapshot)
+                    self.synced.set()
+            if loop.time() >= next_heal:
+                await self.heal()
+                next_heal = loop.time() + self.settings.resync_interval
+            wait = next_heal - loop.time()
+            if not self.synced.is_set():
+                wait = min(wait, self.settings.snapshot_retry)
+            await asyncio.sleep(max(0.0, wait))
 
     async def apply(self, snapshot: Snapshot) -> None:
         listed = {entry.app for entry in snapshot.apps}

@@ -157,7 +157,13 @@ class LocalBackend:
     # -- deploy ----------------------------------------------------------------------------------
 
     async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
-        current = [p for p in self._of(state.app) if p.alive() and p.record.name not in self._retiring]
+        current: list[Process] = []
+        dead: list[Process] = []
+        for process in self._of(state.app):
+            if process.record.name in self._retiring or process.record.name in self._stopping:
+                continue
+            (current if process.alive() else dead).append(process)
+        await self._stop(dead)  # their supervisor is gone (killed): replaced below like any missing process
         keep: list[Process] = []
         slots: list[tuple[str, int, str]] = []
         for ptype, count in wanted_structure(state).items():
@@ -250,8 +256,9 @@ class LocalBackend:
         async def stop(process: Process) -> None:
             self._stopping.add(process.record.name)
             try:
-                await process.stop(self.settings.stop_grace)
-                await self.monitor.remove(process)
+                await process.terminate(self.settings.stop_grace)
+                await self.monitor.remove(process)  # forwards the last lines first
+                await process.remove()
             finally:
                 self._stopping.discard(process.record.name)
                 self._retiring.discard(process.record.name)

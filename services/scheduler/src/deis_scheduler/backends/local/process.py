@@ -142,7 +142,15 @@ class Process:
         return self.signal(signal.SIGUSR1)
 
     async def stop(self, grace: float) -> None:
-        """SIGTERM (the shim forwards it, then SIGKILLs after ``grace``), wait, then remove the directory."""
+        """Terminate, then remove the directory."""
+        await self.terminate(grace)
+        await self.remove()
+
+    async def remove(self) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.dir, True)
+
+    async def terminate(self, grace: float) -> None:
+        """SIGTERM (the shim forwards it, then SIGKILLs after ``grace``) and wait for the shim to end."""
         self.signal(signal.SIGTERM)
         deadline = time.monotonic() + grace + 5
         while self.alive() and time.monotonic() < deadline:
@@ -151,7 +159,6 @@ class Process:
             self.signal(signal.SIGKILL)
         cgroups.kill_all(self.cgroup_plan)
         cgroups.remove(self.cgroup_plan)
-        await asyncio.to_thread(shutil.rmtree, self.dir, True)
 
     def tail(self, lines: int = 20) -> list[str]:
         """The last ``lines`` lines of output, without their timestamps."""
