@@ -41,7 +41,8 @@ class Archive:
         self.cluster: PostgresCluster | None = None
         self.pids: list[int] = []
 
-    def write_config(self) -> None:
+    def environment(self) -> dict[str, str]:
+        """The settings as ``DEIS_*`` variables, the way the platform launcher passes them."""
         env = {
             "DEIS_STORE__DRIVER": self.store.driver,
             "DEIS_STORE__PATH": str(self.store.path),
@@ -57,6 +58,10 @@ class Archive:
                 "DEIS_STORE__S3__SECRET_KEY": str(s3.secret_key),
                 "DEIS_STORE__S3__BUCKET_PREFIX": s3.bucket_prefix,
             }
+        return env
+
+    def write_config(self) -> None:
+        env = self.environment()
         self.config.write_text("".join(f"{key}={value}\n" for key, value in env.items()))
         self.config.chmod(0o644)
 
@@ -91,15 +96,18 @@ class Archive:
         self.cluster.destroy()
         assert not self.data_dir.exists()
 
-    def backup(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run ``deis-backup --config <ours> ARGS`` the way an operator (or the launcher) would."""
-        result = subprocess.run(
-            [str(DEIS_BACKUP), "--config", str(self.config), *args],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    def backup(
+        self, *args: str, check: bool = True, from_environment: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``deis-backup --config <ours> ARGS`` the way an operator would.
+
+        ``from_environment``: pass the settings as environment variables instead, like the launcher.
+        """
+        if from_environment:
+            argv, env = [str(DEIS_BACKUP), *args], {**os.environ, **self.environment()}
+        else:
+            argv, env = [str(DEIS_BACKUP), "--config", str(self.config), *args], None
+        result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180, check=False)
         if check and result.returncode != 0:
             raise AssertionError(f"deis-backup {' '.join(args)} exited {result.returncode}:\n{result.stderr}")
         return result

@@ -34,7 +34,33 @@ def test_point_in_time_restore_keeps_the_first_write_and_drops_the_second(fs_arc
     archive.switch_and_wait_archived()
 
     archive.lose_data_directory()
-    archive.backup("restore", "--data-dir", str(archive.data_dir), "--target-time", between)
+    # as the platform launcher runs it: settings in the environment, `--pgdata`
+    archive.backup(
+        "restore", "--pgdata", str(archive.data_dir), "--target-time", between, from_environment=True
+    )
     archive.restart_on_restored_data()
 
     assert archive.sql("SELECT string_agg(version::text, ',') FROM releases") == "1"
+
+
+def test_a_database_restored_to_a_point_in_time_survives_a_second_disaster(fs_archive: Archive) -> None:
+    archive = fs_archive
+    archive.sql("CREATE TABLE domains (name text)")
+    archive.backup("backup-push")
+    archive.sql("INSERT INTO domains VALUES ('kept.example.com')")
+    between = archive.sql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+    archive.sql("INSERT INTO domains VALUES ('undone.example.com')")
+    archive.switch_and_wait_archived()
+    archive.lose_data_directory()
+    archive.backup("restore", "--data-dir", str(archive.data_dir), "--target-time", between)
+    archive.restart_on_restored_data()
+    archive.sql("INSERT INTO domains VALUES ('added-after-the-restore.example.com')")
+    archive.switch_and_wait_archived()
+
+    archive.lose_data_directory()
+    archive.backup("restore", "--data-dir", str(archive.data_dir))
+    archive.restart_on_restored_data()
+
+    assert archive.sql("SELECT string_agg(name, ',' ORDER BY name) FROM domains") == (
+        "added-after-the-restore.example.com,kept.example.com"
+    )
