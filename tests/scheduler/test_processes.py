@@ -125,6 +125,10 @@ async def test_an_app_cannot_read_another_apps_files_or_the_platform_data(
         assert uids <= {"65534"}, "outside the sandbox the app runs unprivileged"
 
 
+def _read(directory: str, name: str) -> str:
+    return Path(directory, name).read_text().strip()
+
+
 def _comm(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -234,3 +238,28 @@ async def test_a_process_whose_supervisor_was_killed_is_replaced(
     assert await get(replaced.endpoints[0]) == (200, "hello from v2")
     assert not await reachable(first.endpoints[0]), "the sandbox ended with its supervisor"
     assert [p.record.name for p in processes_of(data_dir, "orphan")] == [replaced.processes[0].name]
+
+
+async def test_memory_and_cpu_limits_are_applied_to_the_processes_cgroup(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    state = await web_release(store, "limited", memory={"web": "96M"}, env={}, sha="c0ffee00")
+    state = state.model_copy(update={"cpu": {"web": "250m"}})
+    await deploy(bus, recorder, state)
+    [process] = processes_of(data_dir, "limited")
+    plan = process.cgroup_plan
+    if not plan.dirs:
+        pytest.skip("no writable cgroup controllers on this machine")
+
+    if plan.memory:
+        assert _read(plan.memory, "memory.limit_in_bytes") == str(96 * 1024 * 1024)
+    if plan.cpu:
+        assert _read(plan.cpu, "cpu.cfs_quota_us") == "25000"
+    if plan.unified:
+        assert _read(plan.unified, "memory.max") == str(96 * 1024 * 1024)
+    assert set(cgroups.pids(plan)), "the app's processes are in the cgroup"
