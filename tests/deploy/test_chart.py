@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel
 
+from deis_common.testing.ports import free_port
 from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
 from deis_platform.ports import DEFAULT_PORTS
 from tests.deploy.chart import (
@@ -671,3 +672,25 @@ def test_helm_test_checks_the_api_the_router_and_git_over_ssh(chart: helm.Chart)
     assert "http://workflow-controller:8000/readiness" in script
     assert 'host="deis.apps.example.com"' in script
     assert '("workflow-router.deis.svc", 2222)' in script
+
+
+def test_postgres_does_not_start_empty_while_the_backups_are_unreachable(
+    default: Rendered, tmp_path: Path
+) -> None:
+    """A store outage at start fails the restore init container (Kubernetes retries it) instead of letting
+    initdb create an empty database over backups it could not see."""
+    restore = default.container("StatefulSet", "workflow-postgres", "restore")
+    env = {name: value for name, value in env_of(restore).items() if isinstance(value, str)}
+    env.update(
+        PGDATA=str(tmp_path / "pgdata"),
+        DEIS_BACKUP__DATA_DIR=str(tmp_path / "restore"),
+        DEIS_STORE__S3__ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        DEIS_STORE__S3__ACCESS_KEY="testing",
+        DEIS_STORE__S3__SECRET_KEY="testing",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        HOME=str(tmp_path),
+    )
+    ran = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode != 0
+    assert "Could not connect" in ran.stderr
+    assert not (tmp_path / "pgdata" / "PG_VERSION").exists()
