@@ -694,3 +694,31 @@ def test_postgres_does_not_start_empty_while_the_backups_are_unreachable(
     assert ran.returncode != 0
     assert "Could not connect" in ran.stderr
     assert not (tmp_path / "pgdata" / "PG_VERSION").exists()
+
+
+def test_scheduling_values_place_every_platform_pod(chart: helm.Chart) -> None:
+    selector = {"node-role.example.com/deis": "true"}
+    toleration = {"key": "dedicated", "operator": "Equal", "value": "deis", "effect": "NoSchedule"}
+    rendered = render(chart, {"nodeSelector": selector, "tolerations": [toleration]})
+    assert invalid_objects(rendered, KUBE_VERSIONS[-1]) == []
+    for where, pod in pod_specs(rendered):
+        if where == "DaemonSet/workflow-registry-proxy":
+            assert pod["tolerations"] == [{"operator": "Exists"}]  # a proxy on every node, tainted or not
+            continue
+        assert pod["nodeSelector"] == selector, where
+        assert pod["tolerations"] == [toleration], where
+    nats = rendered.get("StatefulSet", "workflow-nats")["spec"]["template"]["spec"]
+    assert "podAntiAffinity" in nats["affinity"]
+    zone = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}
+                ]
+            }
+        }
+    }
+    placed = render(chart, {"affinity": zone})
+    for where, pod in pod_specs(placed):
+        if where != "DaemonSet/workflow-registry-proxy":
+            assert pod["affinity"] == zone, where

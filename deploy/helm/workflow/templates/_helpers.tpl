@@ -70,6 +70,22 @@ Call with (list $ <indent>). */}}
 {{- end }}
 {{- end -}}
 
+{{/* Where a platform pod may run: the nodeSelector, tolerations and affinity values, at indentation 6. */}}
+{{- define "workflow.scheduling" -}}
+{{- with .Values.nodeSelector }}
+      nodeSelector:
+        {{- toYaml . | nindent 8 }}
+{{- end }}
+{{- with .Values.tolerations }}
+      tolerations:
+        {{- toYaml . | nindent 8 }}
+{{- end }}
+{{- with .Values.affinity }}
+      affinity:
+        {{- toYaml . | nindent 8 }}
+{{- end }}
+{{- end -}}
+
 {{- define "workflow.secretName" -}}
 {{- include "workflow.component" (list . "secrets") -}}
 {{- end -}}
