@@ -24,15 +24,19 @@ DEFAULT_USER = "embedded_postgres"
 
 
 def server_user(configured: str | None) -> str | None:
-    """The user to hand files to: ``configured`` or ``embedded_postgres`` when root, else None (ourselves)."""
+    """The user to hand files to when root: ``configured``, else ``embedded_postgres`` if that user exists.
+
+    None means "ourselves": not root, or root on a host where Postgres is not run by us (cluster mode).
+    """
     if os.geteuid() != 0:
         return None
-    user = configured or DEFAULT_USER
     try:
-        pwd.getpwnam(user)
+        pwd.getpwnam(configured or DEFAULT_USER)
     except KeyError:
-        raise BackupError(f"the Postgres server user {user!r} does not exist") from None
-    return user
+        if configured is None:
+            return None
+        raise BackupError(f"the Postgres server user {configured!r} does not exist") from None
+    return configured or DEFAULT_USER
 
 
 def make_traversable(path: Path) -> None:
