@@ -104,7 +104,7 @@ class AppReconciler:
                 )
             )
             return Outcome(applied=False, failure=e)
-        self.generation = state.generation
+        self.generation = max(self.generation, state.generation)
         self.current = state
         self.backend.remember(state)
         if quiet and not rollout.started and not rollout.retire:

@@ -75,6 +75,8 @@ class Resync:
         log.info("snapshot.applied", apps=len(snapshot.apps))
 
     async def heal(self) -> None:
+        if self.reconcilers.backend.heals_itself:
+            return
         for app, reconciler in self.reconcilers.known().items():
             try:
                 await reconciler.heal(self.bus.publish)

@@ -58,6 +58,9 @@ class EventSink(Protocol):
 
 
 class Backend(Protocol):
+    heals_itself: bool
+    """True when the platform underneath restarts lost processes itself (Kubernetes): no resync needed."""
+
     async def start(self) -> None:
         """Connect / re-adopt what already runs. Processes must survive :meth:`close`."""
 

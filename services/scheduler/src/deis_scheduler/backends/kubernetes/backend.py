@@ -36,6 +36,8 @@ _SUFFIX = string.ascii_lowercase + string.digits
 
 
 class KubernetesBackend:
+    heals_itself = True
+
     def __init__(
         self, settings: KubernetesSettings, service: ServiceSettings, api: KubeApi | None = None
     ) -> None:

@@ -46,6 +46,8 @@ READY_POLL = 0.01
 
 
 class LocalBackend:
+    heals_itself = False
+
     def __init__(self, settings: SchedulerGroup, store: ObjectStore, sink: EventSink) -> None:
         self.settings = settings
         self.root = settings.data_dir
@@ -59,6 +61,7 @@ class LocalBackend:
         self._stopping: set[str] = set()
         # Replaced by a finished deploy, waiting for the router: later deploys do not plan with them.
         self._retiring: set[str] = set()
+        self._process_states: dict[str, AppState] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -144,15 +147,18 @@ class LocalBackend:
         return [self.info(p) for p in self._of(app)]
 
     def _probes(self, process: Process) -> Probes:
-        state = self._states.get(process.record.app)
-        if state is None or state.version != process.record.version:
-            state = self._state_of(process) or state
+        state = self._state_of(process)
         return probes_for(state, process.record.type) if state else Probes(None, None)
 
     def _state_of(self, process: Process) -> AppState | None:
-        with contextlib.suppress(OSError, ValueError):
-            return AppState.model_validate_json((process.dir / "state.json").read_text())
-        return None
+        """The desired state a process was started with (kept beside it, cached)."""
+        name = process.record.name
+        if name not in self._process_states:
+            with contextlib.suppress(OSError, ValueError):
+                self._process_states[name] = AppState.model_validate_json(
+                    (process.dir / "state.json").read_text()
+                )
+        return self._process_states.get(name)
 
     # -- deploy ----------------------------------------------------------------------------------
 
@@ -262,6 +268,7 @@ class LocalBackend:
             finally:
                 self._stopping.discard(process.record.name)
                 self._retiring.discard(process.record.name)
+                self._process_states.pop(process.record.name, None)
 
         await asyncio.gather(*(stop(p) for p in processes))
 
