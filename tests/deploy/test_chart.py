@@ -722,3 +722,12 @@ def test_scheduling_values_place_every_platform_pod(chart: helm.Chart) -> None:
     for where, pod in pod_specs(placed):
         if where != "DaemonSet/workflow-registry-proxy":
             assert pod["affinity"] == zone, where
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_prometheus_finds_each_services_metrics(default: Rendered, service: str) -> None:
+    kind, name, container = SERVICE_CONTAINERS[service]
+    annotations = default.get(kind, name)["spec"]["template"]["metadata"]["annotations"]
+    port = int(env_of(default.container(kind, name, container))["DEIS_HTTP__PORT"])
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert (annotations["prometheus.io/port"], annotations["prometheus.io/path"]) == (str(port), "/metrics")

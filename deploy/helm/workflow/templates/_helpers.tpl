@@ -262,6 +262,13 @@ The environment every service gets. Call with (list $ "<service>" <http port>).
 {{- end }}
 {{- end -}}
 
+{{/* Pod annotations that let a Prometheus scrape the service's /metrics (deis_* metrics). */}}
+{{- define "workflow.metricsAnnotations" -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ . | quote }}
+prometheus.io/path: /metrics
+{{- end -}}
+
 {{- define "workflow.probes" -}}
 {{- $port := . -}}
 startupProbe:
