@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -25,7 +27,7 @@ def service_settings(
         http=HttpSettings(port=free_port()),
         store=store,
         database=DatabaseSettings(url=database_url),
-        backup=BackupSettings(data_dir=scratch, frequency=3600, retain=2),
+        backup=BackupSettings(data_dir=scratch, frequency=3600, retain=2, archiver_check_interval=0.5),
         log_json=False,
     )
 
@@ -34,14 +36,30 @@ def metric(exposition: str, sample: str) -> float:
     for line in exposition.splitlines():
         if line.startswith(sample + " "):
             return float(line.split()[-1])
-    raise AssertionError(f"no sample {sample} in the metrics")
+    return float("nan")
+
+
+async def metrics_when(
+    http: aiohttp.ClientSession, base: str, condition: Callable[[str], bool], timeout: float = 60
+) -> str:
+    """The metrics page once ``condition`` holds for it (the archiver is checked on the service's timer)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with http.get(f"{base}/metrics") as response:
+                text = await response.text()
+            if condition(text):
+                return text
+            await asyncio.sleep(0.2)
 
 
 async def run_until_failed(service: Service, recorder: EventRecorder) -> tuple[BackupFailed, str]:
     async with service.running(), aiohttp.ClientSession() as http:
         failed = await recorder.wait_for(BackupFailed, timeout=60)
-        async with http.get(f"http://127.0.0.1:{service.port}/metrics") as response:
-            return failed, await response.text()
+        reached = "deis_backup_database_reachable"
+        metrics = await metrics_when(
+            http, f"http://127.0.0.1:{service.port}", lambda text: metric(text, reached) == 0
+        )
+        return failed, metrics
 
 
 async def test_the_service_backs_up_the_database_at_start_and_reports_it(
@@ -55,8 +73,10 @@ async def test_the_service_backs_up_the_database_at_start_and_reports_it(
         base = f"http://127.0.0.1:{service.port}"
         async with http.get(f"{base}/backups") as response:
             listed = await response.json()
-        async with http.get(f"{base}/metrics") as response:
-            metrics = await response.text()
+        # the base backup ends a WAL segment; Postgres archives it and the service sees that
+        metrics = await metrics_when(
+            http, base, lambda text: metric(text, "deis_backup_wal_archived_files") > 0
+        )
 
     assert completed.size_bytes > 0 and completed.duration_seconds > 0
     assert [backup["name"] for backup in listed["backups"]] == [completed.name]
@@ -64,6 +84,8 @@ async def test_the_service_backs_up_the_database_at_start_and_reports_it(
     assert metric(metrics, "deis_backup_last_success_timestamp_seconds") > 0
     assert metric(metrics, "deis_backup_last_size_bytes") == completed.size_bytes
     assert metric(metrics, 'deis_backup_runs_total{outcome="success"}') == 1
+    assert metric(metrics, "deis_backup_wal_last_archived_timestamp_seconds") > 0
+    assert metric(metrics, "deis_backup_wal_archiving_failing") == 0
 
 
 async def test_a_backup_that_cannot_reach_the_database_is_reported_as_failed(
@@ -80,3 +102,4 @@ async def test_a_backup_that_cannot_reach_the_database_is_reported_as_failed(
     assert "pg_basebackup failed" in failed.reason
     assert metric(metrics, 'deis_backup_runs_total{outcome="failure"}') == 1
     assert metric(metrics, "deis_backup_last_success_timestamp_seconds") == 0
+    assert metric(metrics, "deis_backup_database_reachable") == 0

@@ -4,7 +4,8 @@ Each run publishes ``backups.completed`` (name, compressed size, duration) or ``
 (reason) and updates the metrics an operator alerts on: the time of the last successful backup, its size
 and how long it took. A failed run is retried after ``DEIS_BACKUP__RETRY_DELAY`` (never later than the
 regular schedule). ``GET /backups`` lists the catalog. WAL archiving itself does not go through the
-service: Postgres runs ``deis-backup wal-push`` directly (:mod:`deis_backup.cli`).
+service: Postgres runs ``deis-backup wal-push`` directly (:mod:`deis_backup.cli`); the service only watches
+the server's archiver statistics and exports them (:mod:`deis_backup.archiver`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from deis_backup import basebackup, catalog
+from deis_backup import archiver, basebackup, catalog
+from deis_backup.archiver import ArchiverMetrics
 from deis_backup.catalog import BackupInfo
 from deis_backup.server_user import grant_archive_access, server_user
 from deis_backup.settings import BackupServiceSettings
@@ -153,5 +155,12 @@ def build(settings: BackupServiceSettings) -> Service:
     scheduler = BackupScheduler(service, settings, BackupMetrics(service.registry))
     service.add_resource(scheduler.opened)
     service.add_task("base-backups", scheduler.run)
+    archiver_metrics = ArchiverMetrics(service.registry)
+    service.add_task(
+        "archiver-watch",
+        lambda: archiver.watch(
+            settings.database.url, archiver_metrics, settings.backup.archiver_check_interval
+        ),
+    )
     service.http.router.add_get("/backups", scheduler.list_backups)
     return service

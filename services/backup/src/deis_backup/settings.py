@@ -63,6 +63,9 @@ class BackupSettings(BaseModel):
     retry_delay: float = Field(
         300.0, description="seconds before the service retries a failed base backup (at most the frequency)"
     )
+    archiver_check_interval: float = Field(
+        30.0, description="seconds between reads of Postgres's archiver statistics (for the metrics)"
+    )
     basebackup_timeout: float = Field(3600.0, description="seconds a base backup may take before it fails")
     recovery_timeout: float = Field(3600.0, description="seconds WAL replay may take during a restore")
     server_user: str | None = Field(
@@ -73,7 +76,14 @@ class BackupSettings(BaseModel):
         ),
     )
 
-    @field_validator("frequency", "retry_delay", "basebackup_timeout", "recovery_timeout", mode="before")
+    @field_validator(
+        "frequency",
+        "retry_delay",
+        "archiver_check_interval",
+        "basebackup_timeout",
+        "recovery_timeout",
+        mode="before",
+    )
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)
