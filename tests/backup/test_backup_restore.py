@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from conftest import Archive
 
 
@@ -64,3 +66,20 @@ def test_a_database_restored_to_a_point_in_time_survives_a_second_disaster(fs_ar
     assert archive.sql("SELECT string_agg(name, ',' ORDER BY name) FROM domains") == (
         "added-after-the-restore.example.com,kept.example.com"
     )
+
+
+def test_a_target_time_beyond_the_archive_fails_and_says_where_the_archive_ends(fs_archive: Archive) -> None:
+    archive = fs_archive
+    archive.sql("CREATE TABLE certs (name text)")
+    archive.backup("backup-push")
+    archive.sql("INSERT INTO certs VALUES ('www')")
+    archive.switch_and_wait_archived()
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    target = archive.root / "restored"
+
+    restored = archive.backup("restore", "--data-dir", str(target), "--target-time", future, check=False)
+
+    assert restored.returncode == 1
+    assert "the archive ends before" in restored.stderr
+    assert "restore without --target-time" in restored.stderr
+    assert list(target.iterdir()) == []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -196,7 +197,7 @@ async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace
             if entry.info is not None:
                 print(entry.info.model_dump_json())
             else:
-                print(f'{{"name": "{entry.name}", "damaged": true}}')
+                print(json.dumps({"name": entry.name, "damaged": entry.damaged}))
         return
     if not entries:
         print("no base backups")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shlex
 import shutil
 import signal
@@ -32,6 +33,7 @@ from deis_backup.server_user import make_traversable
 
 SIGNAL_FILE = "recovery.signal"
 _POLL_SECONDS = 0.2
+_LAST_TRANSACTION = re.compile(r"last completed transaction was at log time (.+)$", re.MULTILINE)
 # Only reachable through the private socket directory, so the default port never clashes.
 _PORT = 5432
 
@@ -138,7 +140,7 @@ async def _wait_promoted(
     signal_file = plan.data_dir / SIGNAL_FILE
     while signal_file.exists() or not await _accepting(socket_dir):
         if process.returncode is not None:
-            raise RecoveryFailed(f"WAL replay failed; Postgres said:\n{_tail(log_path)}")
+            raise RecoveryFailed(f"{_diagnosis(log_path, plan)}; Postgres said:\n{_tail(log_path)}")
         if time.monotonic() > deadline:
             raise RecoveryFailed(f"WAL replay took longer than {plan.timeout:.0f}s:\n{_tail(log_path)}")
         with contextlib.suppress(TimeoutError):
@@ -159,6 +161,21 @@ async def _accepting(socket_dir: Path) -> bool:
         stderr=asyncio.subprocess.DEVNULL,
     )
     return await probe.wait() == 0
+
+
+def _diagnosis(log_path: Path, plan: Replay) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return "WAL replay failed"
+    if plan.target_time is not None and "before configured recovery target was reached" in text:
+        last = _LAST_TRANSACTION.findall(text)
+        at = f" (the last archived transaction is from {last[-1]})" if last else ""
+        return (
+            f"the archive ends before {plan.target_time.isoformat()}{at}; "
+            "restore without --target-time for the latest archived state"
+        )
+    return "WAL replay failed"
 
 
 def _tail(log_path: Path, lines: int = 25) -> str:
