@@ -611,14 +611,18 @@ def test_each_service_accepts_the_values_the_chart_gives_it(
 def shell_scripts(rendered: Rendered) -> Iterator[tuple[str, str]]:
     for where, pod in pod_specs(rendered):
         for container in pod.get("initContainers", []) + pod["containers"]:
-            command = container.get("command", [])
-            if command[:2] == ["sh", "-c"]:
-                yield f"{where}/{container['name']}", command[2]
+            hook = container.get("lifecycle", {}).get("preStop", {}).get("exec", {})
+            for name, command in (
+                ("command", container.get("command", [])),
+                ("preStop", hook.get("command", [])),
+            ):
+                if command[:2] == ["sh", "-c"]:
+                    yield f"{where}/{container['name']}/{name}", command[2]
 
 
 def test_every_shell_script_in_the_chart_parses(default: Rendered, offcluster: Rendered) -> None:
     scripts = dict(shell_scripts(default)) | dict(shell_scripts(offcluster))
-    assert len(scripts) >= 4
+    assert len(scripts) >= 5
     for where, script in scripts.items():
         check = subprocess.run(["sh", "-n", "-c", script], capture_output=True, text=True, timeout=10)
         assert check.returncode == 0, (where, check.stderr)
