@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -263,3 +264,22 @@ async def test_memory_and_cpu_limits_are_applied_to_the_processes_cgroup(
     if plan.unified:
         assert _read(plan.unified, "memory.max") == str(96 * 1024 * 1024)
     assert set(cgroups.pids(plan)), "the app's processes are in the cgroup"
+
+
+async def test_a_process_whose_directory_was_deleted_stops(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    healthy = await deploy(bus, recorder, await web_release(store, "wiped"))
+    [process] = processes_of(data_dir, "wiped")
+
+    shutil.rmtree(process.dir)
+
+    async def stopped() -> bool:
+        return not await reachable(healthy.endpoints[0])
+
+    await eventually(stopped, timeout=15)

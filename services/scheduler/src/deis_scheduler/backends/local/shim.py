@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ if not __package__:  # started as a file with ``python -S`` (fast, no site-packa
 
 from deis_scheduler.backends.local import cgroups
 
+ORPHAN_CHECK = 2.0  # seconds between checks that the process directory still exists
 STABLE_AFTER = 30.0  # a process that ran this long before crashing restarts with the initial back-off
 
 
@@ -60,8 +62,9 @@ class Shim:
     def write_status(self, **changes: Any) -> None:
         self.status.update(changes, updated=now())
         tmp = self.dir / "status.json.tmp"
-        tmp.write_text(json.dumps(self.status))
-        tmp.replace(self.dir / "status.json")
+        with contextlib.suppress(FileNotFoundError):  # the directory is gone: we are stopping anyway
+            tmp.write_text(json.dumps(self.status))
+            tmp.replace(self.dir / "status.json")
 
     # -- signals ---------------------------------------------------------------------------------
 
@@ -110,7 +113,18 @@ class Shim:
         cgroups.kill_all(self.cgroups, signal.SIGKILL)
         return code
 
+    def watch_directory(self) -> None:
+        """Stop when the process directory disappears: nobody could manage or re-adopt this process."""
+        while not self.stopping:
+            time.sleep(ORPHAN_CHECK)
+            if not (self.dir / "spec.json").exists():
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
     def run(self) -> None:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/comm").write_text("deis-shim")
+        threading.Thread(target=self.watch_directory, name="orphan-check", daemon=True).start()
         signal.signal(signal.SIGTERM, self.on_term)
         signal.signal(signal.SIGUSR1, self.on_term)
         signal.signal(signal.SIGALRM, self.on_alarm)
