@@ -111,3 +111,36 @@ async def test_a_stale_generation_is_ignored(
     assert not [e for e in recorder.of(ContainersHealthy) if e.generation == 4]
     assert newer.endpoints == current.endpoints
     assert await get(newer.endpoints[0]) == (200, "hello from v3")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"structure": {"web": 1, "clock": 1}}, "the Procfile has no 'clock' process type"),
+        ({"memory": {"web": "lots"}}, "memory limit 'lots' must look like 512M"),
+        ({"cpu": {"web": "0m"}}, "cpu limit '0m' must be more than 0"),
+        ("missing-slug", "missing from the store (builder/home/bad:git-"),
+    ],
+    ids=["unknown-type", "bad-memory", "bad-cpu", "missing-slug"],
+)
+async def test_a_release_that_cannot_start_fails_with_a_clear_reason(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    change: dict[str, dict[str, object]] | str,
+    reason: str,
+) -> None:
+    state = await web_release(store, "bad")
+    if change == "missing-slug":
+        assert state.build is not None
+        await store.delete("builder", state.build.location)
+    else:
+        assert isinstance(change, dict)
+        state = state.model_copy(update=change)
+
+    await bus.publish(ReleaseCreated(app="bad", version=2, generation=2, state=state))
+    failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "bad", timeout=30)
+
+    assert reason in failed.reason
