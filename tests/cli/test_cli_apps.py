@@ -95,3 +95,16 @@ async def test_logs_and_run_report_what_is_missing(deis, admin) -> None:
     assert run.returncode == 1
     assert run.stdout == "Running 'ls -la'...\n"
     assert "No build associated with this release" in run.stderr
+
+
+async def test_open_hands_the_app_url_to_the_browser(deis, admin, workspace) -> None:
+    bin_dir = workspace.home / "bin"
+    bin_dir.mkdir()
+    opened = workspace.home / "opened"
+    browser = bin_dir / "xdg-open"
+    browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    browser.chmod(0o755)
+    assert (await deis("create", "shop", "--no-remote")).ok
+    result = await deis("open", "-a", "shop", env={"PATH": f"{bin_dir}:{workspace.env['PATH']}"})
+    assert result.ok, result
+    assert opened.read_text().startswith("http://shop.")

@@ -11,7 +11,8 @@ async def test_limits_set_list_unset(deis, admin) -> None:
     ).stdout == "=== lean Limits\n\n--- Memory\nUnlimited\n\n--- CPU\nUnlimited\n"
     memory = await deis("limits:set", "web=512M", "worker=0/1G", *a)
     assert memory.stdout == (
-        "Applying limits... done\n\n=== lean Limits\n\n--- Memory\nweb        512M\nworker     0/1G\n\n--- CPU\nUnlimited\n"
+        "Applying limits... done\n\n=== lean Limits\n\n"
+        "--- Memory\nweb        512M\nworker     0/1G\n\n--- CPU\nUnlimited\n"
     ), memory
     cpu = await deis("limits:set", "--cpu", "web=500m", *a)
     assert cpu.stdout.endswith("--- CPU\nweb     500m\n"), cpu

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 LINE_RE = re.compile(r"^(?P<time>\S+) (?P<source>[\w.-]+\[[^\]]+\]:)(?P<rest>.*)$")
+BUFFER_LINES = 1000  # what the platform keeps per app
 COLOURS = ["cyan", "green", "yellow", "magenta", "blue", "bright_cyan", "bright_green", "bright_magenta"]
 
 

@@ -165,19 +165,23 @@ def logs(app: str | None, lines: int | None, follow: bool) -> None:
     session = Session.current()
     name = session.app(app)
     client = session.client
-    text = client.logs(name, lines)
     console = output.console() if output.is_tty() else None
-    if not text.strip() and not follow:
-        raise CLIError(NO_LOGS)
-    for line in text.rstrip("\n").splitlines():
+    if not follow:
+        text = client.logs(name, lines)
+        if not text.strip():
+            raise CLIError(NO_LOGS)
+        for line in text.rstrip("\n").splitlines():
+            logstream.print_line(line, console)
+        return
+    # One read serves both the first page and the baseline that later polls are compared with, so
+    # a line written in between is never lost.
+    buffered = client.logs(name, logstream.BUFFER_LINES)
+    for line in buffered.splitlines()[-(lines or 100) :]:
         logstream.print_line(line, console)
-    if follow:
-        try:
-            logstream.follow(
-                lambda: client.logs(name, 1000), initial=client.logs(name, 1000), console=console
-            )
-        except KeyboardInterrupt:
-            return
+    try:
+        logstream.follow(lambda: client.logs(name, logstream.BUFFER_LINES), initial=buffered, console=console)
+    except KeyboardInterrupt:
+        return
 
 
 @GROUP.command("run", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
