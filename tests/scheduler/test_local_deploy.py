@@ -11,6 +11,7 @@ from deis_common.events.releases import ReleaseCreated
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.store import FsStore
 from deis_common.testing.recorder import EventRecorder
+from deis_scheduler.settings import SchedulerSettings
 from tests.scheduler.apps import web_release
 from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import eventually, get, reachable
@@ -30,6 +31,24 @@ async def test_a_release_of_a_web_app_becomes_reachable_on_its_port(
     assert len(healthy.endpoints) == 1
     assert [(p.type, p.state, p.release) for p in healthy.processes] == [("web", "up", "v2")]
     assert await get(healthy.endpoints[0]) == (200, "howdy from v2")
+
+
+async def test_deploys_are_counted_and_timed_in_the_metrics(
+    scheduler: object,
+    settings: SchedulerSettings,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+) -> None:
+    state = await web_release(store, "counted")
+    await bus.publish(ReleaseCreated(app="counted", version=2, generation=2, state=state))
+    await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "counted", timeout=30)
+
+    _, metrics = await get(f"127.0.0.1:{settings.http.port}", "/metrics")
+
+    assert 'deis_scheduler_desired_states_total{outcome="healthy"} 1.0' in metrics
+    assert 'deis_scheduler_deploy_seconds_count{outcome="healthy"} 1.0' in metrics
 
 
 async def test_scaling_web_from_one_to_three_to_zero_runs_that_many_processes(

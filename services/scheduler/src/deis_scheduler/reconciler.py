@@ -11,6 +11,7 @@ then ``containers.healthy`` (always, even with nothing routable or everything sc
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.state import AppState, ProcessInfo
 from deis_scheduler.backends.base import Backend, DeployError, Rollout, Selector
+from deis_scheduler.metrics import SchedulerMetrics
 from deis_scheduler.routes import RoutesWatch, RouteWait
 from deis_scheduler.settings import SchedulerGroup
 
@@ -37,8 +39,16 @@ class Outcome:
 
 
 class AppReconciler:
-    def __init__(self, app: str, backend: Backend, routes: RoutesWatch, settings: SchedulerGroup) -> None:
+    def __init__(
+        self,
+        app: str,
+        backend: Backend,
+        routes: RoutesWatch,
+        settings: SchedulerGroup,
+        metrics: SchedulerMetrics,
+    ) -> None:
         self.app = app
+        self.metrics = metrics
         self.backend = backend
         self.routes = routes
         self.settings = settings
@@ -55,6 +65,7 @@ class AppReconciler:
         async with self.lock:
             if state.generation < self.generation:
                 log.info("desired.stale", app=self.app, generation=state.generation, applied=self.generation)
+                self.metrics.desired_states.labels("stale").inc()
                 return Outcome(applied=False)
             return await self._converge(state, publish, quiet=quiet)
 
@@ -87,9 +98,12 @@ class AppReconciler:
     async def _converge(
         self, state: AppState, publish: Publish, *, quiet: bool = False, replace: Selector | None = None
     ) -> Outcome:
+        started = time.monotonic()
         try:
             rollout = await self.backend.deploy(state, replace=replace, timeout=self.settings.deploy_timeout)
         except DeployError as e:
+            self.metrics.deploy_seconds.labels("failed").observe(time.monotonic() - started)
+            self.metrics.desired_states.labels("failed").inc()
             log.warning("deploy.failed", app=self.app, generation=state.generation, reason=e.reason)
             self.generation = max(self.generation, state.generation)
             if quiet and state is self.current:
@@ -119,6 +133,8 @@ class AppReconciler:
                 processes=rollout.processes,
             )
         )
+        self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)
+        self.metrics.desired_states.labels("healthy").inc()
         if not rollout.retire:
             self.routes.forget(wait)
             return Outcome(applied=True, rollout=rollout)
@@ -154,8 +170,9 @@ class AppReconciler:
 class Reconcilers:
     """All apps' reconcilers, plus the backend they share (attached once the service has started)."""
 
-    def __init__(self, settings: SchedulerGroup, routes: RoutesWatch) -> None:
+    def __init__(self, settings: SchedulerGroup, routes: RoutesWatch, metrics: SchedulerMetrics) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.routes = routes
         self._backend: Backend | None = None
         self._apps: dict[str, AppReconciler] = {}
@@ -178,7 +195,9 @@ class Reconcilers:
     def of(self, app: str) -> AppReconciler:
         reconciler = self._apps.get(app)
         if reconciler is None:
-            reconciler = self._apps[app] = AppReconciler(app, self.backend, self.routes, self.settings)
+            reconciler = self._apps[app] = AppReconciler(
+                app, self.backend, self.routes, self.settings, self.metrics
+            )
         return reconciler
 
     def known(self) -> dict[str, AppReconciler]:

@@ -11,6 +11,7 @@ from deis_common.store import ObjectStore, open_store
 from deis_scheduler.backends.base import Backend
 from deis_scheduler.handlers.apps import apps_router
 from deis_scheduler.handlers.releases import releases_router
+from deis_scheduler.metrics import SchedulerMetrics
 from deis_scheduler.ps import ps_handler
 from deis_scheduler.reconciler import Reconcilers
 from deis_scheduler.resync import Resync
@@ -26,13 +27,14 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
     service = Service(SERVICE_NAME, settings)
     group = settings.scheduler
     routes = RoutesWatch()
-    reconcilers = Reconcilers(group, routes)
+    metrics = SchedulerMetrics(service.registry)
+    reconcilers = Reconcilers(group, routes, metrics)
     resync = Resync(lambda: service.bus, reconcilers, group)
 
     @contextlib.asynccontextmanager
     async def runtime(svc: Service) -> AsyncIterator[None]:
         store = open_store(settings.store)
-        chosen = backend or make_backend(settings, store, BusSink(svc.bus))
+        chosen = backend or make_backend(settings, store, BusSink(svc.bus, metrics))
         await chosen.start()
         await routes.start(svc.bus)
         reconcilers.attach(chosen)
@@ -55,6 +57,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
 
 
 def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink) -> Backend:
+    """The backend the settings choose (the kubernetes one connects when started)."""
     group = settings.scheduler
     if group.backend == "kubernetes":
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend

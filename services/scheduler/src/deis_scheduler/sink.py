@@ -7,13 +7,15 @@ import structlog
 from deis_common.bus import Bus
 from deis_common.errors import BusError
 from deis_common.events.containers import ContainersCrashed
+from deis_scheduler.metrics import SchedulerMetrics
 
 log = structlog.get_logger(__name__)
 
 
 class BusSink:
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Bus, metrics: SchedulerMetrics) -> None:
         self.bus = bus
+        self.metrics = metrics
 
     async def log(self, app: str, line: str) -> None:
         try:
@@ -22,4 +24,5 @@ class BusSink:
             log.warning("app_log.lost", app=app, reason=str(e))
 
     async def crashed(self, event: ContainersCrashed) -> None:
+        self.metrics.crashes.inc()
         await self.bus.publish(event)
