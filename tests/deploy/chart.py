@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import helm_python as helm
+import kubernetes_validate
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,6 +19,19 @@ CHART_DIR = REPO / "deploy" / "helm" / "workflow"
 OFFCLUSTER_VALUES = CHART_DIR / "values-offcluster.yaml"
 RELEASE = "workflow"
 NAMESPACE = "deis"
+SECRET = "workflow-secrets"
+
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and a current one.
+KUBE_VERSIONS = ("1.29.0", "1.35.0")
+
+# Platform service → (workload kind, workload name, container name).
+SERVICE_CONTAINERS = {
+    "controller": ("Deployment", "workflow-controller", "controller"),
+    "builder": ("Deployment", "workflow-builder", "builder"),
+    "scheduler": ("Deployment", "workflow-scheduler", "scheduler"),
+    "router-sync": ("Deployment", "workflow-router", "router-sync"),
+    "backup": ("Deployment", "workflow-backup", "backup"),
+}
 
 
 def load_values(path: Path) -> dict[str, Any]:
@@ -96,3 +110,20 @@ def render(chart: helm.Chart, values: dict[str, Any] | None = None) -> Rendered:
                 assert isinstance(document, dict), f"{path} renders a non-object document"
                 objects.append(document)
     return Rendered(objects, notes)
+
+
+def invalid_objects(rendered: Rendered, version: str) -> list[str]:
+    """What the Kubernetes schemas of ``version`` (strict: no unknown fields) say about each object."""
+    problems = []
+    for obj in rendered.objects:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as e:
+            where = "/".join(str(p) for p in e.path)
+            problems.append(f"{obj['kind']}/{obj['metadata']['name']} at {where}: {e.message}")
+    return problems
+
+
+def pod_specs(rendered: Rendered) -> Iterator[tuple[str, dict[str, Any]]]:
+    for obj in rendered.workloads():
+        yield f"{obj['kind']}/{obj['metadata']['name']}", obj["spec"]["template"]["spec"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 import tomllib
 
-import helm_python as helm
 import pytest
 
-from tests.deploy.chart import CHART_DIR, REPO, render
+from tests.deploy.chart import REPO, Rendered
 from tests.deploy.dockerfile import command_of, ignored_patterns, is_ignored, parse
 
 IMAGES = REPO / "deploy" / "images"
@@ -162,9 +161,8 @@ def test_the_backup_image_is_a_postgres_server_that_can_archive_its_wal() -> Non
     assert "PATH=/app/.venv/bin:" in env  # archive_command = deis-backup wal-push %p
 
 
-def test_the_chart_runs_each_image_with_the_images_own_command() -> None:
-    with helm.Chart.load(CHART_DIR) as chart:
-        rendered = render(chart)
+def test_the_chart_runs_each_image_with_the_images_own_command(default: Rendered) -> None:
+    rendered = default
     for image, container in {
         "controller": ("Deployment", "workflow-controller", "controller"),
         "builder": ("Deployment", "workflow-builder", "builder"),

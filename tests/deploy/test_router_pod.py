@@ -18,19 +18,12 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import helm_python as helm
 import pytest
 
 from deis_common.testing.ports import free_port
-from tests.deploy.chart import CHART_DIR, Rendered, env_of, render
+from tests.deploy.chart import Rendered, env_of
 
 POD = ("Deployment", "workflow-router")
-
-
-@pytest.fixture(scope="module")
-def default() -> Rendered:
-    with helm.Chart.load(CHART_DIR) as chart:
-        return render(chart)
 
 
 class _Controller(BaseHTTPRequestHandler):

@@ -1,0 +1,239 @@
+"""The chart's state: a NATS JetStream cluster, Postgres that archives every WAL segment and restores an empty
+volume from backups, generated and kept credentials, and the object store in the cluster or outside it."""
+
+from __future__ import annotations
+
+import base64
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import helm_python as helm
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from deis_common.testing.ports import free_port
+from deis_platform.env_contract import SERVICES
+from tests.deploy.chart import (
+    OFFCLUSTER_VALUES,
+    SECRET,
+    SERVICE_CONTAINERS,
+    Rendered,
+    env_of,
+    load_values,
+    render,
+)
+
+
+def nats_config(rendered: Rendered) -> str:
+    config: str = rendered.get("ConfigMap", "workflow-nats")["data"]["nats.conf"]
+    return config
+
+
+def test_nats_runs_a_three_node_jetstream_cluster_and_streams_keep_three_copies(default: Rendered) -> None:
+    nats = default.get("StatefulSet", "workflow-nats")
+    assert nats["spec"]["replicas"] == 3
+    assert nats["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    route = r"nats://(workflow-nats-\d)\.workflow-nats-headless\.deis\.svc:6222"
+    routes = re.findall(route, nats_config(default))
+    assert routes == ["workflow-nats-0", "workflow-nats-1", "workflow-nats-2"]
+    # a node drain takes one server at a time, so JetStream keeps its quorum
+    assert default.get("PodDisruptionBudget", "workflow-nats")["spec"]["maxUnavailable"] == 1
+    for service in SERVICES:
+        assert env_of(default.container(*SERVICE_CONTAINERS[service]))["DEIS_NATS__STREAM_REPLICAS"] == "3"
+
+
+def test_a_single_nats_server_runs_without_cluster_routes(chart: helm.Chart) -> None:
+    single = render(chart, {"nats": {"replicas": 1}})
+    assert single.get("StatefulSet", "workflow-nats")["spec"]["replicas"] == 1
+    assert "cluster {" not in nats_config(single)
+    assert single.find("PodDisruptionBudget", "workflow-nats") is None
+    assert env_of(single.container(*SERVICE_CONTAINERS["controller"]))["DEIS_NATS__STREAM_REPLICAS"] == "1"
+
+
+@pytest.mark.parametrize("replicas", [1, 3])
+def test_nats_server_accepts_the_rendered_config(chart: helm.Chart, replicas: int, tmp_path: Path) -> None:
+    nats_server = Path(sys.executable).parent / "nats-server"
+    config = nats_config(render(chart, {"nats": {"replicas": replicas}})).replace("/data", str(tmp_path))
+    (tmp_path / "nats.conf").write_text(config)
+    check = subprocess.run(
+        [str(nats_server), "-t", "-c", str(tmp_path / "nats.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"POD_NAME": "workflow-nats-0"},
+    )
+    assert check.returncode == 0, check.stderr + check.stdout
+
+
+def test_postgres_archives_every_wal_segment_with_deis_backup(default: Rendered) -> None:
+    postgres = default.container("StatefulSet", "workflow-postgres", "postgres")
+    settings = dict(arg.split("=", 1) for arg in postgres["args"] if "=" in arg)
+    assert settings["archive_mode"] == "on"
+    assert settings["archive_command"] == "deis-backup wal-push %p"
+    assert int(settings["archive_timeout"]) == 60
+    env = env_of(postgres)
+    assert env["DEIS_STORE__DRIVER"] == "s3"
+    assert env["POSTGRES_PASSWORD"] == ("secret", SECRET, "database-password")
+    restore = default.container("StatefulSet", "workflow-postgres", "restore")
+    assert "deis-backup restore --data-dir" in " ".join(restore["command"])
+    claim = default.get("StatefulSet", "workflow-postgres")["spec"]["volumeClaimTemplates"][0]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
+    backup_env = env_of(default.container(*SERVICE_CONTAINERS["backup"]))
+    assert backup_env["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-url")
+
+
+def test_an_empty_database_volume_with_no_backups_is_left_for_initdb(
+    default: Rendered, s3_endpoint: str, tmp_path: Path
+) -> None:
+    """The restore init container, run with the chart's environment against a real S3 server."""
+    restore = default.container("StatefulSet", "workflow-postgres", "restore")
+    env = {name: value for name, value in env_of(restore).items() if isinstance(value, str)}
+    pgdata = tmp_path / "pgdata"
+    env.update(
+        PGDATA=str(pgdata),
+        DEIS_BACKUP__DATA_DIR=str(tmp_path / "restore"),
+        DEIS_STORE__S3__ENDPOINT=s3_endpoint,
+        DEIS_STORE__S3__ACCESS_KEY="testing",
+        DEIS_STORE__S3__SECRET_KEY="testing",
+        DEIS_STORE__S3__BUCKET_PREFIX=f"chart-{tmp_path.name.lower().replace('_', '-')}-",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        HOME=str(tmp_path),
+    )
+    ran = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "nothing restored" in ran.stderr
+    assert not (pgdata / "PG_VERSION").exists()
+    (pgdata).mkdir()
+    (pgdata / "PG_VERSION").write_text("18\n")
+    again = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "database present: nothing to restore" in again.stdout
+
+
+def test_postgres_does_not_start_empty_while_the_backups_are_unreachable(
+    default: Rendered, tmp_path: Path
+) -> None:
+    """A store outage at start fails the restore init container (Kubernetes retries it) instead of letting
+    initdb create an empty database over backups it could not see."""
+    restore = default.container("StatefulSet", "workflow-postgres", "restore")
+    env = {name: value for name, value in env_of(restore).items() if isinstance(value, str)}
+    env.update(
+        PGDATA=str(tmp_path / "pgdata"),
+        DEIS_BACKUP__DATA_DIR=str(tmp_path / "restore"),
+        DEIS_STORE__S3__ENDPOINT=f"http://127.0.0.1:{free_port()}",
+        DEIS_STORE__S3__ACCESS_KEY="testing",
+        DEIS_STORE__S3__SECRET_KEY="testing",
+        PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        HOME=str(tmp_path),
+    )
+    ran = subprocess.run(restore["command"], env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode != 0
+    assert "Could not connect" in ran.stderr
+    assert not (tmp_path / "pgdata" / "PG_VERSION").exists()
+
+
+def test_a_default_install_generates_every_credential(default: Rendered) -> None:
+    data = default.secret_data(SECRET)
+    for key, length in {
+        "builder-key": 48,
+        "database-password": 32,
+        "s3-access-key": 20,
+        "s3-secret-key": 40,
+        "registry-http-secret": 48,
+    }.items():
+        assert re.fullmatch(rf"[A-Za-z0-9]{{{length}}}", data[key]), key
+    assert (
+        data["database-url"]
+        == f"postgresql://postgres:{data['database-password']}@workflow-postgres:5432/deis"
+    )
+    minio = env_of(default.container("Deployment", "workflow-minio", "minio"))
+    assert minio["MINIO_ROOT_USER"] == ("secret", SECRET, "s3-access-key")
+
+
+def test_each_install_gets_its_own_credentials(chart: helm.Chart, default: Rendered) -> None:
+    again = render(chart)
+    assert again.secret_data(SECRET)["builder-key"] != default.secret_data(SECRET)["builder-key"]
+
+
+def test_the_builder_gets_a_kept_ecdsa_host_key_in_its_host_key_directory(default: Rendered) -> None:
+    keys = default.get("Secret", "workflow-builder-ssh")["data"]
+    assert set(keys) == {"ssh_host_ecdsa_key"}
+    key = serialization.load_pem_private_key(base64.b64decode(keys["ssh_host_ecdsa_key"]), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert key.curve.name == "secp256r1"  # ecdsa-sha2-nistp256
+    builder = default.container(*SERVICE_CONTAINERS["builder"])
+    env = env_of(builder)
+    copy = default.container("Deployment", "workflow-builder", "host-keys")
+    assert f"{env['DEIS_BUILDER__DATA_DIR']}/host_keys/ssh_host_ecdsa_key" in copy["command"][-1]
+    data_mounts = {m["mountPath"] for c in (builder, copy) for m in c["volumeMounts"] if m["name"] == "data"}
+    assert data_mounts == {env["DEIS_BUILDER__DATA_DIR"]}
+    assert env["DEIS_SSH__PORT"] == "2222"
+    assert env["DEIS_SSH__HOST"] == "0.0.0.0"
+    assert {"name": "ssh", "containerPort": 2222} in builder["ports"]
+    service = default.get("Service", "workflow-builder")
+    assert {"name": "ssh", "port": 2222, "targetPort": "ssh"} in service["spec"]["ports"]
+
+
+def test_a_default_install_keeps_everything_in_minio(default: Rendered) -> None:
+    env = env_of(default.container(*SERVICE_CONTAINERS["controller"]))
+    assert env["DEIS_STORE__S3__ENDPOINT"] == "http://workflow-minio.deis.svc:9000"
+    assert env["DEIS_STORE__S3__ACCESS_KEY"] == ("secret", SECRET, "s3-access-key")
+    assert default.find("PersistentVolumeClaim", "workflow-minio")
+    registry = yaml.safe_load(default.get("ConfigMap", "workflow-registry")["data"]["config.yml"])
+    s3 = registry["storage"]["s3"]
+    assert (s3["bucket"], s3["regionendpoint"], s3["forcepathstyle"]) == (
+        "registry",
+        "http://workflow-minio.deis.svc:9000",
+        True,
+    )
+    assert registry["storage"]["redirect"]["disable"] is True
+    buckets = env_of(default.container("Job", "workflow-buckets", "buckets"))
+    assert buckets["BUCKETS"] == "builder registry database"
+
+
+def test_offcluster_values_run_no_database_or_minio_and_point_services_outside(offcluster: Rendered) -> None:
+    values = load_values(OFFCLUSTER_VALUES)
+    names = offcluster.names()
+    for absent in ("workflow-postgres", "workflow-minio", "workflow-backup", "workflow-registry"):
+        assert not [n for n in names if n.split("/")[1].startswith(absent)], absent
+    data = offcluster.secret_data(SECRET)
+    assert data["database-url"] == values["database"]["external"]["url"]
+    assert "database-password" not in data
+    assert (data["s3-access-key"], data["s3-secret-key"]) == (
+        values["storage"]["s3"]["accessKey"],
+        values["storage"]["s3"]["secretKey"],
+    )
+    for service in ("controller", "builder", "scheduler", "router-sync"):
+        env = env_of(offcluster.container(*SERVICE_CONTAINERS[service]))
+        assert env["DEIS_STORE__S3__ENDPOINT"] == values["storage"]["s3"]["endpoint"]
+        assert env["DEIS_STORE__S3__REGION"] == "eu-west-1"
+        assert env["DEIS_STORE__S3__BUCKET_PREFIX"] == "acme-deis-"
+        assert env["DEIS_STORE__S3__PATH_STYLE"] == "false"
+        assert env["DEIS_STORE__S3__SECRET_KEY"] == ("secret", SECRET, "s3-secret-key")
+        assert env["DEIS_PLATFORM_DOMAIN"] == "apps.example.com"
+    controller = env_of(offcluster.container(*SERVICE_CONTAINERS["controller"]))
+    assert controller["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-url")
+    for service in ("builder", "scheduler"):
+        env = env_of(offcluster.container(*SERVICE_CONTAINERS[service]))
+        assert env["DEIS_REGISTRY__HOST"] == env["DEIS_REGISTRY__PULL_HOST"] == "registry.example.com"
+        assert env["DEIS_REGISTRY__PASSWORD"] == ("secret", SECRET, "registry-password")
+    buckets = env_of(offcluster.container("Job", "workflow-buckets", "buckets"))
+    assert buckets["BUCKETS"] == "acme-deis-builder acme-deis-registry acme-deis-database"
+    assert buckets["S3_ENDPOINT"] == values["storage"]["s3"]["endpoint"]
+
+
+def test_an_external_store_without_keys_uses_the_pods_identity(chart: helm.Chart) -> None:
+    rendered = render(chart, {"minio": {"enabled": False}, "storage": {"s3": {"region": "eu-west-1"}}})
+    env = env_of(rendered.container(*SERVICE_CONTAINERS["controller"]))
+    assert "DEIS_STORE__S3__ENDPOINT" not in env
+    assert "DEIS_STORE__S3__ACCESS_KEY" not in env
+    assert rendered.find("Job", "workflow-buckets") is None
+
+
+def test_an_access_key_without_its_secret_key_is_refused(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmRenderError, match=r"storage\.s3\.secretKey is required"):
+        render(chart, {"minio": {"enabled": False}, "storage": {"s3": {"accessKey": "AKIA"}}})
