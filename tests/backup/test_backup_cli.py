@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import DEIS_BACKUP
 
 from deis_backup.cli import run
 from deis_backup.settings import BackupServiceSettings
@@ -20,28 +22,39 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
+def deis_backup(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # A process of its own: the restore verb configures logging for the whole process.
+    return subprocess.run(
+        [str(DEIS_BACKUP), "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_restore_with_no_backups_succeeds_and_leaves_the_data_directory_for_initdb(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path, tmp_path: Path
 ) -> None:
     pgdata = tmp_path / "pgdata"
     pgdata.mkdir()
 
-    assert run(["--config", str(config), "restore", "--pgdata", str(pgdata)]) == 0
+    restored = deis_backup(config, "restore", "--pgdata", str(pgdata))
 
-    assert "no base backup in the store: nothing restored" in capsys.readouterr().err
+    assert restored.returncode == 0
+    assert "no base backup in the store: nothing restored" in restored.stderr
     assert list(pgdata.iterdir()) == []
 
 
-def test_restore_refuses_a_data_directory_that_holds_a_database(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_restore_refuses_a_data_directory_that_holds_a_database(config: Path, tmp_path: Path) -> None:
     pgdata = tmp_path / "pgdata"
     pgdata.mkdir()
     (pgdata / "PG_VERSION").write_text("18\n")
 
-    assert run(["--config", str(config), "restore", "--data-dir", str(pgdata)]) == 1
+    restored = deis_backup(config, "restore", "--data-dir", str(pgdata))
 
-    assert f"data directory {pgdata} is not empty" in capsys.readouterr().err
+    assert restored.returncode == 1
+    assert f"data directory {pgdata} is not empty" in restored.stderr
     assert (pgdata / "PG_VERSION").read_text() == "18\n"
 
 

@@ -103,10 +103,12 @@ class BackupScheduler:
             pruned = await catalog.prune(self.store, backup.bucket, backup.retain)
             retained = len(await catalog.list_entries(self.store, backup.bucket))
         except (DeisError, OSError) as e:
-            self.metrics.duration.observe(loop.time() - began)
-            self.metrics.runs.labels("failure").inc()
-            log.error("backup.failed", reason=str(e))
-            await self._publish(BackupFailed(reason=str(e)))
+            await self._failed(str(e), loop.time() - began)
+            return None
+        except Exception as e:
+            # A bug must not stop the schedule (and the archive watch) for good: report it and retry later.
+            log.exception("backup.crashed")
+            await self._failed(f"unexpected error: {type(e).__name__}: {e}", loop.time() - began)
             return None
         self.metrics.duration.observe(info.duration_seconds)
         self.metrics.runs.labels("success").inc()
@@ -128,6 +130,12 @@ class BackupScheduler:
             )
         )
         return info
+
+    async def _failed(self, reason: str, duration: float) -> None:
+        self.metrics.duration.observe(duration)
+        self.metrics.runs.labels("failure").inc()
+        log.error("backup.failed", reason=reason)
+        await self._publish(BackupFailed(reason=reason))
 
     async def _publish(self, event: BackupCompleted | BackupFailed) -> None:
         try:
