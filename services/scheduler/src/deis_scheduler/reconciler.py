@@ -123,6 +123,8 @@ class AppReconciler:
         self.backend.remember(state)
         if quiet and not rollout.started and not rollout.retire:
             return Outcome(applied=True, rollout=rollout)
+        self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)
+        self.metrics.desired_states.labels("healthy").inc()
         wait = self.routes.expect(self.app, state.generation)
         await publish(
             ContainersHealthy(
@@ -133,8 +135,6 @@ class AppReconciler:
                 processes=rollout.processes,
             )
         )
-        self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)
-        self.metrics.desired_states.labels("healthy").inc()
         if not rollout.retire:
             self.routes.forget(wait)
             return Outcome(applied=True, rollout=rollout)

@@ -210,18 +210,16 @@ class LocalBackend:
 
     async def _launch_all(self, state: AppState, slots: list[tuple[str, int, str]]) -> list[Process]:
         assert state.build is not None
-        try:
-            release_dir = await self.releases.unpack(state.build)
-        except ReleaseError as e:
-            raise DeployError(str(e)) from e
         taken = {p.record.port for p in self.monitor.processes.values() if p.record.port}
         started: list[Process] = []
         try:
-            for ptype, slot, fp in slots:
-                process = await self.launcher.launch(state, ptype, slot, fp, release_dir, taken)
-                (process.dir / "state.json").write_text(state.model_dump_json())
-                self.monitor.add(process)
-                started.append(process)
+            async with self.releases.using(state.build) as release_dir:
+                for ptype, slot, fp in slots:
+                    process = await self.launcher.launch(state, ptype, slot, fp, release_dir, taken)
+                    self.monitor.add(process)
+                    started.append(process)
+        except ReleaseError as e:
+            raise DeployError(str(e)) from e
         except (DesiredStateError, ValueError, OSError, RuntimeError) as e:
             await self._stop(started)
             raise DeployError(f"cannot start v{state.version}: {e}") from e
@@ -285,13 +283,13 @@ class LocalBackend:
     async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
         if state.build is None:
             raise DeployError("the app has no build to run a command with; deploy it first")
+        env = environment(state, "run", port=None)
         try:
-            release_dir = await self.releases.unpack(state.build)
+            async with self.releases.using(state.build) as release_dir:
+                sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run")
+                return await _run_sandboxed(sandbox.argv(run_command_for(state.build, command)), env, timeout)
         except ReleaseError as e:
             raise DeployError(str(e)) from e
-        sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run")
-        env = environment(state, "run", port=None)
-        return await _run_sandboxed(sandbox.argv(run_command_for(state.build, command)), env, timeout)
 
     def _exec_runner(self, process: Process):  # type: ignore[no-untyped-def]
         async def run_exec(command: list[str], timeout: float) -> int:

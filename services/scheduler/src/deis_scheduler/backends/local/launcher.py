@@ -99,5 +99,6 @@ class Launcher:
             "backoff_max": self.settings.restart_backoff_max,
         }
         process = Process.create(self.processes_dir / state.app / name, record, spec)
+        (process.dir / "state.json").write_text(state.model_dump_json())
         await process.spawn(self.forkserver)
         return process

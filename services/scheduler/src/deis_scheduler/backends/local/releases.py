@@ -9,10 +9,13 @@ Releases no running process uses are removed by :meth:`ReleaseCache.prune`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import shutil
 import stat
+from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from deis_common.errors import ObjectNotFound, StoreError
@@ -31,6 +34,17 @@ class ReleaseCache:
         self.store = store
         self.root = root
         self._locks: dict[str, asyncio.Lock] = {}
+        self._users: Counter[Path] = Counter()
+
+    @contextlib.asynccontextmanager
+    async def using(self, build: BuildArtifact) -> AsyncIterator[Path]:
+        """The unpacked release, kept from :meth:`prune` while the block runs (processes starting, runs)."""
+        path = await self.unpack(build)
+        self._users[path.parent] += 1
+        try:
+            yield path
+        finally:
+            self._users[path.parent] -= 1
 
     @staticmethod
     def key_of(build: BuildArtifact) -> str:
@@ -80,7 +94,7 @@ class ReleaseCache:
         """Delete unpacked releases that no process mounts any more."""
         if not self.root.is_dir():
             return
-        keep = {p.parent for p in in_use}
+        keep = {p.parent for p in in_use} | {path for path, users in self._users.items() if users > 0}
         for entry in self.root.iterdir():
             if entry not in keep and not entry.name.endswith(".partial"):
                 await asyncio.to_thread(shutil.rmtree, entry, True)
