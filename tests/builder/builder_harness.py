@@ -16,6 +16,7 @@ from typing import Any
 from deis_builder.settings import Settings
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope
+from deis_common.events.deploys import DeployFailed
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.ports import free_port
@@ -153,16 +154,27 @@ class Accounts:
 
 
 @asynccontextmanager
-async def routing_stand_in(bus: Bus) -> AsyncIterator[None]:
-    """Plays the scheduler and router-sync (other services): every release is routed at once."""
+async def routing_stand_in(bus: Bus) -> AsyncIterator[dict[str, str]]:
+    """Plays the scheduler and router-sync (other services): every release is routed at once, except
+    that releases of a push to an app in the yielded map (app -> reason) fail to deploy."""
+    failing: dict[str, str] = {}
 
     async def on_release(_: str, data: bytes) -> None:
         created = Envelope.from_bytes(data).open(ReleaseCreated)
-        await bus.publish(RoutesUpdated(app=created.app, generation=created.generation))
+        if created.app in failing and created.build_id:
+            failed = DeployFailed(
+                app=created.app,
+                generation=created.generation,
+                version=created.version,
+                reason=failing[created.app],
+            )
+            await bus.publish(failed)
+        else:
+            await bus.publish(RoutesUpdated(app=created.app, generation=created.generation))
 
     sub = await bus.subscribe_raw(ReleaseCreated.subject, on_release)
     try:
-        yield
+        yield failing
     finally:
         await sub.unsubscribe()
 

@@ -57,9 +57,16 @@ async def alice_key(tmp_path: Path) -> SshKey:
 
 
 @pytest_asyncio.fixture
-async def controller(pg_dsn: str, nats_url: str, bus: Bus) -> AsyncIterator[Any]:
+async def failing_deploys(bus: Bus) -> AsyncIterator[dict[str, str]]:
+    """Apps whose deploys fail (app -> reason); every other release is routed at once."""
+    async with routing_stand_in(bus) as failing:
+        yield failing
+
+
+@pytest_asyncio.fixture
+async def controller(pg_dsn: str, nats_url: str, failing_deploys: dict[str, str]) -> AsyncIterator[Any]:
     running_controller = controller_harness().running_controller
-    async with running_controller(pg_dsn, nats_url, builder_key=BUILDER_KEY) as api, routing_stand_in(bus):
+    async with running_controller(pg_dsn, nats_url, builder_key=BUILDER_KEY) as api:
         yield api
 
 
