@@ -7,6 +7,8 @@ tests can validate them against the Kubernetes schemas.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import copy
 import hashlib
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ class FakeKube:
         self.run_exit_code = 0
         self.run_output = ""
         self._version = 0
+        self._changed = asyncio.Event()
 
     # -- KubeApi ---------------------------------------------------------------------------------
 
@@ -40,6 +43,7 @@ class FakeKube:
         self.objects[key] = stored
         if kind == "Deployment":
             self._roll(stored)
+        self._changed.set()
         if kind == "Pod":
             stored["status"] = {
                 "phase": "Succeeded" if self.run_exit_code == 0 else "Failed",
@@ -69,6 +73,12 @@ class FakeKube:
         if kind == "Deployment":
             for key in [k for k, o in self.objects.items() if k[0] == "Pod" and _owner(o) == name]:
                 del self.objects[key]
+
+    async def wait_changed(self, kind: str, namespace: str, selector: dict[str, str], timeout: float) -> None:
+        self._changed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._changed.wait()
 
     async def logs(self, namespace: str, pod: str, tail_lines: int | None = None) -> str:
         if "-run-" in pod:

@@ -261,3 +261,13 @@ async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes
         await eventually(namespace_deleted)
     for obj in kube.applied:
         validate(obj)
+
+
+@pytest.mark.parametrize("verb", ["create", "read", "replace", "delete", "list"])
+def test_the_client_adapter_maps_every_kind_onto_real_api_methods(verb: str) -> None:
+    from kubernetes_asyncio import client
+
+    from deis_scheduler.backends.kubernetes.client import _KINDS
+
+    for kind, (api_name, suffix, _) in _KINDS.items():
+        assert hasattr(getattr(client, api_name), f"{verb}_{suffix}"), f"{verb} {kind}"

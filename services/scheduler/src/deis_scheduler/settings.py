@@ -27,7 +27,10 @@ class KubernetesSettings(BaseModel):
         "objectstorage-keyfile",
         description="Secret (in each app namespace) with the object store credentials",
     )
-    poll_interval: float = Field(1.0, description="seconds between readiness checks of a rollout")
+    poll_interval: float = Field(
+        5.0,
+        description="longest wait in seconds between checks of a rollout (Deployment changes are watched)",
+    )
 
 
 class SchedulerGroup(BaseModel):

@@ -29,6 +29,9 @@ class KubeApi(Protocol):
     async def delete(self, kind: str, namespace: str | None, name: str) -> None:
         """Delete if present (missing objects are fine)."""
 
+    async def wait_changed(self, kind: str, namespace: str, selector: dict[str, str], timeout: float) -> None:
+        """Return when an object of ``kind`` matching ``selector`` changes (a watch), or after ``timeout``."""
+
     async def logs(self, namespace: str, pod: str, tail_lines: int | None = None) -> str: ...
 
     async def events(self, namespace: str, name: str) -> list[str]:

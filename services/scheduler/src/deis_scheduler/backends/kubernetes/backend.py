@@ -142,7 +142,13 @@ class KubernetesBackend:
                     events += [e for e in await self.api.events(state.app, name) if "Unhealthy" in e]
                 reason = f"{', '.join(pending)} of v{state.version} did not become ready within {timeout:g}s"
                 raise DeployError("; ".join([reason, *events[-3:]]), await self._log_tail(state))
-            await asyncio.sleep(self.settings.poll_interval)
+            # Deployment status changes come through a watch; pod failures are checked at least every poll.
+            await self.api.wait_changed(
+                "Deployment",
+                state.app,
+                manifests.labels(state.app),
+                min(self.settings.poll_interval, max(0.0, deadline - time.monotonic())),
+            )
 
     async def _pod_failure(self, state: AppState) -> str | None:
         version = f"v{state.version}"

@@ -7,9 +7,10 @@ Configuration comes from the in-cluster service account, else the local kubeconf
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from kubernetes_asyncio import client, config
+from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from deis_scheduler.backends.kubernetes.api import KubeError, Obj
@@ -93,6 +94,32 @@ class KubernetesClient:
         except KubeError as e:
             if not (isinstance(e.__cause__, ApiException) and e.__cause__.status == 404):
                 raise
+
+    async def wait_changed(self, kind: str, namespace: str, selector: dict[str, str], timeout: float) -> None:
+        api, suffix, _ = self._api(kind)
+        list_objects = getattr(api, f"list_{suffix}")
+        label_selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        try:
+            listing = await list_objects(namespace, label_selector=label_selector)
+        except ApiException as e:
+            raise KubeError(f"cannot watch {kind} in {namespace}: {e.status} {e.reason}") from e
+        stream = watch.Watch()
+        try:
+            async with asyncio.timeout(timeout):
+                async for _ in stream.stream(
+                    list_objects,
+                    namespace,
+                    label_selector=label_selector,
+                    resource_version=listing.metadata.resource_version,
+                    timeout_seconds=max(1, int(timeout)),
+                ):
+                    return
+        except TimeoutError:
+            return
+        except ApiException as e:
+            raise KubeError(f"watching {kind} in {namespace} failed: {e.status} {e.reason}") from e
+        finally:
+            stream.stop()
 
     async def logs(self, namespace: str, pod: str, tail_lines: int | None = None) -> str:
         api = client.CoreV1Api(self.api_client)
