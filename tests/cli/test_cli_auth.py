@@ -145,3 +145,19 @@ async def test_cancel_removes_the_account_and_logs_out(controller, deis, admin, 
     assert not (workspace.profile_dir / "bob.json").exists()
     relogin = await deis("login", controller.url, "--username=bob", f"--password={PASSWORD}", env=bob)
     assert relogin.returncode == 1
+
+
+async def test_an_admin_registers_someone_else_without_logging_in_as_them(
+    controller, deis, admin, workspace
+) -> None:
+    result = await deis(
+        "auth:register",
+        controller.url,
+        "--username=dave",
+        f"--password={PASSWORD}",
+        "--email=d@x.io",
+        "--login=false",
+    )
+    assert result.stdout == "Registered dave\n", result
+    assert (await deis("whoami")).stdout.startswith("You are admin at")
+    assert "dave" in (await deis("users")).stdout

@@ -21,13 +21,9 @@ GROUP = CommandSet("apps", "manage applications used to provide services")
 
 NO_LOGS = (
     "There are currently no log messages. Please check the following things:\n"
-    "1) Logger and fluentd pods are running: kubectl --namespace=deis get pods.\n"
-    "2) The application is writing logs to the logger component by checking that an entry in the "
-    "ordering stream was created: kubectl --namespace=deis logs <logger pod>\n"
-    "3) Making sure that the container logs were mounted properly into the fluentd pod: "
-    "kubectl --namespace=deis exec <fluentd pod> ls /var/log/containers\n"
-    "3a) If the above command returns saying /var/log/containers cannot be found then please see the "
-    "following github issue for a workaround: https://github.com/deis/logger/issues/50"
+    "1) The app has running processes: deis ps\n"
+    "2) The app writes its logs to stdout or stderr (files inside the container are not collected).\n"
+    "3) The platform is healthy: deis platform:status (and deis-platform status on the platform's machine)."
 )
 
 
