@@ -38,7 +38,12 @@ def test_a_corrupted_wal_segment_fails_the_restore_and_names_the_segment(fs_arch
     archive.backup("backup-push")
     archive.sql("INSERT INTO keys VALUES ('aa:bb'), ('cc:dd')")
     segment = archive.switch_and_wait_archived()
+    assert archive.backup("verify").returncode == 0
     flip_a_byte(archive, wal.wal_key(segment))
+
+    verified = archive.backup("verify", check=False)
+    assert verified.returncode == CORRUPTED_EXIT
+    assert f"problem: object database/{wal.wal_key(segment)} is corrupted" in verified.stdout
 
     with tempfile.TemporaryDirectory() as scratch:
         fetched = archive.backup("wal-fetch", segment, str(Path(scratch) / "segment"), check=False)

@@ -80,3 +80,12 @@ def test_a_name_that_is_not_a_wal_file_is_refused(
 def test_a_missing_config_file_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--config", str(tmp_path / "nope.env"), "backup-list"]) == 2
     assert "nope.env does not exist" in capsys.readouterr().err
+
+
+def test_verification_finds_a_hole_in_a_timeline_of_archived_segments() -> None:
+    from deis_backup.verify import find_gaps
+
+    assert find_gaps([SEGMENT_1, SEGMENT_2, SEGMENT_3]) == []
+    assert find_gaps([SEGMENT_1, SEGMENT_3]) == [f"{SEGMENT_2}..{SEGMENT_3} missing (after {SEGMENT_1})"]
+    # a new timeline starts at its fork point: no hole before it
+    assert find_gaps([SEGMENT_1, SEGMENT_2, "000000020000000000000002", "000000020000000000000003"]) == []

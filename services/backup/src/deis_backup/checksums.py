@@ -50,7 +50,7 @@ class Digest:
         return digest
 
 
-class _Hashing:
+class Hashing:
     """Hashes and counts the chunks that pass through it."""
 
     def __init__(self) -> None:
@@ -94,7 +94,7 @@ async def put_stream_checked(
     store: ObjectStore, bucket: str, key: str, chunks: AsyncIterator[bytes]
 ) -> Digest:
     """Store the concatenation of ``chunks`` under ``key`` (hashed on the way), then its sidecar."""
-    hashing = _Hashing()
+    hashing = Hashing()
     await store.put_stream(bucket, key, hashing.relay(chunks))
     digest = hashing.digest()
     await store.put(bucket, sidecar_key(key), digest.to_bytes())
@@ -119,7 +119,7 @@ async def _expected(store: ObjectStore, bucket: str, key: str) -> Digest:
     return digest
 
 
-def _compare(bucket: str, key: str, expected: Digest, actual: Digest) -> None:
+def compare(bucket: str, key: str, expected: Digest, actual: Digest) -> None:
     if actual.size != expected.size:
         raise CorruptObject(bucket, key, f"{actual.size} bytes stored, {expected.size} bytes were written")
     if actual.sha256 != expected.sha256:
@@ -132,20 +132,20 @@ async def get_checked(store: ObjectStore, bucket: str, key: str) -> bytes:
     """The whole object, after proving it matches its sidecar."""
     expected = await _expected(store, bucket, key)
     data: bytes = await store.get(bucket, key)
-    _compare(bucket, key, expected, digest_of(data))
+    compare(bucket, key, expected, digest_of(data))
     return data
 
 
 async def get_file_checked(store: ObjectStore, bucket: str, key: str, path: Path) -> Digest:
     """Download the object to ``path`` and prove it matches its sidecar; on a mismatch ``path`` is removed."""
     expected = await _expected(store, bucket, key)
-    hashing = _Hashing()
+    hashing = Hashing()
     try:
         with path.open("wb") as out:
             async with aclosing(store.stream(bucket, key)) as chunks:
                 async for chunk in chunks:
                     await asyncio.to_thread(out.write, hashing.update(chunk))
-        _compare(bucket, key, expected, hashing.digest())
+        compare(bucket, key, expected, hashing.digest())
     except BaseException:
         _discard(path)
         raise

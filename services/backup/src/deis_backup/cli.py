@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deis_backup.errors import CorruptObject, NothingToRestore
+from deis_backup.errors import CorruptObject, DamagedArchive, NothingToRestore, WalGap
 from deis_backup.server_user import grant_archive_access, server_user
 from deis_backup.settings import BackupServiceSettings, load_settings
 from deis_common.errors import DeisError, ObjectNotFound
@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rest.add_argument("--backup", help="restore this base backup (a name from backup-list)")
     rest.add_argument("--no-replay", action="store_true", help="only unpack the base backup")
+    verbs.add_parser("verify", help="check the latest base backup and the WAL after it, without restoring")
     delete = verbs.add_parser("delete", help="delete old base backups and the WAL only they need")
     delete.add_argument("--retain", type=int, help="base backups to keep (default DEIS_BACKUP__RETAIN)")
     return parser
@@ -117,7 +118,7 @@ def run(argv: list[str] | None = None) -> int:
         if verb == "wal-fetch":
             return EXIT_FAILED  # not archived: the normal end of replay, nothing to report
         return _fail(verb, e, EXIT_FAILED)
-    except CorruptObject as e:
+    except (CorruptObject, DamagedArchive) as e:
         return _fail(verb, e, EXIT_ABORT_RECOVERY if verb == "wal-fetch" else EXIT_CORRUPT)
     except (DeisError, OSError) as e:
         return _fail(verb, e, EXIT_ABORT_RECOVERY if verb == "wal-fetch" else EXIT_FAILED)
@@ -245,6 +246,20 @@ async def _delete(settings: BackupServiceSettings, args: argparse.Namespace) -> 
     print(f"deleted {len(pruned.backups)} base backup(s) and {pruned.wal_files} WAL file(s); kept {retain}")
 
 
+async def _verify(settings: BackupServiceSettings, _: argparse.Namespace) -> None:
+    from deis_backup.verify import verify_latest
+
+    async with open_store(settings.store) as store:
+        report = await verify_latest(store, settings.backup.bucket)
+    for problem in [*report.corrupted, *report.gaps]:
+        print(f"problem: {problem}")
+    if report.corrupted:
+        raise DamagedArchive(f"{len(report.corrupted)} of {report.checked} objects failed verification")
+    if report.gaps:
+        raise WalGap(f"the WAL archive after base backup {report.backup} has {len(report.gaps)} hole(s)")
+    print(f"base backup {report.backup} and the WAL after it: {report.checked} objects verified")
+
+
 _VERBS: dict[str, Verb] = {
     "init": _init,
     "wal-push": _wal_push,
@@ -253,4 +268,5 @@ _VERBS: dict[str, Verb] = {
     "backup-list": _backup_list,
     "restore": _restore,
     "delete": _delete,
+    "verify": _verify,
 }

@@ -22,6 +22,10 @@ class CorruptObject(BackupError):
         self.key = key
 
 
+class DamagedArchive(BackupError):
+    """Verification found corrupted objects in the archive."""
+
+
 class ArchiveConflict(BackupError):
     """A WAL file is already archived with different contents; overwriting it could lose history."""
 
