@@ -127,3 +127,26 @@ async def test_a_runtime_the_node_does_not_have_is_a_clear_error(
         "Build exited with code 1, stopping build.",
         "error: failed to push some refs",
     )
+
+
+async def test_a_pyproject_app_is_installed_with_its_interpreter_from_runtime_txt(
+    builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, recorder: EventRecorder, tmp_path: Path
+) -> None:
+    await accounts.app("alice", "packaged")
+    repo = await app_repo("python-pyproject", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("packaged")
+    assert code == 0, output
+    in_order(
+        remote_lines(output),
+        "-----> Python app detected",
+        "-----> Using python-3.11.",
+        "-----> Installing the project and its dependencies with pip",
+        "Successfully installed",
+        "Done, packaged:v2 deployed to Workflow",
+    )
+    completed = await recorder.wait_for(BuildCompleted, where=lambda e: e.app == "packaged")
+    members = await _slug_members(builder, completed)
+    assert any("/site-packages/flask/" in name for name in members)
+    assert any(name.endswith(".pth") and b"/app/src" in data for name, data in members.items()), (
+        members.keys()
+    )

@@ -78,6 +78,39 @@ async def test_python_app_push_builds_a_slug_and_reports_the_deploy(
     assert "./tests/check_app.py" not in members and "./NOTES.md" not in members, ".slugignore is honoured"
     assert await builder.store.exists("builder", "home/pyapp/cache/cache.tgz")
 
+    (repo.path / "app.py").write_text(
+        (repo.path / "app.py").read_text().replace("Flask\\n", "Flask, again\\n")
+    )
+    await repo.commit("a code change only")
+    code, output = await repo.push("pyapp")
+    assert code == 0, output
+    in_order(
+        remote_lines(output),
+        "-----> Restoring cache...",
+        "       Done!",
+        "-----> Dependencies unchanged, reusing the cached virtualenv",
+        "-----> Cache unchanged, not updating",
+        "Done, pyapp:v3 deployed to Workflow",
+    )
+    assert "Installing requirements" not in output
+
+
+async def test_disabling_the_cache_drops_it_and_reinstalls(
+    builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, tmp_path: Path
+) -> None:
+    await accounts.app("alice", "nocache")
+    repo = await app_repo("python-flask", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("nocache")
+    assert code == 0, output
+    assert await builder.store.exists("builder", "home/nocache/cache/cache.tgz")
+    await accounts.config("alice", "nocache", DEIS_DISABLE_CACHE="1")
+    await repo.commit("build again")
+    code, output = await repo.push("nocache")
+    assert code == 0, output
+    assert "Restoring cache" not in output
+    assert "-----> Installing requirements with pip" in output
+    assert not await builder.store.exists("builder", "home/nocache/cache/cache.tgz")
+
 
 async def test_a_procfile_only_shell_app_is_built_as_it_is(
     builder: RunningBuilder,
