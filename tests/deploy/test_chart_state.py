@@ -10,6 +10,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import helm_python as helm
 import pytest
@@ -277,3 +278,31 @@ def test_a_restored_database_takes_the_release_password_when_postgres_starts(
     first = set_password("it's a secret")
     assert first.startswith("SCRAM-SHA-256$")
     assert set_password("another") != first
+
+
+def test_apps_reach_minio_for_slugs_but_neither_nats_nor_postgres(
+    default: Rendered, offcluster: Rendered
+) -> None:
+    release = {"app.kubernetes.io/instance": "workflow"}
+
+    def sources(name: str) -> list[dict[str, Any]]:
+        policy = default.get("NetworkPolicy", name)
+        assert policy["spec"]["policyTypes"] == ["Ingress"]
+        selected = policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        assert f"workflow-{selected}" == name
+        (rule,) = policy["spec"]["ingress"]
+        peers: list[dict[str, Any]] = rule["from"]
+        return peers
+
+    assert sources("workflow-nats") == [{"podSelector": {"matchLabels": release}}]
+    allowed = [
+        peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"]
+        for peer in sources("workflow-postgres")
+    ]
+    assert allowed == ["controller", "backup"]
+    assert sources("workflow-minio") == [
+        {"podSelector": {"matchLabels": release}},
+        {"namespaceSelector": {"matchLabels": {"heritage": "deis"}}},  # app namespaces: the slugrunner
+    ]
+    # nothing to protect in the cluster when the state lives outside it
+    assert [p["metadata"]["name"] for p in offcluster.of_kind("NetworkPolicy")] == ["workflow-nats"]
