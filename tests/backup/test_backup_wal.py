@@ -89,3 +89,12 @@ def test_verification_finds_a_hole_in_a_timeline_of_archived_segments() -> None:
     assert find_gaps([SEGMENT_1, SEGMENT_3]) == [f"{SEGMENT_2}..{SEGMENT_3} missing (after {SEGMENT_1})"]
     # a new timeline starts at its fork point: no hole before it
     assert find_gaps([SEGMENT_1, SEGMENT_2, "000000020000000000000002", "000000020000000000000003"]) == []
+
+
+def test_a_misconfigured_restore_command_stops_the_recovery_instead_of_ending_it(tmp_path: Path) -> None:
+    # `restore_command = 'deis-backup wal-fetch %f'` (no %p) or a settings file the server cannot read
+    assert run(["wal-fetch", SEGMENT_1]) == 128
+    assert (
+        run(["--config", str(tmp_path / "unreadable.env"), "wal-fetch", SEGMENT_1, "pg_wal/RECOVERYXLOG"])
+        == 128
+    )

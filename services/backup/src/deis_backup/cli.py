@@ -17,6 +17,7 @@ import asyncio
 import json
 import signal
 import sys
+import traceback
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,20 +93,28 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # As restore_command, even a misconfiguration must stop the recovery: an ordinary failure would
+    # tell Postgres "no more WAL" and it would promote a database missing everything after the backup.
+    fetching = "wal-fetch" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        if fetching and e.code not in (0, None):
+            return EXIT_ABORT_RECOVERY
+        raise
     verb = args.verb or "serve"
     try:
         settings = load_settings(args.config)
     except (OSError, ValueError) as e:
         print(f"deis-backup: invalid settings: {e}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_ABORT_RECOVERY if fetching else EXIT_USAGE
     if verb == "serve":
-        _configure_logging(settings.log_level, json=settings.log_json)
+        _configure_logging(settings.log_level, as_json=settings.log_json)
         asyncio.run(_serve(settings))
         return 0
     if verb not in ("wal-push", "wal-fetch"):
-        _configure_logging("warning", json=settings.log_json)
+        _configure_logging("warning", as_json=settings.log_json)
     action = _VERBS[verb]
     try:
         asyncio.run(action(settings, args))
@@ -122,13 +131,18 @@ def run(argv: list[str] | None = None) -> int:
         return _fail(verb, e, EXIT_ABORT_RECOVERY if verb == "wal-fetch" else EXIT_CORRUPT)
     except (DeisError, OSError) as e:
         return _fail(verb, e, EXIT_ABORT_RECOVERY if verb == "wal-fetch" else EXIT_FAILED)
+    except Exception:
+        if verb != "wal-fetch":
+            raise
+        traceback.print_exc()
+        return EXIT_ABORT_RECOVERY
     return 0
 
 
-def _configure_logging(level: str, *, json: bool) -> None:
+def _configure_logging(level: str, *, as_json: bool) -> None:
     from deis_common.logconfig import configure_logging
 
-    configure_logging(level, json=json)
+    configure_logging(level, json=as_json)
 
 
 def _fail(verb: str, error: BaseException, code: int) -> int:
