@@ -1,8 +1,8 @@
 """Memory and CPU limits for one sandboxed process through cgroups, with rlimits as the fallback.
 
 One cgroup per process (``<root>/<app>/<process>``) under every writable controller: cgroup v1 ``memory``
-and ``cpu`` hierarchies, or the v2 unified hierarchy when that is where controllers live. The shim joins
-the cgroup between fork and exec, so everything the process starts is limited and can be killed as one.
+and ``cpu`` hierarchies, or the v2 unified hierarchy when that is where controllers live. The process
+enters its cgroup before exec (:func:`entering`), so everything it starts is limited and can be killed as one.
 When no controller is writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU).
 
 Imported by the shim, so this module uses the standard library only.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import resource
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,13 +92,18 @@ def create(cgroups: CgroupPlan, *, memory: int | None, cpu: float | None) -> Non
             (path / "cpu.max").write_text(f"{int(cpu * CFS_PERIOD_US)} {CFS_PERIOD_US}")
 
 
-def join(cgroups: CgroupPlan, memory_fallback: int | None) -> None:
-    """Move the calling process into its cgroups (between fork and exec), or set rlimits instead."""
-    for directory in cgroups.dirs:
-        with open(os.path.join(directory, "cgroup.procs"), "w") as f:
-            f.write(str(os.getpid()))
+def entering(cgroups: CgroupPlan, memory_fallback: int | None) -> list[str]:
+    """A command prefix that moves itself into the cgroups (or sets rlimits), then execs the rest.
+
+    A shell does it between fork and exec of the process, so everything the process starts is inside,
+    without running Python code in a forked child (unsafe next to threads).
+    """
+    steps = [f'echo $$ > "{os.path.join(d, "cgroup.procs")}"' for d in cgroups.dirs]
     if not (cgroups.memory or cgroups.unified) and memory_fallback:
-        resource.setrlimit(resource.RLIMIT_DATA, (memory_fallback, memory_fallback))
+        steps.append(f"ulimit -d {max(1, memory_fallback // 1024)}")
+    if not steps:
+        return []
+    return ["/bin/sh", "-c", " && ".join([*steps, 'exec "$@"']), "deis-limits"]
 
 
 def oom_kills(cgroups: CgroupPlan) -> int:

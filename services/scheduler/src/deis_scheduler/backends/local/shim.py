@@ -87,18 +87,14 @@ class Shim:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def enter_limits(self) -> None:
-        cgroups.join(self.cgroups, self.spec.get("memory_fallback"))
-
     def run_once(self, out: Any) -> int:
         self.child = subprocess.Popen(
-            self.spec["argv"],
+            [*cgroups.entering(self.cgroups, self.spec.get("memory_fallback")), *self.spec["argv"]],
             env=self.spec["env"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=self.enter_limits,
             cwd="/",
         )
         self.write_status(state="running", child_pid=self.child.pid, started=now())
