@@ -54,7 +54,8 @@ def report(who: str, timings: list[float], listed: int) -> None:
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
     print(
         f"{who}: {listed} apps in {len(timings)} pages of 100 — per page"
-        f" median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {max(timings):.1f} ms (target < 50 ms)"
+        f" median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms,"
+        f" max {max(timings):.1f} ms (target < 50 ms)"
     )
 
 
