@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from builder_harness import (
     BUILDER_KEY,
@@ -78,14 +79,23 @@ async def accounts(controller: Any, alice_key: SshKey) -> Accounts:
     return accounts
 
 
+@pytest.fixture
+def builder_options() -> dict[str, Any]:
+    """Extra DEIS_BUILDER__ settings; override in a test module or with indirect parametrisation."""
+    return {}
+
+
 @pytest_asyncio.fixture
-async def builder(nats_url: str, tmp_path: Path, controller: Any) -> AsyncIterator[RunningBuilder]:
+async def builder(
+    nats_url: str, tmp_path: Path, controller: Any, builder_options: dict[str, Any]
+) -> AsyncIterator[RunningBuilder]:
     settings = builder_settings(
         nats_url=nats_url,
         data_dir=tmp_path / "builder",
         store_dir=tmp_path / "store",
         controller_url=controller.url,
         ssh_port=free_port(),
+        **builder_options,
     )
     service = build(settings)
     async with service.running(), FsStore(tmp_path / "store") as store:
