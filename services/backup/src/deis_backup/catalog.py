@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ValidationError
 
 from deis_backup import checksums, wal
-from deis_backup.errors import CorruptObject, NothingToRestore
+from deis_backup.errors import CorruptObject, DamagedArchive, NothingToRestore
 from deis_common.errors import ObjectNotFound
 from deis_common.store import ObjectStore
 
@@ -125,11 +125,7 @@ def choose(
             raise NothingToRestore("no base backup in the store")
     chosen = candidates[-1]
     if chosen.info is None:
-        raise CorruptObject(
-            "",
-            meta_key(chosen.name),
-            f"{chosen.damaged}; restore an older backup explicitly with --backup NAME",
-        )
+        raise DamagedArchive(f"{chosen.damaged}; restore an older backup explicitly with --backup NAME")
     return chosen.info
 
 
