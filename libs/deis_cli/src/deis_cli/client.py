@@ -176,6 +176,26 @@ class DeisClient:
                 f"(GET /v2/ answered {response.status_code}, expected 401)"
             )
 
+    def advertised_builder(self) -> str:
+        """The builder's git URL base (``ssh://git@host:port``) if the controller advertises one.
+
+        Read from a ``DEIS_BUILDER_URL`` response header or a ``builder_url`` field of ``GET /v2/``; the
+        embedded platform uses it when the SSH port is not the default 2222.
+        """
+        try:
+            response = self.request("GET", "/v2/", ok=(401, 403, 404))
+        except CLIError:
+            return ""
+        advertised = response.headers.get("DEIS_BUILDER_URL", "")
+        if not advertised and response.status_code == 200:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                advertised = body.get("builder_url") or ""
+        return str(advertised)
+
     def app_path(self, app: str, *rest: str) -> str:
         parts = ["/v2/apps", quote(app, safe="")]
         parts.extend(quote(p, safe="") for p in rest)

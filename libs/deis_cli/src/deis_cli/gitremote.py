@@ -23,7 +23,12 @@ BUILDER_PORT = 2222
 REMOTE_RE = re.compile(r"^ssh://git@(?P<host>[^/:]+)(?::(?P<port>\d+))?/(?P<app>[a-z0-9-]+)\.git$")
 
 
-def _is_local(host: str) -> bool:
+def is_local(controller_url: str) -> bool:
+    """Whether the controller runs on this machine (the embedded platform)."""
+    return _is_local_host(urlsplit(controller_url).hostname or "")
+
+
+def _is_local_host(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -38,7 +43,7 @@ def builder_base(controller_url: str, advertised: str = "") -> str:
     if override:
         return override.rstrip("/")
     host = urlsplit(controller_url).hostname or ""
-    if _is_local(host):
+    if _is_local_host(host):
         if advertised:
             return advertised.rstrip("/")
         local = "127.0.0.1" if host.endswith(".localhost") or host == "localhost" else host

@@ -59,7 +59,11 @@ class Session:
         return gitremote.builder_base(self.profile.controller, self.profile.builder)
 
     def remote_url(self, app: str) -> str:
-        return gitremote.remote_url(self.profile.controller, app, self.profile.builder)
+        """The git remote of ``app``; asks the controller where its builder is when it runs locally."""
+        advertised = self.profile.builder
+        if gitremote.is_local(self.profile.controller):
+            advertised = self.client.advertised_builder() or advertised
+        return gitremote.remote_url(self.profile.controller, app, advertised)
 
     def app(self, given: str | None) -> str:
         """The ``-a`` value, or the app detected from the git remote / directory name."""

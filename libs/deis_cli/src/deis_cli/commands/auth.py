@@ -47,7 +47,7 @@ def do_login(session: Session, controller: str, username: str, password: str, ss
         if not token:
             raise CLIError("The controller did not return a token")
         client.token = token
-        builder = discover_builder(client)
+        builder = client.advertised_builder()
     finally:
         client.close()
     previous = _existing_profile(session)
@@ -63,23 +63,6 @@ def do_login(session: Session, controller: str, username: str, password: str, ss
     session._profile = profile
     output.echo(f"Logged in as {username}")
     output.echo(f"Configuration file written to {path}")
-
-
-def discover_builder(client: DeisClient) -> str:
-    """The builder git URL the controller advertises (embedded platform), if any."""
-    try:
-        response = client.request("GET", "/v2/", ok=(401, 403, 404))
-    except CLIError:
-        return ""
-    advertised = str(response.headers.get("DEIS_BUILDER_URL", ""))
-    if not advertised and response.headers.get("content-type", "").startswith("application/json"):
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        if isinstance(body, dict):
-            advertised = str(body.get("builder_url") or body.get("builder") or "")
-    return str(advertised)
 
 
 @GROUP.command("register")
