@@ -207,3 +207,23 @@ async def test_certificate_that_is_not_pem_is_rejected(
 
         assert rejected.app == "secure"
         assert (await router.get("secure.example")).status == 200
+
+
+async def test_routes_listing_shows_what_is_served_but_never_certificate_material(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    cert = make_cert("secure.example")
+    async with backend("secure") as endpoint:
+        await serve(bus, recorder, "secure", endpoint, "secure.example")
+        await attach(bus, recorder, "secure", cert)
+
+        listing = await fetch(router.service.port or 0, "127.0.0.1", "/routes")
+        assert listing.json()["apps"]["secure"] == {
+            "generation": 1,
+            "endpoints": [endpoint],
+            "hosts": ["secure.router.test", "secure.example"],
+            "tls": ["secure.example"],
+            "routing": {"routable": True, "maintenance": False, "whitelist": [], "https_enforced": False},
+        }
+        assert listing.json()["ready"] is True
+        assert b"PRIVATE KEY" not in listing.body and b"CERTIFICATE" not in listing.body

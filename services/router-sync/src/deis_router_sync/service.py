@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from deis_common.service import Service
 from deis_router_sync.handlers import apps_router, certs_router, containers_router, domains_router
+from deis_router_sync.http import add_routes
 from deis_router_sync.settings import RouterSyncSettings
 from deis_router_sync.snapshot import SnapshotFollower
 from deis_router_sync.sync import RouteSync
@@ -26,6 +27,7 @@ def build(settings: RouterSyncSettings) -> Service:
             yield sync
 
     service.add_resource(nginx)
+    add_routes(service.http, sync)
     for router in (containers_router, domains_router, certs_router, apps_router):
         service.include_router(router(sync))
     service.add_task("sync", sync.run)

@@ -78,6 +78,7 @@ class RouteSync:
         self.metrics = SyncMetrics(registry if registry is not None else CollectorRegistry())
         self.table = RouteTable()
         self._live_view: str | None = None
+        self._live_version: str | None = None
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
         self._boot = secrets.token_hex(4)
@@ -87,6 +88,11 @@ class RouteSync:
     def _version(self) -> str:
         self._counter += 1
         return f"{self._boot}-{self._counter}"
+
+    @property
+    def version(self) -> str | None:
+        """The config version nginx serves (None before the first reload took effect)."""
+        return self._live_version
 
     # -- the handlers' side ----------------------------------------------------------------------
 
@@ -115,7 +121,7 @@ class RouteSync:
             if self.settings.start_nginx:
                 await stack.enter_async_context(self.nginx.owned())
                 await self.nginx.wait_version(version)
-                self._mark_live(self.table, rendered.files)
+                self._mark_live(self.table, rendered.files, version)
                 self.ready = True
             else:
                 # A supervised nginx may still be starting: the loop retries the first reload.
@@ -181,7 +187,7 @@ class RouteSync:
         checked = time.monotonic()
         self.nginx.install()
         await self.nginx.reload(version)
-        self._mark_live(candidate, rendered.files)
+        self._mark_live(candidate, rendered.files, version)
         self.ready = True
         self.metrics.reloads.labels("served").inc()
         if rejected:
@@ -229,8 +235,9 @@ class RouteSync:
             else:
                 item.done.set_result(Outcome("served", table))
 
-    def _mark_live(self, table: RouteTable, files: dict[Path, str]) -> None:
+    def _mark_live(self, table: RouteTable, files: dict[Path, str], version: str) -> None:
         self._live_view = self._view(table)
+        self._live_version = version
         self._commit(table, persist=True)
         self.nginx.prune_certs(set(files))
 
