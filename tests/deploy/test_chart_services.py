@@ -16,10 +16,12 @@ from deis_platform.env_contract import SERVICES, ContractInputs, service_environ
 from deis_platform.ports import DEFAULT_PORTS
 from tests.deploy.chart import (
     NAMESPACE,
+    OFFCLUSTER_VALUES,
     SECRET,
     SERVICE_CONTAINERS,
     Rendered,
     env_of,
+    load_values,
     render,
 )
 
@@ -233,3 +235,18 @@ def test_router_sync_and_nginx_share_the_config_volume_and_processes(default: Re
     users = {c["name"]: c.get("securityContext", {}).get("runAsUser") for c in pod["containers"]}
     # the same user, so router-sync may signal the nginx master
     assert users["nginx"] == users["router-sync"]
+
+
+def test_services_restart_when_credentials_given_in_values_change(
+    chart: helm.Chart, offcluster: Rendered
+) -> None:
+    values = load_values(OFFCLUSTER_VALUES)
+    values["storage"]["s3"]["secretKey"] = "rotated"
+    rotated = render(chart, values)
+    for service in SERVICES:
+        kind, name, _ = SERVICE_CONTAINERS[service]
+        if not offcluster.find(kind, name):
+            continue
+        before = offcluster.get(kind, name)["spec"]["template"]["metadata"]["annotations"]
+        after = rotated.get(kind, name)["spec"]["template"]["metadata"]["annotations"]
+        assert before["checksum/credentials"] != after["checksum/credentials"], service

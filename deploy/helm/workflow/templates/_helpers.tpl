@@ -269,6 +269,13 @@ prometheus.io/port: {{ . | quote }}
 prometheus.io/path: /metrics
 {{- end -}}
 
+{{/* Changes when credentials given in values change (not the generated ones, which are kept), so the
+pods reading them restart on `helm upgrade`. */}}
+{{- define "workflow.credentialsChecksum" -}}
+{{- $given := dict "s3" .Values.storage.s3 "database" .Values.database.external "registry" .Values.registry.external -}}
+checksum/credentials: {{ toJson $given | sha256sum | trunc 16 | quote }}
+{{- end -}}
+
 {{- define "workflow.probes" -}}
 {{- $port := . -}}
 startupProbe:
