@@ -251,3 +251,27 @@ async def test_snapshot_with_a_certificate_nginx_refuses_still_serves_everything
             await fetch(router.https_port, "bad.example", tls=other.client_context())
     finally:
         await sub.unsubscribe()
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        "{not json",
+        '{"apps": {"web": {"name": "web", "domains": ["web.example"], "certs": {"web.example": '
+        '{"name": "c", "domain": "web.example", "certificate": "junk", "key": "junk"}}}}}',
+    ],
+    ids=["unreadable", "refused-by-nginx"],
+)
+async def test_a_saved_table_that_cannot_be_served_does_not_keep_the_router_down(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder, saved: str
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router")
+    settings.router.prefix.mkdir(parents=True)
+    (settings.router.prefix / "routes.json").write_text(saved)
+
+    async with build(settings).running() as service, backend("web") as endpoint:
+        router = RunningRouter(service, settings)
+        assert (await router.get("web.example")).status == 404
+        event = ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
+        await publish_and_wait(bus, recorder, event, RoutesUpdated)
+        assert (await router.get("web.router.test")).backend == "web"

@@ -39,7 +39,7 @@ def build(settings: RouterSyncSettings) -> Service:
     service.add_task("snapshot", snapshot)
 
     async def serving() -> bool:
-        return sync.ready
+        return sync.ready and sync.nginx.pid() is not None
 
     service.add_readiness_check("nginx", serving)
     return service

@@ -49,6 +49,12 @@ class Outcome:
 class _Pending:
     change: Change
     done: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    awaited: bool = True
+    """False for the loop's own retries, whose outcome nobody waits for."""
+
+
+def _retry() -> _Pending:
+    return _Pending(lambda table: None, awaited=False)
 
 
 class SyncMetrics:
@@ -115,7 +121,14 @@ class RouteSync:
             log.warning("router.table_unreadable", path=str(self.paths.table))
         version = self._version()
         rendered = self.renderer.render(self.table, version)
-        await self.nginx.check(rendered.text, rendered.files)
+        try:
+            await self.nginx.check(rendered.text, rendered.files)
+        except ConfigRejected as e:
+            # Start from nothing rather than not at all: the snapshot and the events rebuild the table.
+            log.warning("router.saved_table_rejected", reason=str(e))
+            self.table = RouteTable()
+            rendered = self.renderer.render(self.table, version)
+            await self.nginx.check(rendered.text, rendered.files)
         self.nginx.install()
         async with contextlib.AsyncExitStack() as stack:
             if self.settings.start_nginx:
@@ -125,7 +138,7 @@ class RouteSync:
                 self.ready = True
             else:
                 # A supervised nginx may still be starting: the loop retries the first reload.
-                self._pending.append(_Pending(lambda table: None))
+                self._pending.append(_retry())
                 self._wakeup.set()
             yield self
 
@@ -149,13 +162,18 @@ class RouteSync:
                 self._live_view = None
                 self.metrics.reloads.labels("failed").inc()
                 log.warning("router.reload_failed", error=str(e))
+                failure = e if isinstance(e, ReloadFailed) else ReloadFailed(str(e))
                 for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(e if isinstance(e, ReloadFailed) else ReloadFailed(str(e)))
+                    if item.done.done():
+                        continue
+                    if item.awaited:
+                        item.done.set_exception(failure)
+                    else:
+                        item.done.cancel()
                 if not self.ready:
                     # Keep trying to take over a supervised nginx until it answers.
                     await asyncio.sleep(0.5)
-                    self._pending.append(_Pending(lambda table: None))
+                    self._pending.append(_retry())
                     self._wakeup.set()
             else:
                 self.metrics.seconds.observe(time.monotonic() - started)
