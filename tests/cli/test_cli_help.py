@@ -80,7 +80,11 @@ async def test_a_wrong_option_is_an_error_with_exit_code_1(deis) -> None:
     assert "Error: No such option" in result.stderr
 
 
-async def test_completion_prints_a_bash_script(deis) -> None:
+async def test_completion_prints_a_bash_script_and_completes_commands(deis) -> None:
     result = await deis("completion", "bash")
     assert result.ok
     assert "_DEIS_COMPLETE" in result.stdout
+    env = {"_DEIS_COMPLETE": "bash_complete", "COMP_WORDS": "deis apps:c", "COMP_CWORD": "1"}
+    assert (await deis(env=env)).stdout.split() == ["plain,apps:create"]
+    env = {"_DEIS_COMPLETE": "bash_complete", "COMP_WORDS": "deis config:set --a", "COMP_CWORD": "2"}
+    assert (await deis(env=env)).stdout.split() == ["plain,--app"]
