@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncssh
 import helm_python as helm
 import pytest
 import yaml
@@ -306,3 +307,32 @@ def test_apps_reach_minio_for_slugs_but_neither_nats_nor_postgres(
     ]
     # nothing to protect in the cluster when the state lives outside it
     assert [p["metadata"]["name"] for p in offcluster.of_kind("NetworkPolicy")] == ["workflow-nats"]
+
+
+def test_the_builder_serves_the_kept_host_key_after_its_init_container_ran(
+    default: Rendered, tmp_path: Path
+) -> None:
+    """The init container's command copies the Secret's key where the builder's own key loader finds it."""
+    from deis_builder.ssh.hostkeys import load_host_keys
+
+    secret = default.get("Secret", "workflow-builder-ssh")["data"]
+    mounted = tmp_path / "etc" / "deis" / "builder-ssh"
+    mounted.mkdir(parents=True)
+    (mounted / "ssh_host_ecdsa_key").write_bytes(base64.b64decode(secret["ssh_host_ecdsa_key"]))
+    init = default.container("Deployment", "workflow-builder", "host-keys")
+    data_dir = env_of(default.container("Deployment", "workflow-builder", "builder"))[
+        "DEIS_BUILDER__DATA_DIR"
+    ]
+    script = (
+        init["command"][2]
+        .replace("/etc/deis/builder-ssh", str(mounted))
+        .replace(data_dir, str(tmp_path / "data"))
+    )
+    copied = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=30)
+    assert copied.returncode == 0, copied.stderr
+    assert oct((tmp_path / "data" / "host_keys" / "ssh_host_ecdsa_key").stat().st_mode & 0o777) == "0o600"
+    keys = load_host_keys(tmp_path / "data" / "host_keys")
+    served = {key.get_algorithm(): key.export_public_key().decode() for key in keys}
+    kept = asyncssh.import_private_key(base64.b64decode(secret["ssh_host_ecdsa_key"]))
+    assert served["ecdsa-sha2-nistp256"] == kept.export_public_key().decode()
+    assert set(served) == {"ssh-rsa", "ecdsa-sha2-nistp256"}  # the builder adds the RSA key it lacks
