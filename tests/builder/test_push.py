@@ -99,7 +99,7 @@ async def test_disabling_the_cache_drops_it_and_reinstalls(
     builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, tmp_path: Path
 ) -> None:
     await accounts.app("alice", "nocache")
-    repo = await app_repo("python-flask", tmp_path / "work", builder.ssh_port, alice_key)
+    repo = await app_repo("node", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("nocache")
     assert code == 0, output
     assert await builder.store.exists("builder", "home/nocache/cache/cache.tgz")
@@ -108,7 +108,7 @@ async def test_disabling_the_cache_drops_it_and_reinstalls(
     code, output = await repo.push("nocache")
     assert code == 0, output
     assert "Restoring cache" not in output
-    assert "-----> Installing requirements with pip" in output
+    assert "-----> Installing dependencies with npm install" in output
     assert not await builder.store.exists("builder", "home/nocache/cache/cache.tgz")
 
 

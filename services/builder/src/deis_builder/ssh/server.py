@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -116,6 +117,8 @@ class SshServer:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[SshServer]:
+        # asyncssh logs every connection at INFO through stdlib logging; our own lines say what matters.
+        logging.getLogger("asyncssh").setLevel(logging.WARNING)
         keys = await asyncio.to_thread(load_host_keys, self._host_key_dir)
         self._server = await asyncssh.create_server(
             lambda: _Connection(self._lookup),
