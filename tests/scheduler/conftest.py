@@ -53,6 +53,7 @@ def settings(nats_url: str, tmp_path: Path, data_dir: Path) -> SchedulerSettings
             data_dir=data_dir,
             deploy_timeout=15,
             routes_timeout=10,
+            drain_delay=0.3,
             stop_grace=2,
             restart_backoff=0.2,
             restart_backoff_max=1,

@@ -147,7 +147,9 @@ class AppReconciler:
 
     async def _retire(self, rollout: Rollout, wait: RouteWait) -> None:
         try:
-            if not await self.routes.wait(wait, self.settings.routes_timeout):
+            if await self.routes.wait(wait, self.settings.routes_timeout):
+                await asyncio.sleep(self.settings.drain_delay)  # requests already on their way finish first
+            else:
                 log.warning("routes.timeout", app=self.app, generation=rollout.generation)
             await self.backend.retire(rollout)
             log.info(

@@ -46,6 +46,11 @@ class SchedulerGroup(BaseModel):
     routes_timeout: float = Field(
         30.0, description="seconds to wait for routes.updated before stopping the previous processes anyway"
     )
+    drain_delay: float = Field(
+        1.0,
+        description="seconds between routes.updated and stopping the replaced processes, for requests the "
+        "router had already sent them to finish",
+    )
     crash_limit: int = Field(
         3, description="a deploy fails early once one of its new processes has crashed this many times"
     )
