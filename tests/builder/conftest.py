@@ -3,6 +3,8 @@ store, real git over real SSH."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from builder_harness import (
 
 from deis_builder.service import build
 from deis_builder.settings import Settings
+from deis_builder.ssh.hostkeys import load_host_keys
 from deis_common.bus import Bus
 from deis_common.service import Service
 from deis_common.store import FsStore
@@ -79,6 +82,14 @@ async def accounts(controller: Any, alice_key: SshKey) -> Accounts:
     return accounts
 
 
+@pytest.fixture(scope="session")
+def host_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Host keys made once per session (RSA key generation is slow); each builder gets a copy."""
+    directory = tmp_path_factory.mktemp("host-keys")
+    load_host_keys(directory)
+    return directory
+
+
 @pytest.fixture
 def builder_options() -> dict[str, Any]:
     """Extra DEIS_BUILDER__ settings; override in a test module or with indirect parametrisation."""
@@ -87,8 +98,9 @@ def builder_options() -> dict[str, Any]:
 
 @pytest_asyncio.fixture
 async def builder(
-    nats_url: str, tmp_path: Path, controller: Any, builder_options: dict[str, Any]
+    nats_url: str, tmp_path: Path, controller: Any, builder_options: dict[str, Any], host_keys: Path
 ) -> AsyncIterator[RunningBuilder]:
+    await asyncio.to_thread(shutil.copytree, host_keys, tmp_path / "builder" / "host_keys")
     settings = builder_settings(
         nats_url=nats_url,
         data_dir=tmp_path / "builder",
