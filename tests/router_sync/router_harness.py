@@ -53,7 +53,15 @@ async def backend(name: str, *, port: int | None = None) -> AsyncIterator[str]:
             }
         )
 
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        async for message in socket:
+            await socket.send_str(f"{name}: {message.data}")
+        return socket
+
     app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_get("/ws", echo)
     app.router.add_route("*", "/{tail:.*}", answer)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

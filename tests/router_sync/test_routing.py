@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from router_harness import RunningRouter, backend, publish_and_wait
 
 from deis_common.bus import Bus
@@ -112,3 +113,20 @@ async def test_platform_api_is_reached_at_the_deis_host(router: RunningRouter) -
         assert response.status == 200
         assert response.backend == "controller"
         assert response.json()["path"] == "/v2/"
+
+
+async def test_websocket_connections_are_proxied_to_the_app(
+    router: RunningRouter, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with backend("chat") as endpoint:
+        await healthy(bus, recorder, "chat", 1, [endpoint])
+
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(
+                f"http://127.0.0.1:{router.http_port}/ws", headers={"Host": "chat.router.test"}
+            ) as socket,
+        ):
+            await socket.send_str("hello")
+            reply = await socket.receive(timeout=5)
+            assert reply.data == "chat: hello"
