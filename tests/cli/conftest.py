@@ -20,6 +20,12 @@ import pytest_asyncio
 
 DEIS = str(Path(sys.executable).parent / "deis")
 
+# Other teams' in-process harnesses (tests/controller/harness.py, tests/builder/builder_harness.py)
+# are imported as ``tests.<package>.<module>`` from the repository root.
+ROOT = str(Path(__file__).resolve().parents[2])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
 # The embedded Postgres wheel asks platformdirs for a runtime dir on import, which warns (an error
 # under our pytest settings) when the session has no XDG_RUNTIME_DIR.
 if not os.environ.get("XDG_RUNTIME_DIR"):
