@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import tarfile
 from pathlib import Path
@@ -62,7 +63,8 @@ async def test_a_custom_buildpack_from_a_git_url_builds_the_app_with_its_config(
     builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, recorder: EventRecorder, tmp_path: Path
 ) -> None:
     url = await buildpack_url("buildpack-custom", tmp_path / "buildpacks", ref="v1")
-    await accounts.app("alice", "custom", BUILDPACK_URL=url, GREETING="hello from config")
+    key = base64.b64encode(b"-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n").decode()
+    await accounts.app("alice", "custom", BUILDPACK_URL=url, GREETING="hello from config", SSH_KEY=key)
     repo = await app_repo("plain", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("custom")
     assert code == 0, output
@@ -72,6 +74,7 @@ async def test_a_custom_buildpack_from_a_git_url_builds_the_app_with_its_config(
         "-----> Custom app detected",
         "-----> Custom buildpack compiling",
         "      greeting from config: hello from config",
+        "      git over ssh uses the key: -----BEGIN OPENSSH PRIVATE KEY-----",
         "Default process types for Custom -> web",
         "Done, custom:v3 deployed to Workflow",
     )
@@ -79,6 +82,9 @@ async def test_a_custom_buildpack_from_a_git_url_builds_the_app_with_its_config(
     members = await _slug_members(builder, completed)
     assert b"a plain file the custom buildpack" in members["./site/index.html"]
     assert members["./site/greeting.txt"] == b"hello from config"
+    assert not any(b"not a real key" in data for data in members.values()), (
+        "the SSH key stays out of the slug"
+    )
 
 
 async def test_a_failing_buildpack_fails_the_push_and_releases_nothing(

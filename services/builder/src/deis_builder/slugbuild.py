@@ -13,6 +13,7 @@ import uuid
 from deis_builder import names, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import (
+    SSH_KEY_PATH,
     Buildpack,
     BuildpackRunner,
     Workspace,
@@ -32,7 +33,7 @@ class SlugBuilder:
         self._sandbox = sandbox
         self._passthrough = passthrough_env
 
-    def _env(self, sha8: str) -> dict[str, str]:
+    def _env(self, sha8: str, ssh_key: bool) -> dict[str, str]:
         env = {
             "HOME": "/app",
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -45,11 +46,17 @@ class SlugBuilder:
             value = os.environ.get(name)
             if value is not None:
                 env[name] = value
+        if ssh_key:
+            env["GIT_SSH_COMMAND"] = (
+                f"ssh -i {SSH_KEY_PATH} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            )
         return env
 
     async def build(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
         sha8 = names.short_sha(push.sha)
         workspace.write_env(push.env)
+        if push.env.get("SSH_KEY"):
+            workspace.write_ssh_key(push.env["SSH_KEY"])
         cache = BuildCache(self._store, push.app, workspace.cache, workspace.root, log)
         caching = "DEIS_DISABLE_CACHE" not in push.env
         if caching:
@@ -64,7 +71,8 @@ class SlugBuilder:
             packs = [await fetch_buildpack(buildpack_url, workspace, log)]
         else:
             packs = bundled_buildpacks(workspace)
-        runner = BuildpackRunner(self._sandbox, workspace, self._env(sha8), log)
+        env = self._env(sha8, ssh_key=workspace.ssh_key.is_file())
+        runner = BuildpackRunner(self._sandbox, workspace, env, log)
         pack, name = await runner.detect(packs)
         await log.step(f"{name} app detected")
         await runner.compile(pack)

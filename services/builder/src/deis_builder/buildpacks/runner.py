@@ -9,6 +9,8 @@ package; a custom one is cloned from ``BUILDPACK_URL`` (``<git url>[#ref]``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import shutil
 import stat
 import uuid
@@ -29,6 +31,7 @@ APP_DIR = "/app"
 CACHE_DIR = "/tmp/cache"
 ENV_DIR = "/tmp/env"
 BUILDPACK_DIR = "/tmp/buildpack"
+SSH_KEY_PATH = "/tmp/ssh/id_rsa"
 STEP_TIMEOUT = 900.0
 
 
@@ -60,6 +63,10 @@ class Workspace:
     def buildpacks(self) -> Path:
         return self.root / "buildpacks"
 
+    @property
+    def ssh_key(self) -> Path:
+        return self.root / "ssh" / "id_rsa"
+
     def create(self) -> None:
         for path in (self.app, self.cache, self.env, self.buildpacks):
             path.mkdir(parents=True, exist_ok=True)
@@ -70,6 +77,17 @@ class Workspace:
             if "/" in key or key in (".", "..") or not key:
                 continue
             (self.env / key).write_text(value)
+
+    def write_ssh_key(self, encoded: str) -> None:
+        """``SSH_KEY`` (base64, as the CLI sets it) for git over SSH during the build; it is mounted
+        outside ``/app`` so it never ends up in the slug."""
+        try:
+            key = base64.b64decode(encoded.strip(), validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise BuildError("SSH_KEY must be a base64-encoded private key") from e
+        self.ssh_key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.ssh_key.write_bytes(key if key.endswith(b"\n") else key + b"\n")
+        self.ssh_key.chmod(0o600)
 
 
 def bundled_buildpacks(workspace: Workspace) -> list[Buildpack]:
@@ -132,12 +150,15 @@ class BuildpackRunner:
 
     def _mounts(self, pack: Buildpack) -> list[Mount]:
         ws = self._workspace
-        return [
+        mounts = [
             Mount(ws.app, APP_DIR, writable=True),
             Mount(ws.cache, CACHE_DIR, writable=True),
             Mount(ws.env, ENV_DIR),
             Mount(pack.path, BUILDPACK_DIR),
         ]
+        if ws.ssh_key.is_file():
+            mounts.append(Mount(ws.ssh_key, SSH_KEY_PATH))
+        return mounts
 
     async def detect(self, packs: list[Buildpack]) -> tuple[Buildpack, str]:
         """The first pack whose ``bin/detect`` succeeds, and the name it prints."""
