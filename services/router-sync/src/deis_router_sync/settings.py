@@ -91,6 +91,11 @@ class RouterSettings(BaseModel):
     debounce: float = Field(0.05, description="seconds to gather a burst of events into one reload")
     reload_timeout: float = Field(10.0, description="seconds a reload may take to show its new version")
     snapshot_retry: float = Field(2.0, description="seconds between snapshot requests while none answers")
+    snapshot_margin: float = Field(
+        60.0,
+        description="seconds before the snapshot request its contents count as of; events stamped later "
+        "override it (covers events written before, but committed after, the snapshot)",
+    )
     snapshot_timeout: float = Field(5.0, description="seconds to wait for the controller's snapshot")
 
     @field_validator("body_size", "controller_body_size", "access_log_buffer")

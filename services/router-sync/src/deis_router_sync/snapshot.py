@@ -10,7 +10,7 @@ Apps the controller no longer knows lose their routes. Endpoints are not in the 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -36,7 +36,10 @@ class SnapshotFollower:
     async def run(self) -> None:
         """Ask until answered and applied; then the task is done."""
         while True:
-            asked_at = datetime.now(UTC)
+            # Stamped a margin before the question: a change whose event was stamped before the answer but
+            # committed after it must still win over the snapshot. Every event after the stamp is delivered
+            # anyway, so an earlier stamp only lets more of them have their (correct) say.
+            asked_at = datetime.now(UTC) - timedelta(seconds=self.settings.snapshot_margin)
             try:
                 snapshot = await self.bus.request(
                     SNAPSHOT_SUBJECT,
