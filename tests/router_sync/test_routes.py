@@ -128,3 +128,11 @@ def test_wildcards_and_ipv6_endpoints_are_accepted() -> None:
 
     assert table.apps["web"].domains == ["*.example.com"]
     assert table.apps["web"].endpoints == ["[::1]:8000", "web.apps.svc.cluster.local:80"]
+
+
+def test_tombstones_older_than_the_event_retention_are_forgotten() -> None:
+    table = RouteTable()
+    table.destroy("old", at(0))
+    table.destroy("new", at(9 * 24 * 3600))
+
+    assert set(table.destroyed) == {"new"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -25,6 +25,7 @@ from deis_common.events.state import AppSnapshot, CertBinding, RouteSettings
 APP_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DOMAIN = re.compile(rf"^(?:\*\.)?{_LABEL}(?:\.{_LABEL})*$")
+TOMBSTONE_TTL = timedelta(days=8)
 _HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-fA-F:.]+\])$")
 
 
@@ -167,6 +168,9 @@ class RouteTable(BaseModel):
         gone = self.destroyed.get(app)
         if gone is None or at > gone:
             self.destroyed[app] = at
+        # Events live a week in their streams; older tombstones can no longer meet a late event.
+        horizon = at - TOMBSTONE_TTL
+        self.destroyed = {name: when for name, when in self.destroyed.items() if when > horizon}
         route = self.apps.get(app)
         if route is not None and not route.touched_after(at):
             del self.apps[app]
