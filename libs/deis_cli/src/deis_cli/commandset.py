@@ -57,6 +57,8 @@ class CommandSet:
             callback=target.callback,
             context_settings=dict(target.context_settings),
             short_help=self.summary,
+            help=target.help,
+            options_metavar=target.options_metavar,
         )
 
 
@@ -66,5 +68,10 @@ class GroupCommand(click.Command):
         self.group = group
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        formatter.write(self.group.summary[:1].upper() + self.group.summary[1:] + ".\n\n")
+        if len(self.group.commands) == 1:
+            # A one-command group: its options matter more than a one-line listing.
+            super().format_help(ctx, formatter)
+            formatter.write("\n")
+        else:
+            formatter.write(self.group.summary[:1].upper() + self.group.summary[1:] + ".\n\n")
         formatter.write(self.group.help_text() + "\n")

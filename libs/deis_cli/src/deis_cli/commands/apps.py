@@ -136,7 +136,7 @@ def open_app(app: str | None) -> None:
     """Opens a URL to the application in a web browser."""
     session = Session.current()
     name = session.app(app)
-    url = app_url(session, name)
+    url = app_url(session, name, session.client.get(session.client.app_path(name)))
     if not url:
         raise CLIError(f"No domain assigned to {name}")
     if not url.startswith(("http://", "https://")):
