@@ -27,6 +27,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from deis_common.bus import Bus
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.routes import RoutesUpdated
@@ -43,6 +45,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 WORKERS = os.environ.get("BENCH_NGINX_WORKERS", "1")
 PIN = os.environ.get("BENCH_PIN", "0") == "1" and (os.cpu_count() or 1) >= 2
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+BURST_APPS = int(os.environ.get("BENCH_BURST_APPS", "300"))
 APP_WORK_MS = float(os.environ.get("BENCH_APP_WORK_MS", "1"))
 APP_CPUS, LOAD_CPUS = "0", "1"  # the app alone on one core; wrk and nginx share the other
 DEPLOYS = int(os.environ.get("BENCH_DEPLOYS", "30"))
@@ -176,7 +179,7 @@ async def run(workdir: Path) -> None:
             bus = await Bus.connect(settings.nats, source="bench")
             await bus.ensure_streams()
             try:
-                async with build(settings).running():
+                async with build(settings).running() as service:
                     for app in apps:
                         await deploy_latency(bus, app.name, [app.endpoint], range(2, 3))
                     pin_nginx(settings.router.prefix)
@@ -194,6 +197,7 @@ async def run(workdir: Path) -> None:
                     hello = apps[0]
                     elsewhere = [hello.endpoint, f"127.0.0.2:{hello.port}"]
                     samples = await deploy_latency(bus, hello.name, elsewhere, range(3, DEPLOYS + 3))
+                    burst = await burst_latency(bus, service.registry, hello.endpoint, BURST_APPS)
             finally:
                 await bus.close()
     finally:
@@ -207,6 +211,33 @@ async def run(workdir: Path) -> None:
         f"(includes the {settings.router.debounce * 1000:.0f} ms debounce and nginx's own ~100 ms "
         "hand-over from old to new workers)"
     )
+    seconds, reloads = burst
+    print(
+        f"burst of {BURST_APPS} apps becoming healthy at once: all routes.updated after {seconds:.2f} s, "
+        f"{reloads:.0f} nginx reloads"
+    )
+
+
+async def burst_latency(
+    bus: Bus, registry: CollectorRegistry, endpoint: str, count: int
+) -> tuple[float, float]:
+    """Seconds until every app of a burst is confirmed, and how many reloads that took."""
+    reloads_before = registry.get_sample_value("deis_router_reloads_total", {"outcome": "served"}) or 0.0
+    pending = {f"burst{i}" for i in range(count)}
+    async with bus.watch(RoutesUpdated) as updates:
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                bus.publish(ContainersHealthy(app=app, generation=1, version=1, endpoints=[endpoint]))
+                for app in pending
+            )
+        )
+        while pending:
+            envelope = await asyncio.wait_for(updates.get(), timeout=60)
+            pending.discard(envelope.open(RoutesUpdated).app)
+        seconds = time.perf_counter() - started
+    reloads = registry.get_sample_value("deis_router_reloads_total", {"outcome": "served"}) or 0.0
+    return seconds, reloads - reloads_before
 
 
 async def report(settings: RouterSyncSettings, app: App) -> None:

@@ -17,7 +17,7 @@ from deis_router_sync.routes import InvalidRoute
 from deis_router_sync.sync import Change, Outcome, RouteSync
 
 # Handlers of one kind run this many events at once, so a burst lands in one reload.
-CONCURRENCY = 64
+CONCURRENCY = 256
 RETRY_DELAY = 2.0
 
 
