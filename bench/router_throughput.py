@@ -5,13 +5,14 @@ Starts NATS, router-sync (with an nginx of its own) and two small aiohttp apps i
 CPU per request like an app doing real work. For each, ``wrk --latency`` runs against the app directly
 and through the router (Host: <app>.<domain>): saturated throughput (-c BENCH_CONNECTIONS, median of
 alternating rounds) and latency on one connection (-c1, where queueing does not hide the router's cost).
-Then it measures the time from publishing ``containers.healthy`` to receiving ``routes.updated``.
+Then it measures the time from publishing ``containers.healthy`` to receiving ``routes.updated`` (one app
+deployed again and again), and how long a burst of BENCH_BURST_APPS apps takes and in how many reloads.
 
 Targets: the router keeps at least 90% of direct throughput and adds under 1 ms at p50.
 On a machine whose cores are all busy, nginx's CPU per request (tens of microseconds) comes straight off
 the app's; BENCH_PIN=1 puts the app on cpu 0 and wrk and nginx on cpu 1.
 Run: ``uv run python -m bench router_throughput`` (env BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_ROUNDS,
-BENCH_DEPLOYS, BENCH_APP_WORK_MS, BENCH_NGINX_WORKERS, BENCH_PIN).
+BENCH_DEPLOYS, BENCH_BURST_APPS, BENCH_APP_WORK_MS, BENCH_NGINX_WORKERS, BENCH_PIN).
 """
 
 from __future__ import annotations
