@@ -275,3 +275,37 @@ async def test_a_saved_table_that_cannot_be_served_does_not_keep_the_router_down
         event = ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
         await publish_and_wait(bus, recorder, event, RoutesUpdated)
         assert (await router.get("web.router.test")).backend == "web"
+
+
+async def test_bootstrap_config_serves_the_saved_routes_before_router_sync_runs(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router")
+    async with backend("web") as endpoint:
+        async with build(settings).running():
+            event = ContainersHealthy(app="web", generation=1, version=1, endpoints=[endpoint])
+            await publish_and_wait(bus, recorder, event, RoutesUpdated)
+
+        assert await write_bootstrap(settings, force=True) == settings.router.prefix / "nginx.conf"
+        nginx = await asyncio.create_subprocess_exec(
+            str(nginx_binary(settings.router)),
+            "-p",
+            str(settings.router.prefix),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off;",
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+
+            async def served() -> bool:
+                try:
+                    return (await fetch(settings.router.http_port, "web.router.test")).backend == "web"
+                except OSError:
+                    return False
+
+            await eventually(served)
+        finally:
+            nginx.terminate()
+            await nginx.wait()

@@ -1,9 +1,10 @@
-"""``deis-router-bootstrap``: write router-sync's config with no apps, for nginx's very first start.
+"""``deis-router-bootstrap``: write router-sync's config before nginx starts (the launcher runs it).
 
 The launcher's supervisor starts nginx before router-sync; this gives nginx router-sync's own config from
-the start (unknown hosts 404, ``deis.<domain>`` to the controller, the status server) so the first reload
-changes nothing but the routes. It reads the same ``DEIS_`` settings as the service and, unless
-``--force`` is given, leaves a config router-sync already wrote alone.
+the start: the routes router-sync saved last (``routes.json``), or none when there are none or nginx
+refuses them (unknown hosts 404, ``deis.<domain>`` to the controller, the status server). ``--force``
+rewrites it, for when the ports or the platform domain changed; without it, a config router-sync wrote
+is left alone. It reads the same ``DEIS_`` settings as the service.
 """
 
 from __future__ import annotations
@@ -22,15 +23,20 @@ WRITTEN_BY = "# Written by router-sync"
 
 
 async def write_bootstrap(settings: RouterSyncSettings, *, force: bool = False) -> Path | None:
-    """Render, check and install the empty config; None when router-sync's config is already there."""
+    """Render, check and install the config; None when router-sync's config is already there."""
     renderer = Renderer(settings.router, settings.platform_domain)
     paths = renderer.paths
     if not force and paths.conf.exists() and paths.conf.read_text().startswith(WRITTEN_BY):
         return None
     prepare_prefix(paths)
-    rendered = renderer.render(RouteTable(), "bootstrap")
     nginx = Nginx(settings.router)
-    await nginx.check(rendered.text, rendered.files)
+    try:
+        saved = RouteTable.load(paths.table)
+        rendered = renderer.render(saved, "bootstrap")
+        await nginx.check(rendered.text, rendered.files)
+    except (ValueError, ConfigRejected):
+        rendered = renderer.render(RouteTable(), "bootstrap")
+        await nginx.check(rendered.text, rendered.files)
     nginx.install()
     return paths.conf
 
