@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from pathlib import Path
 
@@ -27,9 +28,9 @@ def flip_a_byte(archive: Archive, key: str) -> None:
 
 
 def only_backup_name(archive: Archive) -> str:
-    names = [line.split()[0] for line in archive.backup("backup-list").stdout.splitlines()[1:]]
-    assert len(names) == 1, names
-    return names[0]
+    listed = [json.loads(line) for line in archive.backup("backup-list", "--json").stdout.splitlines()]
+    assert len(listed) == 1, listed
+    return str(listed[0]["name"])
 
 
 def test_a_corrupted_wal_segment_fails_the_restore_and_names_the_segment(fs_archive: Archive) -> None:

@@ -39,6 +39,9 @@ def test_delete_keeps_the_newest_backups_and_the_wal_they_need(fs_archive: Archi
     assert first_needed is not None and first_needed in wal_after
     assert all(wal.position(name) >= wal.position(first_needed) for name in wal_after if wal.position(name))
     assert oldest.info is not None and oldest.info.start_segment not in wal_after
+    listing = archive.backup("backup-list").stdout
+    assert [line.split()[0] for line in listing.splitlines()[1:3]] == [entry.name for entry in kept]
+    assert f"WAL archive: {len(wal_after)} file(s), latest {wal_after[-1]}" in listing
 
 
 def test_a_point_in_time_before_the_oldest_backup_cannot_be_restored(fs_archive: Archive) -> None:

@@ -203,10 +203,11 @@ async def _backup_push(settings: BackupServiceSettings, _: argparse.Namespace) -
 
 
 async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
-    from deis_backup import catalog
+    from deis_backup import catalog, wal
 
     async with open_store(settings.store) as store:
         entries = await catalog.list_entries(store, settings.backup.bucket)
+        wal_files = await wal.list_files(store, settings.backup.bucket)
     if args.json:
         for entry in entries:
             if entry.info is not None:
@@ -216,8 +217,8 @@ async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace
         return
     if not entries:
         print("no base backups")
-        return
-    print(f"{'NAME':<26} {'FINISHED (UTC)':<20} {'SIZE':>12} {'START SEGMENT':<24}")
+    else:
+        print(f"{'NAME':<26} {'FINISHED (UTC)':<20} {'SIZE':>12} {'START SEGMENT':<24}")
     for entry in entries:
         if entry.info is None:
             print(f"{entry.name:<26} DAMAGED: {entry.damaged}")
@@ -225,6 +226,8 @@ async def _backup_list(settings: BackupServiceSettings, args: argparse.Namespace
         info = entry.info
         finished = info.finished_at.strftime("%Y-%m-%d %H:%M:%S")
         print(f"{info.name:<26} {finished:<20} {info.size_bytes:>12} {info.start_segment or '-':<24}")
+    latest = f", latest {wal_files[-1].name}" if wal_files else ""
+    print(f"\nWAL archive: {len(wal_files)} file(s){latest}")
 
 
 async def _restore(settings: BackupServiceSettings, args: argparse.Namespace) -> None:
