@@ -21,7 +21,7 @@ async def serve(bus: Bus, recorder: EventRecorder, app: str, endpoint: str) -> N
 
 
 async def settings(bus: Bus, recorder: EventRecorder, app: str, **routing: object) -> None:
-    event = SettingsChanged(app=app, routing=RouteSettings(**routing))  # type: ignore[arg-type]
+    event = SettingsChanged(app=app, routing=RouteSettings(**routing))
     await publish_and_wait(bus, recorder, event, RoutesUpdated)
 
 
