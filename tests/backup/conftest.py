@@ -87,8 +87,10 @@ class Archive:
         if self.cluster is not None:
             self.cluster.stop("immediate")
         for pid in self.pids:  # whatever happened to the data directory, no server outlives its test
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGQUIT)
+            with contextlib.suppress(OSError):
+                # only if that pid is still our server, not a process that reused the number
+                if str(self.data_dir).encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGQUIT)
 
     def lose_data_directory(self) -> None:
         """The disaster: the server dies and its data directory is gone."""
@@ -142,7 +144,7 @@ class Archive:
                     f"segment {segment} not archived in {timeout}s (last failed: {failed}):\n"
                     + self.server_log()
                 )
-            time.sleep(0.1)
+            time.sleep(0.2)
 
     def server_log(self, lines: int = 30) -> str:
         path = self.root / f"postgres-{self.port}.log"
