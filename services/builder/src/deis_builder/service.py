@@ -74,7 +74,12 @@ def build(settings: Settings) -> Service:
     async def ssh_serving() -> bool:
         return ssh.serving
 
+    async def store_answers() -> bool:
+        await store.exists("builder", "readiness-probe")
+        return True
+
     service.add_readiness_check("ssh", ssh_serving)
+    service.add_readiness_check("store", store_answers)
     service.add_readiness_check("controller", controller.reachable)
     return service
 

@@ -59,7 +59,18 @@ async def pack(source_dir: Path, dest: Path) -> int:
     """Tar and gzip ``source_dir``'s contents (without ``.git``) into ``dest``; returns its size."""
     await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
     code, output = await run_streaming(
-        ["tar", "-C", str(source_dir), "--exclude=./.git", "-czf", str(dest), "."], timeout=600
+        # gzip -1: a third of the time of the default level for ~15% more bytes, on every push.
+        [
+            "tar",
+            "-C",
+            str(source_dir),
+            "--exclude=./.git",
+            "--use-compress-program=gzip -1",
+            "-cf",
+            str(dest),
+            ".",
+        ],
+        timeout=600,
     )
     if code != 0:
         raise BuildError(f"Cannot pack the slug: {output.strip()[-300:]}")
