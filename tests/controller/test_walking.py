@@ -49,3 +49,11 @@ async def test_config_and_image_builds_make_numbered_releases(
         "alice added FOO, N",
         "alice created initial release",
     ]
+
+
+async def test_browsers_may_call_the_api_from_any_origin(api: RunningController) -> None:
+    headers = {"Origin": "http://example.com", "Access-Control-Request-Method": "POST"}
+    r = await api.call("OPTIONS", "/v2/apps/", headers=headers)
+    assert r.status == 200
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "DEIS_API_VERSION" in r.headers["Access-Control-Expose-Headers"]

@@ -19,6 +19,7 @@ from deis_controller.version import API_VERSION, PLATFORM_VERSION
 
 log = structlog.get_logger(__name__)
 
+_PREFLIGHT_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 _ANONYMOUS_OK_WITH_BAD_TOKEN = ("/v2/auth/register", "/v2/auth/register/")
 
 
@@ -58,6 +59,8 @@ def _error_response(error: ApiError) -> web.Response:
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/v2"):
         return await handler(request)
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        return web.Response(status=200, headers={"Access-Control-Allow-Methods": _PREFLIGHT_METHODS})
     try:
         await _authenticate(request)
         return await handler(request)
