@@ -309,3 +309,49 @@ async def test_bootstrap_config_serves_the_saved_routes_before_router_sync_runs(
         finally:
             nginx.terminate()
             await nginx.wait()
+
+
+async def test_routes_changed_while_nginx_was_down_are_served_once_it_is_back(
+    nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = router_settings(nats_url, tmp_path / "router", start_nginx=False)
+    await write_bootstrap(settings)
+
+    async def start_nginx() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            str(nginx_binary(settings.router)),
+            "-p",
+            str(settings.router.prefix),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off;",
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    nginx = await start_nginx()
+    async with build(settings).running() as service, backend("v1") as v1, backend("v2") as v2:
+        router = RunningRouter(service, settings)
+        try:
+            first = ContainersHealthy(app="web", generation=1, version=1, endpoints=[v1])
+            await publish_and_wait(bus, recorder, first, RoutesUpdated)
+
+            nginx.terminate()
+            await nginx.wait()
+            second = await bus.publish(ContainersHealthy(app="web", generation=2, version=2, endpoints=[v2]))
+
+            async def reload_failed() -> bool:
+                return await router.metric('deis_router_reloads_total{outcome="failed"}') >= 1
+
+            await eventually(reload_failed)
+            nginx = await start_nginx()
+
+            await recorder.wait_for(
+                RoutesUpdated,
+                where=lambda _: any(e.correlation_id == second.id for e in recorder.envelopes),
+                timeout=20,
+            )
+            assert (await router.get("web.router.test")).backend == "v2"
+        finally:
+            nginx.terminate()
+            await nginx.wait()

@@ -33,6 +33,9 @@ log = structlog.get_logger(__name__)
 
 Change = Callable[[RouteTable], None]
 
+RETRY_BASE = 0.5
+RETRY_MAX = 5.0
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -89,6 +92,7 @@ class RouteSync:
         self._wakeup = asyncio.Event()
         self._boot = secrets.token_hex(4)
         self._counter = 0
+        self._failures = 0
         self.ready = False
 
     def _version(self) -> str:
@@ -170,12 +174,14 @@ class RouteSync:
                         item.done.set_exception(failure)
                     else:
                         item.done.cancel()
-                if not self.ready:
-                    # Keep trying to take over a supervised nginx until it answers.
-                    await asyncio.sleep(0.5)
-                    self._pending.append(_retry())
-                    self._wakeup.set()
+                # Keep trying until nginx serves the config on disk (a supervised nginx may be starting
+                # or restarting); changes arriving meanwhile join the retry.
+                self._failures += 1
+                await asyncio.sleep(min(RETRY_MAX, RETRY_BASE * 2 ** (self._failures - 1)))
+                self._pending.append(_retry())
+                self._wakeup.set()
             else:
+                self._failures = 0
                 self.metrics.seconds.observe(time.monotonic() - started)
 
     # -- one sync --------------------------------------------------------------------------------
@@ -204,6 +210,9 @@ class RouteSync:
             await self.nginx.check(rendered.text, rendered.files)
         checked = time.monotonic()
         self.nginx.install()
+        # The checked config is what nginx must serve from now on, even if this reload fails: a later
+        # reload (a retry, or nginx restarting) picks it up.
+        self._commit(candidate, persist=True)
         await self.nginx.reload(version)
         self._mark_live(candidate, rendered.files, version)
         self.ready = True
