@@ -5,8 +5,10 @@ short debounce after the first pending change, applies everything pending to a c
 nginx accepted, renders, checks, swaps and reloads once, and resolves every waiter when the new config's
 version is being served. When ``nginx -t`` refuses the combined config, the changes are tried one at a time
 on top of the last good table, so only the change that broke the config is rejected (and nginx keeps
-serving everything else). The accepted table is saved beside the config so a restart serves the same
-routes before any event arrives.
+serving everything else). When the reload itself fails (nginx down or restarting), the checked config
+stays on disk as the one to serve, waiters learn of the failure (their events come back later), and the
+loop retries with back-off until nginx serves it. The accepted table is saved beside the config so a
+restart serves the same routes before any event arrives.
 """
 
 from __future__ import annotations
