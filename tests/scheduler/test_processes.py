@@ -18,6 +18,7 @@ from deis_common.store import FsStore
 from deis_common.testing.recorder import EventRecorder
 from deis_scheduler.backends.local import cgroups
 from deis_scheduler.backends.local.process import Process
+from deis_scheduler.settings import SchedulerSettings
 from tests.scheduler.apps import web_release
 from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import eventually, get, reachable
@@ -283,3 +284,28 @@ async def test_a_process_whose_directory_was_deleted_stops(
         return not await reachable(healthy.endpoints[0])
 
     await eventually(stopped, timeout=15)
+
+
+async def test_output_keeps_flowing_to_the_log_when_the_output_file_rotates(
+    scheduler: object,
+    settings: SchedulerSettings,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    settings.scheduler.output_rotate_bytes = 2000
+    # 80 lines of ~45 bytes: the file rotates once, faster than the forwarder looks
+    chatty = "python3 -c 'import time\nfor i in range(80): print(\"line\", i, flush=True)\ntime.sleep(600)'"
+    state = await web_release(store, "rotates", procfile={"web": "python3 server.py", "talker": chatty})
+    await deploy(bus, recorder, state.model_copy(update={"structure": {"talker": 1}}))
+
+    async def all_lines() -> list[str]:
+        lines = [line for line in await bus.read_log("rotates", 1000) if "rotates[talker.1]: line " in line]
+        return lines if len(lines) >= 80 else []
+
+    lines = await eventually(all_lines, timeout=30)
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [str(i) for i in range(80)]
+    [process] = processes_of(data_dir, "rotates")
+    assert (process.dir / "output.log.1").exists()

@@ -61,6 +61,10 @@ class SchedulerGroup(BaseModel):
     restart_backoff_max: float = Field(
         60.0, description="longest wait between restarts of a crashing process"
     )
+    output_rotate_bytes: int = Field(
+        8 * 1024 * 1024,
+        description="bytes of a process's output file before it is rotated (one old file kept)",
+    )
     sandbox_user: int = Field(
         65534, description="unprivileged uid (and gid) app processes run as when the scheduler runs as root"
     )

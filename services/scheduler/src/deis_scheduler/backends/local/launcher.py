@@ -97,6 +97,7 @@ class Launcher:
             "grace": self.settings.stop_grace,
             "backoff": self.settings.restart_backoff,
             "backoff_max": self.settings.restart_backoff_max,
+            "max_output": self.settings.output_rotate_bytes,
         }
         process = Process.create(self.processes_dir / state.app / name, record, spec)
         (process.dir / "state.json").write_text(state.model_dump_json())

@@ -1,13 +1,15 @@
 """Forwarding of app output to the app's log stream: ``<time> <app>[<type>.<n>]: <line>``.
 
-The shims write each process's output with timestamps to ``output.log``; this tails those files and appends
-every new line to ``logs.<app>`` through the event sink. The forwarded offset is kept beside the file, so
-after a scheduler restart forwarding resumes where it stopped, without losing or repeating lines.
+The shims write each process's output with timestamps to ``output.log`` (rotated to ``output.log.1``);
+this tails those files and appends every new line to ``logs.<app>`` through the event sink. The position
+reached (file inode and offset) is kept beside the file, so after a scheduler restart or a rotation
+forwarding resumes where it stopped, without losing or repeating lines.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 from deis_scheduler.backends.base import EventSink
@@ -26,23 +28,47 @@ class LogForwarder:
 
     async def forward(self, process: Process) -> None:
         """Send whatever complete lines the process wrote since the last call."""
-        offset_file = process.dir / "forwarded"
-        offset = _read_offset(offset_file)
-        chunk = _read_from(process.output, offset)
-        end = chunk.rfind(b"\n")
-        if end < 0:
+        position = process.dir / "forwarded"
+        inode, offset = _read_position(position)
+        current = _inode(process.output)
+        if current is None:
             return
-        record = process.record
-        for raw in chunk[: end + 1].splitlines():
-            time, _, text = raw.decode(errors="replace").partition(" ")
-            await self.sink.log(record.app, format_line(record.app, record.label, time, text))
+        if inode is not None and inode != current:
+            rotated = process.output.with_name("output.log.1")
+            if _inode(rotated) == inode:  # finish the file the shim rotated away first
+                await self._send(process, rotated, offset)
+            offset = 0
+        offset = await self._send(process, process.output, offset)
         with contextlib.suppress(OSError):
-            offset_file.write_text(str(offset + end + 1))
+            position.write_text(f"{current}:{offset}")
+
+    async def _send(self, process: Process, path: Path, offset: int) -> int:
+        while True:
+            chunk = _read_from(path, offset)
+            end = chunk.rfind(b"\n")
+            if end < 0:
+                if len(chunk) < MAX_CHUNK:
+                    return offset  # a line still being written
+                end = len(chunk) - 1  # one enormous line: send it in pieces
+            record = process.record
+            for raw in chunk[: end + 1].splitlines():
+                time, _, text = raw.decode(errors="replace").partition(" ")
+                await self.sink.log(record.app, format_line(record.app, record.label, time, text))
+            offset += end + 1
+            if len(chunk) < MAX_CHUNK:
+                return offset
 
     async def note(self, process: Process, time: str, text: str) -> None:
         """A line from the platform about the process (exits, restarts), in the same format."""
         record = process.record
         await self.sink.log(record.app, format_line(record.app, record.label, time, text))
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
 
 
 def _read_from(path: Path, offset: int) -> bytes:
@@ -54,8 +80,9 @@ def _read_from(path: Path, offset: int) -> bytes:
         return b""
 
 
-def _read_offset(path: Path) -> int:
+def _read_position(path: Path) -> tuple[int | None, int]:
     try:
-        return int(path.read_text() or 0)
+        inode, _, offset = path.read_text().partition(":")
+        return int(inode), int(offset)
     except (OSError, ValueError):
-        return 0
+        return None, 0

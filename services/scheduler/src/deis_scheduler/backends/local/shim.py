@@ -27,13 +27,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 if not __package__:  # started as a file with ``python -S`` (fast, no site-packages): find our package
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from deis_scheduler.backends.local import cgroups
 
+MAX_OUTPUT = 8 * 1024 * 1024  # bytes of output.log before it is rotated (one old file is kept)
 ORPHAN_CHECK = 2.0  # seconds between checks that the process directory still exists
 STABLE_AFTER = 30.0  # a process that ran this long before crashing restarts with the initial back-off
 
@@ -87,7 +88,7 @@ class Shim:
 
     # -- running ---------------------------------------------------------------------------------
 
-    def run_once(self, out: Any) -> int:
+    def run_once(self, out: TextIO) -> int:
         self.child = subprocess.Popen(
             [*cgroups.entering(self.cgroups, self.spec.get("memory_fallback")), *self.spec["argv"]],
             env=self.spec["env"],
@@ -101,6 +102,7 @@ class Shim:
         assert self.child.stdout is not None
         for raw in self.child.stdout:
             line = raw.rstrip(b"\r\n").decode(errors="replace")
+            out = self.output(out)
             out.write(f"{now()} {line}\n")
             out.flush()
         code = self.child.wait()
@@ -108,6 +110,16 @@ class Shim:
         # Whatever the process left behind in its cgroup goes with it.
         cgroups.kill_all(self.cgroups, signal.SIGKILL)
         return code
+
+    def output(self, out: TextIO) -> TextIO:
+        """The output file to write to, rotated to ``output.log.1`` once it reaches ``max_output`` bytes."""
+        if out.tell() < int(self.spec.get("max_output", MAX_OUTPUT)):
+            return out
+        out.close()
+        with contextlib.suppress(OSError):
+            (self.dir / "output.log").replace(self.dir / "output.log.1")
+        self._out = open(self.dir / "output.log", "a", encoding="utf-8")  # noqa: SIM115
+        return self._out
 
     def watch_directory(self) -> None:
         """Stop when the process directory disappears: nobody could manage or re-adopt this process."""
@@ -128,14 +140,15 @@ class Shim:
         backoff = initial = float(self.spec.get("backoff", 1.0))
         backoff_max = float(self.spec.get("backoff_max", 60.0))
         self.write_status()
-        with open(self.dir / "output.log", "a", encoding="utf-8") as out:
+        self._out = open(self.dir / "output.log", "a", encoding="utf-8")  # noqa: SIM115
+        try:
             while not self.stopping:
                 started = time.monotonic()
                 try:
-                    code = self.run_once(out)
+                    code = self.run_once(self._out)
                 except OSError as e:
-                    out.write(f"{now()} cannot start the process: {e}\n")
-                    out.flush()
+                    self._out.write(f"{now()} cannot start the process: {e}\n")
+                    self._out.flush()
                     code = 127
                 if self.stopping:
                     self.write_status(state="stopped", last_exit=code)
@@ -155,6 +168,8 @@ class Shim:
                 )
                 self.sleep(backoff)
                 backoff = min(backoff * 2, backoff_max)
+        finally:
+            self._out.close()
         if self.status.get("state") != "stopped":
             self.write_status(state="stopped")
         cgroups.remove(self.cgroups)
