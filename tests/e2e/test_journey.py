@@ -6,13 +6,13 @@ goes through the `deis` CLI, `git push` over SSH, or HTTP through the router by 
 
 from __future__ import annotations
 
-import datetime
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.controller import pem
 from tests.e2e.platform import Platform, User, served_certificate, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -249,30 +249,10 @@ def test_a_second_user_cannot_see_or_touch_the_first_users_app(
 
 
 def self_signed(domain: str) -> tuple[bytes, bytes, bytes]:
+    """PEM certificate and key for ``domain``, and the certificate's DER form (what the router serves)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
+    from cryptography.hazmat.primitives import serialization
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return (
-        cert.public_bytes(serialization.Encoding.PEM),
-        key_pem,
-        cert.public_bytes(serialization.Encoding.DER),
-    )
+    cert_pem, key_pem = pem.self_signed(domain, domain)
+    der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
+    return cert_pem.encode(), key_pem.encode(), der
