@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from router_harness import RunningRouter, router_settings
 
 from deis_router_sync import build
+from tests.router_sync.router_harness import RunningRouter, router_settings
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from router_harness import RunningRouter, backend, publish_and_wait
 
 from deis_common.bus import Bus
 from deis_common.events.apps import SettingsChanged
@@ -13,6 +12,7 @@ from deis_common.events.containers import ContainersHealthy
 from deis_common.events.routes import RoutesRejected, RoutesUpdated
 from deis_common.events.state import RouteSettings
 from deis_common.testing.recorder import EventRecorder
+from tests.router_sync.router_harness import RunningRouter, backend, publish_and_wait
 
 
 async def serve(bus: Bus, recorder: EventRecorder, app: str, endpoint: str) -> None:

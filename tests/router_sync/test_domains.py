@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-from router_harness import RunningRouter, backend, publish_and_wait
-
 from deis_common.bus import Bus
 from deis_common.events.apps import AppDestroyed
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.domains import DomainAdded, DomainRemoved
 from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.recorder import EventRecorder
+from tests.router_sync.router_harness import RunningRouter, backend, publish_and_wait
 
 
 async def serve(bus: Bus, recorder: EventRecorder, app: str, endpoint: str) -> None:

@@ -5,12 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from router_harness import Cert, RunningRouter, backend, common_name, fetch, make_cert, publish_and_wait
 
 from deis_common.bus import Bus
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.recorder import EventRecorder
+from tests.router_sync.router_harness import (
+    Cert,
+    RunningRouter,
+    backend,
+    common_name,
+    fetch,
+    make_cert,
+    publish_and_wait,
+)
 
 
 @pytest.fixture

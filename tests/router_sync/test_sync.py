@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from router_harness import RunningRouter, backend, fetch, make_cert, publish_and_wait, router_settings
 
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope
@@ -21,6 +20,14 @@ from deis_common.testing.recorder import EventRecorder
 from deis_router_sync import build
 from deis_router_sync.bootstrap import write_bootstrap
 from deis_router_sync.nginx import nginx_binary
+from tests.router_sync.router_harness import (
+    RunningRouter,
+    backend,
+    fetch,
+    make_cert,
+    publish_and_wait,
+    router_settings,
+)
 
 SERVED = 'deis_router_reloads_total{outcome="served"}'
 

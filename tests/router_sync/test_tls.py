@@ -5,16 +5,6 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from router_harness import (
-    Cert,
-    Response,
-    RunningRouter,
-    backend,
-    common_name,
-    fetch,
-    make_cert,
-    publish_and_wait,
-)
 
 from deis_common.bus import Bus
 from deis_common.events.apps import SettingsChanged
@@ -24,6 +14,16 @@ from deis_common.events.domains import DomainAdded
 from deis_common.events.routes import RoutesRejected, RoutesUpdated
 from deis_common.events.state import RouteSettings
 from deis_common.testing.recorder import EventRecorder
+from tests.router_sync.router_harness import (
+    Cert,
+    Response,
+    RunningRouter,
+    backend,
+    common_name,
+    fetch,
+    make_cert,
+    publish_and_wait,
+)
 
 
 async def serve(bus: Bus, recorder: EventRecorder, app: str, endpoint: str, *domains: str) -> None:
