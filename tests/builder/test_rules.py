@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deis_builder.dockerfile import check_dockerfile, image_config, with_build_args
+from deis_builder.dockerfile import check_dockerfile, with_build_args
 from deis_builder.errors import BuildError
+from deis_builder.images import image_config
 from deis_builder.locks import PushLocks
 from deis_builder.names import InvalidRepo, repo_name
 from deis_builder.settings import Settings

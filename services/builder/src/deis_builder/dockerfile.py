@@ -10,18 +10,15 @@ also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``).
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
-from typing import Any
 
 from deis_builder import names, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
-from deis_builder.sandbox import run_streaming
+from deis_builder.images import Buildah
 from deis_common.events.pushes import PushReceived
-from deis_common.events.state import BuildArtifact, ImageConfig
+from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore
 
 INSTRUCTIONS = frozenset(
@@ -96,60 +93,11 @@ def with_build_args(dockerfile: str, keys: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def image_config(inspect: dict[str, Any]) -> ImageConfig:
-    config = (inspect.get("OCIv1") or {}).get("config") or {}
-    env: dict[str, str] = {}
-    for item in config.get("Env") or []:
-        key, _, value = str(item).partition("=")
-        env[key] = value
-    ports = []
-    for spec in config.get("ExposedPorts") or {}:
-        port = str(spec).split("/", 1)[0]
-        if port.isdigit():
-            ports.append(int(port))
-    return ImageConfig(
-        entrypoint=list(config.get("Entrypoint") or []),
-        cmd=list(config.get("Cmd") or []),
-        env=env,
-        workdir=str(config.get("WorkingDir") or ""),
-        user=str(config.get("User") or ""),
-        exposed_ports=sorted(ports),
-    )
-
-
 class DockerfileBuilder:
-    def __init__(self, store: ObjectStore, data_dir: Path, *, build_args: bool, storage_driver: str) -> None:
+    def __init__(self, store: ObjectStore, buildah: Buildah, *, build_args: bool) -> None:
         self._store = store
-        self._root = data_dir / "buildah"
+        self._buildah = buildah
         self._build_args = build_args
-        self._driver = storage_driver
-
-    def _buildah(self, *args: str) -> list[str]:
-        return [
-            "buildah",
-            "--root",
-            str(self._root / "storage"),
-            "--runroot",
-            str(self._root / "run"),
-            "--storage-driver",
-            self._driver,
-            *args,
-        ]
-
-    async def _run(self, *args: str, log: BuildLog | None = None, timeout: float = 120) -> str:
-        async def relay(line: str) -> None:
-            if log is not None:
-                match = _STEP.match(line)
-                await log.line(f"Step {match[1]}/{match[2]} : {match[3]}" if match else line)
-
-        code, output = await run_streaming(
-            self._buildah(*args), on_line=relay if log else None, timeout=timeout
-        )
-        if code != 0:
-            if log is None:
-                raise BuildError(f"buildah {args[0]} failed: {output.strip()[-300:]}")
-            raise BuildError(f"Build exited with code {code}, stopping build.")
-        return output
 
     async def build(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
         sha8 = names.short_sha(push.sha)
@@ -168,36 +116,31 @@ class DockerfileBuilder:
                 args += ["--build-arg", f"{key}={push.env[key]}"]
         dockerfile.write_text(source)
         tag = f"localhost/{names.image_name(push.app, sha8)}"
+
+        async def relay(line: str) -> None:
+            match = _STEP.match(line)
+            await log.line(f"Step {match[1]}/{match[2]} : {match[3]}" if match else line)
+
         await log.step("Building the Docker image")
-        await self._run(
+        await self._buildah.run(
             "bud", "--isolation", "chroot", "--layers=false", "-f", str(dockerfile), "-t", tag, *args,
-            str(workspace.app), log=log, timeout=900,
+            str(workspace.app),
+            on_line=relay, failure="Build exited with code {code}, stopping build.", timeout=900,
         )  # fmt: skip
+        rootfs = workspace.root / "rootfs.tgz"
         try:
-            config = image_config(json.loads(await self._run("inspect", "--type", "image", tag)))
-            rootfs = workspace.root / "rootfs.tgz"
-            size = await self._export(tag, rootfs)
+            config = await self._buildah.inspect(tag)
+            size = await self._buildah.export_rootfs(tag, rootfs)
         finally:
-            await run_streaming(self._buildah("rmi", "--force", tag), timeout=120)
+            await self._buildah.remove(tag)
         await log.step(f"Image root filesystem is {slug.human_size(size)}")
-        procfile = slug.read_procfile(workspace.app) or {}
         key = names.rootfs_key(push.app, sha8)
         await self._store.put_file(names.BUCKET, key, rootfs)
         return BuildArtifact(
             kind="dockerfile",
             location=names.image_name(push.app, sha8),
             sha=sha8,
-            procfile=procfile,
+            procfile=slug.read_procfile(workspace.app) or {},
             image=config,
             rootfs=key,
         )
-
-    async def _export(self, tag: str, dest: Path) -> int:
-        """The image's root filesystem as a gzip tarball of ``/``."""
-        container = (await self._run("from", "--pull-never", tag)).strip().splitlines()[-1]
-        try:
-            mount = (await self._run("mount", container)).strip().splitlines()[-1]
-            return await slug.pack(Path(mount), dest)
-        finally:
-            await run_streaming(self._buildah("umount", container), timeout=60)
-            await run_streaming(self._buildah("rm", container), timeout=60)

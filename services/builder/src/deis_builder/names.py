@@ -64,6 +64,11 @@ def rootfs_key(app: str, sha8: str) -> str:
     return f"{push_prefix(app, sha8)}/rootfs.tgz"
 
 
+def image_rootfs_key(app: str, build_id: str) -> str:
+    """Root filesystem of a pulled image (deis pull); under ``home/<app>/`` so it goes with the app."""
+    return f"home/{app}/images/{build_id}/rootfs.tgz"
+
+
 def cache_prefix(app: str) -> str:
     return f"home/{app}/cache"
 

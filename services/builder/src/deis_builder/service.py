@@ -13,8 +13,10 @@ from deis_builder.controller import ControllerClient
 from deis_builder.dockerfile import DockerfileBuilder
 from deis_builder.gitserve import GitServer
 from deis_builder.hooks import HookServer, PushSessions
+from deis_builder.images import Buildah
 from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
+from deis_builder.pull import ImagePuller
 from deis_builder.receive import Receiver
 from deis_builder.repos import Repos
 from deis_builder.sandbox import Sandbox
@@ -56,14 +58,14 @@ def build(settings: Settings) -> Service:
     git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path)
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     sandbox = Sandbox(conf.sandbox_ro_paths)
+    buildah = Buildah(data, conf.buildah_storage_driver)
     worker = BuildWorker(
         store,
         conf,
         metrics,
         SlugBuilder(store, sandbox, conf.sandbox_env_passthrough),
-        DockerfileBuilder(
-            store, data, build_args=conf.docker_build_args, storage_driver=conf.buildah_storage_driver
-        ),
+        DockerfileBuilder(store, buildah, build_args=conf.docker_build_args),
+        ImagePuller(store, buildah),
     )
     service.include_router(build_router(worker, conf.build_concurrency))
     service.include_router(cleanup_router(Cleaner(repos, store)))

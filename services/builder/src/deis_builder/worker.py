@@ -20,6 +20,7 @@ from deis_builder.buildpacks.runner import Workspace
 from deis_builder.dockerfile import DockerfileBuilder
 from deis_builder.errors import BuildError
 from deis_builder.metrics import BuilderMetrics
+from deis_builder.pull import ImagePuller
 from deis_builder.sandbox import SandboxError
 from deis_builder.settings import BuilderSettings
 from deis_builder.slugbuild import SlugBuilder
@@ -40,29 +41,34 @@ class BuildWorker:
         settings: BuilderSettings,
         metrics: BuilderMetrics,
         slugs: SlugBuilder,
-        images: DockerfileBuilder,
+        dockerfiles: DockerfileBuilder,
+        images: ImagePuller,
     ) -> None:
         self._store = store
         self._settings = settings
         self._metrics = metrics
         self._slugs = slugs
+        self._dockerfiles = dockerfiles
         self._images = images
         self._hostname = socket.gethostname()
 
     async def handle(self, push: PushReceived, ctx: Context) -> None:
         started = time.monotonic()
         build_log = BuildLog(ctx.bus, push.build_id)
-        sha8 = names.short_sha(push.sha)
+        sha8 = "" if push.image else names.short_sha(push.sha)
         await ctx.publish(BuildStarted(app=push.app, build_id=push.build_id, sha=sha8, worker=self._hostname))
         workspace = Workspace(self._settings.data_dir / "builds" / push.build_id)
         await asyncio.to_thread(shutil.rmtree, workspace.root, True)
         workspace.create()
-        kind = "buildpack"
+        kind = "image" if push.image else "buildpack"
         self._metrics.running.inc()
         try:
-            await self._fetch_source(push, workspace)
-            kind = "dockerfile" if (workspace.app / "Dockerfile").is_file() else "buildpack"
-            artifact = await self._build(kind, push, workspace, build_log)
+            if kind == "image":
+                artifact = await self._images.pull(push, workspace, build_log)
+            else:
+                await self._fetch_source(push, workspace)
+                kind = "dockerfile" if (workspace.app / "Dockerfile").is_file() else "buildpack"
+                artifact = await self._build(kind, push, workspace, build_log)
         except BuildError as e:
             await self._failed(ctx, push, kind, str(e), build_log)
         except (StoreError, SandboxError) as e:
@@ -102,7 +108,7 @@ class BuildWorker:
         self, kind: str, push: PushReceived, workspace: Workspace, build_log: BuildLog
     ) -> BuildArtifact:
         if kind == "dockerfile":
-            return await self._images.build(push, workspace, build_log)
+            return await self._dockerfiles.build(push, workspace, build_log)
         return await self._slugs.build(push, workspace, build_log)
 
     async def _failed(

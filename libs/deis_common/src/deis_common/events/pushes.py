@@ -19,3 +19,8 @@ class PushReceived(Event):
     ref: str = ""
     source_key: str = Field(description="store key of the source tarball in the builder bucket")
     env: dict[str, str] = Field(default_factory=dict, description="app config at push time (secret)")
+    image: str = Field(
+        "",
+        description="an image to pull instead of pushed source (deis pull): the builder fetches it and "
+        "completes the build with kind 'image'; sha and source_key are then empty",
+    )

@@ -1,0 +1,48 @@
+"""Image builds (``deis pull``): an image from any reachable registry (or any transport buildah knows,
+such as ``oci-archive:``) becomes a root filesystem in the store plus its run config, like a Dockerfile
+build without the building.
+
+Registry credentials come from the app config: ``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+from deis_builder import names, slug
+from deis_builder.buildlog import BuildLog
+from deis_builder.buildpacks.runner import Workspace
+from deis_builder.errors import BuildError
+from deis_builder.images import Buildah
+from deis_common.events.pushes import PushReceived
+from deis_common.events.state import BuildArtifact
+from deis_common.store import ObjectStore
+
+USERNAME = "DEIS_REGISTRY_USERNAME"
+PASSWORD = "DEIS_REGISTRY_PASSWORD"
+
+
+class ImagePuller:
+    def __init__(self, store: ObjectStore, buildah: Buildah) -> None:
+        self._store = store
+        self._buildah = buildah
+
+    async def pull(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
+        reference = push.image.strip()
+        if not reference or any(c.isspace() for c in reference):
+            raise BuildError(f"{reference!r} is not an image reference")
+        creds = None
+        if push.env.get(USERNAME) or push.env.get(PASSWORD):
+            if not (push.env.get(USERNAME) and push.env.get(PASSWORD)):
+                raise BuildError(f"Set both {USERNAME} and {PASSWORD} to pull from a private registry")
+            creds = f"{push.env[USERNAME]}:{push.env[PASSWORD]}"
+        await log.step(f"Pulling image {reference}")
+        image = await self._buildah.pull(reference, creds)
+        rootfs = workspace.root / "rootfs.tgz"
+        try:
+            config = await self._buildah.inspect(image)
+            size = await self._buildah.export_rootfs(image, rootfs)
+        finally:
+            await self._buildah.remove(image)
+        await log.step(f"Image root filesystem is {slug.human_size(size)}")
+        key = names.image_rootfs_key(push.app, push.build_id)
+        await self._store.put_file(names.BUCKET, key, rootfs)
+        return BuildArtifact(kind="image", location=reference, sha="", procfile={}, image=config, rootfs=key)

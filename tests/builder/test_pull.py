@@ -1,0 +1,88 @@
+"""deis pull: an image becomes a root filesystem in the store and its run config, without Docker."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import uuid
+from pathlib import Path
+
+import pytest_asyncio
+from builder_harness import APPS, run
+from conftest import RunningBuilder
+
+from deis_common.bus import Bus
+from deis_common.events.builds import BuildCompleted, BuildFailed
+from deis_common.events.pushes import PushReceived
+from deis_common.testing.recorder import EventRecorder
+
+
+@pytest_asyncio.fixture
+async def image_archive(tmp_path: Path) -> str:
+    """The Dockerfile fixture app built with buildah and saved as an OCI archive (no registry needed)."""
+    context = tmp_path / "image"
+    shutil.copytree(APPS / "dockerfile", context)
+    code, out = await run("gcc", "-static", "-Os", "-o", "server", "server.c", cwd=context)
+    assert code == 0, out
+    buildah = [
+        "buildah",
+        "--root",
+        str(tmp_path / "bs"),
+        "--runroot",
+        str(tmp_path / "br"),
+        "--storage-driver",
+        "vfs",
+    ]
+    code, out = await run(
+        *buildah, "bud", "--isolation", "chroot", "-q", "-t", "localhost/pulled:1", str(context)
+    )
+    assert code == 0, out
+    archive = tmp_path / "pulled.tar"
+    code, out = await run(*buildah, "push", "localhost/pulled:1", f"oci-archive:{archive}")
+    assert code == 0, out
+    return f"oci-archive:{archive}"
+
+
+def _pull(app: str, image: str, **env: str) -> PushReceived:
+    return PushReceived(
+        app=app, build_id=uuid.uuid4().hex, user="alice", sha="", source_key="", image=image, env=env
+    )
+
+
+async def test_a_pulled_image_is_stored_as_a_root_filesystem_with_its_config(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, image_archive: str
+) -> None:
+    request = _pull("pulled", image_archive)
+    await bus.publish(request)
+    completed = await recorder.wait_for(
+        BuildCompleted, where=lambda e: e.build_id == request.build_id, timeout=60
+    )
+    artifact = completed.artifact
+    assert (artifact.kind, artifact.location, artifact.sha) == ("image", image_archive, "")
+    assert artifact.image is not None
+    assert artifact.image.cmd == ["/server"] and artifact.image.exposed_ports == [5000]
+    assert artifact.rootfs == f"home/pulled/images/{request.build_id}/rootfs.tgz"
+    with tarfile.open(fileobj=io.BytesIO(await builder.store.get("builder", artifact.rootfs))) as tar:
+        assert tar.getmember("./server").isfile()
+
+
+async def test_an_image_that_cannot_be_pulled_fails_with_the_reason(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder
+) -> None:
+    request = _pull("nopull", "docker://127.0.0.1:9/nothing/here:latest")
+    await bus.publish(request)
+    failed = await recorder.wait_for(BuildFailed, where=lambda e: e.build_id == request.build_id, timeout=30)
+    assert failed.reason.startswith("Cannot pull the image docker://127.0.0.1:9/nothing/here:latest: ")
+
+
+async def test_registry_credentials_need_both_a_username_and_a_password(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder
+) -> None:
+    request = _pull("halfcreds", "docker://registry.example/app:1", DEIS_REGISTRY_USERNAME="me")
+    await bus.publish(request)
+    failed = await recorder.wait_for(BuildFailed, where=lambda e: e.build_id == request.build_id, timeout=30)
+    assert (
+        failed.reason
+        == "Set both DEIS_REGISTRY_USERNAME and DEIS_REGISTRY_PASSWORD to pull from a private registry"
+    )
