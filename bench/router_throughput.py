@@ -77,6 +77,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int
 
 
 def _ms(text: str) -> float:
@@ -102,7 +103,25 @@ async def wrk(url: str, host: str | None, seconds: int, connections: int, thread
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return Load(rps, p50, p99, int(errors.group(1)) if errors else 0)
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return Load(rps, p50, p99, int(errors.group(1)) if errors else 0, requests)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def nginx_workers(prefix: Path) -> list[int]:
+    master = int((prefix / "nginx.pid").read_text())
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
 def pin(pid: int, cpus: str) -> None:
@@ -145,6 +164,7 @@ class App:
     name: str
     work_ms: float
     port: int
+    pid: int = 0
 
     @property
     def endpoint(self) -> str:
@@ -157,7 +177,8 @@ async def run(workdir: Path) -> None:
         await asyncio.create_subprocess_exec(sys.executable, "-c", APP, str(app.port), str(app.work_ms))
         for app in apps
     ]
-    for proc in procs:
+    for app, proc in zip(apps, procs, strict=True):
+        app.pid = proc.pid
         pin(proc.pid, APP_CPUS)
     try:
         for app in apps:
@@ -250,9 +271,17 @@ async def report(settings: RouterSyncSettings, app: App) -> None:
     await wrk(router_url, host, 2, CONNECTIONS)
     direct: list[Load] = []
     routed: list[Load] = []
+    workers = nginx_workers(settings.router.prefix)
+    app_cpu = {"direct": 0.0, "router": 0.0}
+    nginx_cpu = 0.0
     for _ in range(ROUNDS):
+        before = cpu_seconds([app.pid])
         direct.append(await wrk(direct_url, None, SECONDS, CONNECTIONS))
+        app_cpu["direct"] += cpu_seconds([app.pid]) - before
+        before, before_nginx = cpu_seconds([app.pid]), cpu_seconds(workers)
         routed.append(await wrk(router_url, host, SECONDS, CONNECTIONS))
+        app_cpu["router"] += cpu_seconds([app.pid]) - before
+        nginx_cpu += cpu_seconds(workers) - before_nginx
     single_direct = await wrk(direct_url, None, SECONDS, 1, threads=1)
     single_routed = await wrk(router_url, host, SECONDS, 1, threads=1)
 
@@ -272,6 +301,12 @@ async def report(settings: RouterSyncSettings, app: App) -> None:
         f"router keeps {share:.1f}% of direct throughput (target >= 90%); "
         f"adds {added:.3f} ms at p50 on one connection (target < 1 ms)"
     )
+    per_request = {
+        "app direct": app_cpu["direct"] / max(1, sum(load.requests for load in direct)),
+        "app routed": app_cpu["router"] / max(1, sum(load.requests for load in routed)),
+        "nginx": nginx_cpu / max(1, sum(load.requests for load in routed)),
+    }
+    print("CPU per request: " + ", ".join(f"{name} {sec * 1e6:.0f} us" for name, sec in per_request.items()))
 
 
 def _median(loads: list[Load]) -> Load:
