@@ -12,6 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from builder_harness import (
@@ -53,6 +54,11 @@ class RunningBuilder:
     @property
     def ssh_port(self) -> int:
         return self.settings.ssh.port
+
+    async def metrics(self) -> str:
+        url = f"http://127.0.0.1:{self.service.port}/metrics"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            return await response.text()
 
 
 @pytest_asyncio.fixture

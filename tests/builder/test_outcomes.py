@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import aiohttp
 import structlog
 from builder_harness import Accounts, SshKey, app_repo
 from conftest import RunningBuilder
@@ -70,9 +69,7 @@ async def test_builds_are_counted_in_the_metrics(
     repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
     code, output = await repo.push("counted")
     assert code == 0, output
-    url = f"http://127.0.0.1:{builder.service.port}/metrics"
-    async with aiohttp.ClientSession() as http, http.get(url) as response:
-        metrics = await response.text()
+    metrics = await builder.metrics()
     assert 'deis_builder_builds_total{kind="buildpack",outcome="completed"} 1.0' in metrics
     assert 'deis_builder_build_seconds_count{kind="buildpack"} 1.0' in metrics
     assert 'deis_builder_pushes_total{outcome="deployed"} 1.0' in metrics

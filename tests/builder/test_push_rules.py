@@ -41,6 +41,7 @@ async def test_a_second_push_to_an_app_is_refused_while_the_first_builds(
     code, output = await second.push("busy")
     assert code == 128, output
     assert "fatal: remote error: Another git push is ongoing" in output
+    assert 'deis_builder_pushes_total{outcome="locked"} 1.0' in await builder.metrics()
 
     open_gate(builder.settings.builder.data_dir, build_id)
     code, output = await first_push

@@ -22,6 +22,7 @@ import structlog
 from deis_builder.controller import KeyOwner
 from deis_builder.hooks import PushSessions
 from deis_builder.locks import PushLocks
+from deis_builder.metrics import BuilderMetrics
 from deis_builder.names import InvalidRepo, repo_name
 from deis_builder.receive import PushSession, git_gc
 from deis_builder.repos import Repos
@@ -52,7 +53,15 @@ def pkt_line(text: str) -> bytes:
 
 
 class GitServer:
-    def __init__(self, repos: Repos, locks: PushLocks, sessions: PushSessions, hook_socket: Path) -> None:
+    def __init__(
+        self,
+        repos: Repos,
+        locks: PushLocks,
+        sessions: PushSessions,
+        hook_socket: Path,
+        metrics: BuilderMetrics | None = None,
+    ) -> None:
+        self._metrics = metrics
         self._repos = repos
         self._locks = locks
         self._sessions = sessions
@@ -76,6 +85,7 @@ class GitServer:
             return 1
         if app not in ",".join(owner.apps):
             channel.write_stderr(f"App {app} does not exist or {owner.username} may not use it.\n".encode())
+            self._count("refused")
             return 1
         if verb == "git-upload-pack":
             if not self._repos.exists(app):
@@ -85,10 +95,15 @@ class GitServer:
             return 0
         return await self._receive(app, owner, channel, command, peer)
 
+    def _count(self, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.pushes.labels(outcome).inc()
+
     async def _receive(self, app: str, owner: KeyOwner, channel: Channel, command: str, peer: str) -> int:
         lock = self._locks.acquire(app)
         if lock is None:
             channel.write(pkt_line(f"ERR {LOCKED}"))
+            self._count("locked")
             return 0
         token = secrets.token_hex(16)
         try:

@@ -8,7 +8,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class BuilderMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.pushes = Counter(
-            "deis_builder_pushes", "git pushes received, by outcome", ["outcome"], registry=registry
+            "deis_builder_pushes",
+            "git pushes, by outcome (deployed, failed, locked, refused)",
+            ["outcome"],
+            registry=registry,
         )
         self.builds = Counter(
             "deis_builder_builds", "Builds run, by kind and outcome", ["kind", "outcome"], registry=registry

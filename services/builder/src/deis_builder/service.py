@@ -55,7 +55,7 @@ def build(settings: Settings) -> Service:
     receiver = Receiver(bus, store, controller, conf, metrics)
     hooks = HookServer(hook_socket_path(data), sessions, receiver)
     repos = Repos(data / "repos")
-    git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path)
+    git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path, metrics)
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     sandbox = Sandbox(conf.sandbox_ro_paths)
     buildah = Buildah(data, conf.buildah_storage_driver)
