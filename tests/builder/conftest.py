@@ -25,7 +25,7 @@ from builder_harness import (
     routing_stand_in,
 )
 
-from deis_builder.service import build
+from deis_builder.service import build, hook_socket_path
 from deis_builder.settings import Settings
 from deis_builder.ssh.hostkeys import load_host_keys
 from deis_common.bus import Bus
@@ -54,6 +54,10 @@ class RunningBuilder:
     @property
     def ssh_port(self) -> int:
         return self.settings.ssh.port
+
+    @property
+    def service_hook_socket(self) -> Path:
+        return hook_socket_path(self.settings.builder.data_dir)
 
     async def metrics(self) -> str:
         url = f"http://127.0.0.1:{self.service.port}/metrics"

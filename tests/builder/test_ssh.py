@@ -79,3 +79,27 @@ async def test_host_keys_are_generated_once_and_kept(tmp_path: Path) -> None:
     assert [k.get_algorithm() for k in first] == ["ssh-rsa", "ecdsa-sha2-nistp256"]
     assert [k.public_data for k in first] == [k.public_data for k in again]
     assert oct((tmp_path / "keys" / "ssh_host_rsa_key").stat().st_mode & 0o777) == "0o600"
+
+
+async def test_a_push_that_bypasses_ssh_is_refused_by_the_hook(
+    builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, tmp_path: Path
+) -> None:
+    await accounts.app("alice", "guarded")
+    repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("guarded")
+    assert code == 0, output
+    await repo.commit("sneak in")
+    bare = builder.settings.builder.data_dir / "repos" / "guarded.git"
+    code, output = await repo.git("push", f"file://{bare}", "HEAD:refs/heads/master")
+    assert code == 1, output
+    assert "This repository only accepts pushes through the builder." in output
+    forged = {
+        **repo.env(),
+        "DEIS_BUILDER_HOOK_SOCKET": str(builder.service_hook_socket),
+        "DEIS_PUSH_TOKEN": "guess",
+    }
+    code, output = await run(
+        "git", "push", f"file://{bare}", "HEAD:refs/heads/master", cwd=repo.path, env=forged
+    )
+    assert code == 1, output
+    assert "This push did not come through the builder's SSH server." in output
