@@ -93,6 +93,8 @@ async def test_destroying_an_app_announces_it(
 ) -> None:
     await api.call("POST", "/v2/apps/", alice, json={"id": "demo"})
     await api.call("POST", "/v2/apps/demo/config/", alice, json={"values": {"A": "1"}})
+    await api.call("POST", "/v2/apps/demo/builds/", alice, json={"image": "ex/img"})
+    await api.call("POST", "/v2/apps/demo/domains/", alice, json={"domain": "demo.example.com"})
     assert (await api.call("DELETE", "/v2/apps/demo/", alice)).status == 204
     await recorder.wait_for(AppDestroyed, where=lambda e: e.app == "demo")
     assert (await api.call("GET", "/v2/apps/demo/", alice)).status == 404

@@ -22,6 +22,8 @@ from deis_controller.db import outbox as outbox_db
 log = structlog.get_logger(__name__)
 
 BATCH = 100
+PRUNE_EVERY = 3600.0
+KEEP_SENT = 86400.0
 
 
 async def flush(ctl: Controller) -> int:
@@ -38,7 +40,14 @@ async def flush(ctl: Controller) -> int:
 async def run(ctl: Controller) -> None:
     interval = ctl.settings.outbox_poll_interval
     failures = 0
+    pruned = 0.0
+    loop = asyncio.get_running_loop()
     while True:
+        if loop.time() - pruned > PRUNE_EVERY:
+            # sent rows are kept a day for inspection, then dropped
+            async with ctl.db.transaction() as tx:
+                await outbox_db.prune_sent(tx, KEEP_SENT)
+            pruned = loop.time()
         ctl.outbox_wakeup.clear()
         try:
             sent = await flush(ctl)

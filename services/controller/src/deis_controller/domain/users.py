@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,8 +30,8 @@ class User:
     is_active: bool
     last_login: datetime | None
     date_joined: datetime
-    token: str
-    password_hash: str
+    token: str = field(repr=False)
+    password_hash: str = field(repr=False)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> User:
