@@ -188,7 +188,7 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert code == 3
     assert {row["STATE"] for row in rows.values()} == {"STOPPED"}
 
-    platform.up("--archive")
+    platform.up()
 
     assert platform.sql("SELECT note FROM kept") == "survives a restart"
     assert (platform.root / "store" / "kept.txt").read_text() == "still here"
@@ -197,10 +197,8 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert code == 0, rows
 
 
-def test_with_archiving_on_wal_segments_reach_the_store(platform: PlatformDir) -> None:
-    if not platform.state["archive"]:
-        platform.run("down")
-        platform.up("--archive")
+def test_wal_segments_are_archived_to_the_store_by_default(platform: PlatformDir) -> None:
+    assert platform.state["archive"] is True
     assert platform.sql("SHOW archive_mode") == "on"
 
     segment = platform.sql("SELECT pg_walfile_name(pg_switch_wal())")

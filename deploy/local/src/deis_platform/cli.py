@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "--archive",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="archive Postgres WAL into the store through deis-backup (remembered; default off)",
+        help="archive Postgres WAL into the store through deis-backup (remembered; default on)",
     )
     up.add_argument(
         "--timeout",

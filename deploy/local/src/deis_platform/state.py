@@ -28,7 +28,7 @@ class PlatformState:
     ports: dict[str, int] = field(default_factory=dict)
     pids: dict[str, int | None] = field(default_factory=dict)
     domain: str = "localhost"
-    archive: bool = False  # WAL archiving on (kept until `up --no-archive`)
+    archive: bool = True  # WAL archiving on (kept until `up --no-archive`)
     supervisord_pid: int | None = None
     started_at: str | None = None
     version: int = STATE_VERSION
@@ -44,7 +44,7 @@ class PlatformState:
             ports={str(k): int(v) for k, v in raw.get("ports", {}).items()},
             pids={str(k): (int(v) if v is not None else None) for k, v in raw.get("pids", {}).items()},
             domain=str(raw.get("domain", "localhost")),
-            archive=bool(raw.get("archive", False)),
+            archive=bool(raw.get("archive", True)),
             supervisord_pid=raw.get("supervisord_pid"),
             started_at=raw.get("started_at"),
         )

@@ -7,10 +7,12 @@ cluster belongs to the unprivileged system user ``embedded_postgres``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 import time
@@ -157,16 +159,48 @@ class PostgresCluster:
             time.sleep(0.1)
 
     def stop(self, mode: str = "fast") -> None:
-        if not (self.data_dir / "postmaster.pid").exists():
+        """Stop the server; one whose pid file is already gone is found by its listening port."""
+        if (self.data_dir / "postmaster.pid").exists():
+            self._run([binary("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"], check=False)
             return
-        self._run([binary("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"], check=False)
+        for pid in _postmasters_of(self.data_dir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGINT if mode == "fast" else signal.SIGQUIT)
 
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def _run(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(argv, user=self.user, capture_output=True, text=True, cwd="/")
+        if self.user is None:
+            result = subprocess.run(argv, capture_output=True, text=True, cwd="/")
+        else:
+            # Drop root's groups too: group permission bits must not let the server into root's files.
+            result = subprocess.run(
+                argv,
+                capture_output=True,
+                text=True,
+                cwd="/",
+                user=self.user,
+                group=self.user,
+                extra_groups=[],
+            )
         if check and result.returncode != 0:
             raise DeisError(f"{Path(argv[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
         return result
+
+
+def _postmasters_of(data_dir: Path) -> list[int]:
+    """Pids of ``postgres`` processes serving ``data_dir`` (read from /proc; Linux only)."""
+    found: list[int] = []
+    target = str(data_dir)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"/postgres") and target.encode() in argv:
+            found.append(int(proc.name))
+    return found
