@@ -227,10 +227,26 @@ class Nginx:
 
 
 def _children(pid: int) -> set[int]:
+    """The nginx master's worker processes."""
     try:
         return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
     except (OSError, ValueError):
-        return set()
+        return _children_by_parent(pid)
+
+
+def _children_by_parent(pid: int) -> set[int]:
+    """For kernels without ``/proc/<pid>/task/<pid>/children``: processes whose parent is ``pid``."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(pid):
+            children.add(int(entry.name))
+    return children
 
 
 def _accepting(pid: int) -> bool:
