@@ -66,6 +66,10 @@ class LocalBackend:
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # Specs and states hold the apps' config: only the scheduler may read them. Sandboxes reach their
+        # release through a bind mount, not through this directory.
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.chmod(0o700)
         for directory in (self.processes_dir, self.apps_dir):
             directory.mkdir(parents=True, exist_ok=True)
         for path in self.apps_dir.glob("*.json"):
