@@ -22,6 +22,7 @@ from deis_router_sync.bootstrap import write_bootstrap
 from deis_router_sync.nginx import nginx_binary
 from tests.router_sync.router_harness import (
     RunningRouter,
+    answer_to,
     backend,
     fetch,
     make_cert,
@@ -81,10 +82,18 @@ async def test_once_routes_are_confirmed_no_request_reaches_the_previous_generat
 async def test_event_that_cannot_be_routed_is_rejected_with_a_reason(
     router: RunningRouter, bus: Bus, recorder: EventRecorder
 ) -> None:
-    bad_endpoint = ContainersHealthy(app="web", generation=1, version=1, endpoints=["127.0.0.1:99999"])
-    rejected = await publish_and_wait(bus, recorder, bad_endpoint, RoutesRejected)
-    assert (rejected.app, rejected.generation) == ("web", 1)
-    assert "127.0.0.1:99999" in rejected.reason
+    async with backend("web") as endpoint:
+        bad_endpoint = ContainersHealthy(
+            app="web", generation=1, version=1, endpoints=["127.0.0.1:99999", endpoint]
+        )
+        envelope = await bus.publish(bad_endpoint)
+        rejected = await answer_to(recorder, envelope, RoutesRejected)
+        assert (rejected.app, rejected.generation) == ("web", 1)
+        assert "127.0.0.1:99999" in rejected.reason
+        # The scheduler still gets its answer, and the good endpoint is served.
+        updated = await answer_to(recorder, envelope, RoutesUpdated)
+        assert updated.endpoints == [endpoint]
+        assert (await router.get("web.router.test")).backend == "web"
 
     bad_domain = DomainAdded(app="web", domain="evil.example; return 200")
     rejected = await publish_and_wait(bus, recorder, bad_domain, RoutesRejected)
