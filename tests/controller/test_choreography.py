@@ -14,6 +14,7 @@ from deis_common.events.routes import RoutesUpdated
 from deis_common.events.state import BuildArtifact, ProcessInfo
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import RunningController
+from tests.controller.pem import self_signed
 
 
 def completed(app: str, procfile: dict[str, str] | None = None, sha: str = "abcdef12") -> BuildCompleted:
@@ -129,3 +130,26 @@ async def test_healthy_containers_are_remembered(
     )
     await bus.publish(RoutesUpdated(app="demo", generation=created.generation))
     await recorder.wait_for(ReleaseDeployed, where=lambda e: e.app == "demo")
+
+
+async def test_the_snapshot_of_one_app_carries_its_certificates_and_settings(
+    api: RunningController, alice: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    await deployed_app(api, alice, bus, recorder)
+    await api.call("POST", "/v2/apps/", alice, json={"id": "other"})
+    await api.call("POST", "/v2/apps/demo/domains/", alice, json={"domain": "www.example.com"})
+    cert, key = self_signed("www.example.com")
+    await api.call("POST", "/v2/certs/", alice, json={"name": "www", "certificate": cert, "key": key})
+    await api.call("POST", "/v2/certs/www/domain/", alice, json={"domain": "www.example.com"})
+    await api.call(
+        "POST", "/v2/apps/demo/settings/", alice, json={"maintenance": True, "whitelist": ["10.0.0.0/8"]}
+    )
+    await api.call("POST", "/v2/apps/demo/tls/", alice, json={"https_enforced": True})
+    snap = await bus.request(SNAPSHOT_SUBJECT, SnapshotRequest(app="demo"), Snapshot, timeout=5)
+    (app,) = snap.apps
+    assert app.domains == ["demo", "www.example.com"]
+    assert [(c.name, c.domain, c.key) for c in app.certs] == [("www", "www.example.com", key)]
+    assert app.routing.maintenance and app.routing.https_enforced and app.routing.whitelist == ["10.0.0.0/8"]
+    everything = await bus.request(SNAPSHOT_SUBJECT, SnapshotRequest(), Snapshot, timeout=5)
+    assert [a.app for a in everything.apps] == ["demo", "other"]
+    assert everything.apps[1].state is not None and everything.apps[1].state.version == 1

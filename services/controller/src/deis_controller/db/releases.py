@@ -8,9 +8,11 @@ from typing import Any
 from deis_controller.db.pool import Tx
 
 CONFIG_SECTIONS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
-_CONFIG = 'uuid, app_uuid, owner, "values", memory, cpu, tags, registry, healthcheck, created, updated'
-_BUILD = "uuid, app_uuid, owner, image, sha, procfile, dockerfile, build_id, artifact, created, updated"
-_RELEASE = (
+CONFIG_COLUMNS = 'uuid, app_uuid, owner, "values", memory, cpu, tags, registry, healthcheck, created, updated'
+BUILD_COLUMNS = (
+    "uuid, app_uuid, owner, image, sha, procfile, dockerfile, build_id, artifact, created, updated"
+)
+RELEASE_COLUMNS = (
     "uuid, app_uuid, owner, version, summary, kind, failed, deployed, generation, config_uuid, build_uuid,"
     " created, updated"
 )
@@ -22,7 +24,7 @@ _RELEASE = (
 async def insert_config(tx: Tx, app_uuid: uuid.UUID, owner: str, sections: dict[str, Any]) -> dict[str, Any]:
     row = await tx.row(
         'INSERT INTO configs (uuid, app_uuid, owner, "values", memory, cpu, tags, registry, healthcheck)'
-        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_CONFIG}",
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {CONFIG_COLUMNS}",
         uuid.uuid4(),
         app_uuid,
         owner,
@@ -33,14 +35,14 @@ async def insert_config(tx: Tx, app_uuid: uuid.UUID, owner: str, sections: dict[
 
 
 async def config(tx: Tx, config_uuid: uuid.UUID) -> dict[str, Any]:
-    row = await tx.row(f"SELECT {_CONFIG} FROM configs WHERE uuid = $1", config_uuid)
+    row = await tx.row(f"SELECT {CONFIG_COLUMNS} FROM configs WHERE uuid = $1", config_uuid)
     assert row is not None
     return row
 
 
 async def latest_config(tx: Tx, app_uuid: uuid.UUID) -> dict[str, Any] | None:
     return await tx.row(
-        f"SELECT {_CONFIG} FROM configs WHERE app_uuid = $1 ORDER BY created DESC LIMIT 1", app_uuid
+        f"SELECT {CONFIG_COLUMNS} FROM configs WHERE app_uuid = $1 ORDER BY created DESC LIMIT 1", app_uuid
     )
 
 
@@ -61,7 +63,7 @@ async def insert_build(
 ) -> dict[str, Any]:
     row = await tx.row(
         "INSERT INTO builds (uuid, app_uuid, owner, image, sha, procfile, dockerfile, build_id, artifact)"
-        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_BUILD}",
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {BUILD_COLUMNS}",
         uuid.uuid4(),
         app_uuid,
         owner,
@@ -77,13 +79,13 @@ async def insert_build(
 
 
 async def build(tx: Tx, build_uuid: uuid.UUID) -> dict[str, Any]:
-    row = await tx.row(f"SELECT {_BUILD} FROM builds WHERE uuid = $1", build_uuid)
+    row = await tx.row(f"SELECT {BUILD_COLUMNS} FROM builds WHERE uuid = $1", build_uuid)
     assert row is not None
     return row
 
 
 async def build_by_event_id(tx: Tx, build_id: str) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_BUILD} FROM builds WHERE build_id = $1", build_id)
+    return await tx.row(f"SELECT {BUILD_COLUMNS} FROM builds WHERE build_id = $1", build_id)
 
 
 async def builds_page(
@@ -91,7 +93,7 @@ async def builds_page(
 ) -> tuple[int, list[dict[str, Any]]]:
     count = int(await tx.val("SELECT count(*) FROM builds WHERE app_uuid = $1", app_uuid))
     rows = await tx.rows(
-        f"SELECT {_BUILD} FROM builds WHERE app_uuid = $1 ORDER BY created DESC LIMIT $2 OFFSET $3",
+        f"SELECT {BUILD_COLUMNS} FROM builds WHERE app_uuid = $1 ORDER BY created DESC LIMIT $2 OFFSET $3",
         app_uuid,
         limit,
         offset,
@@ -116,7 +118,7 @@ async def insert_release(
 ) -> dict[str, Any]:
     row = await tx.row(
         "INSERT INTO releases (uuid, app_uuid, owner, version, summary, kind, generation, config_uuid,"
-        f" build_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_RELEASE}",
+        f" build_uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {RELEASE_COLUMNS}",
         uuid.uuid4(),
         app_uuid,
         owner,
@@ -138,14 +140,15 @@ async def latest_version(tx: Tx, app_uuid: uuid.UUID) -> int:
 async def current(tx: Tx, app_uuid: uuid.UUID) -> dict[str, Any] | None:
     """The newest release that did not fail."""
     return await tx.row(
-        f"SELECT {_RELEASE} FROM releases WHERE app_uuid = $1 AND NOT failed ORDER BY version DESC LIMIT 1",
+        f"SELECT {RELEASE_COLUMNS} FROM releases WHERE app_uuid = $1 AND NOT failed"
+        " ORDER BY version DESC LIMIT 1",
         app_uuid,
     )
 
 
 async def by_version(tx: Tx, app_uuid: uuid.UUID, version: int) -> dict[str, Any] | None:
     return await tx.row(
-        f"SELECT {_RELEASE} FROM releases WHERE app_uuid = $1 AND version = $2", app_uuid, version
+        f"SELECT {RELEASE_COLUMNS} FROM releases WHERE app_uuid = $1 AND version = $2", app_uuid, version
     )
 
 
@@ -154,7 +157,8 @@ async def releases_page(
 ) -> tuple[int, list[dict[str, Any]]]:
     count = int(await tx.val("SELECT count(*) FROM releases WHERE app_uuid = $1", app_uuid))
     rows = await tx.rows(
-        f"SELECT {_RELEASE} FROM releases WHERE app_uuid = $1 ORDER BY version DESC LIMIT $2 OFFSET $3",
+        f"SELECT {RELEASE_COLUMNS} FROM releases WHERE app_uuid = $1"
+        " ORDER BY version DESC LIMIT $2 OFFSET $3",
         app_uuid,
         limit,
         offset,
@@ -173,7 +177,7 @@ async def mark_failed(tx: Tx, release_uuid: uuid.UUID, summary: str) -> None:
 async def undeployed_at(tx: Tx, app_uuid: uuid.UUID, generation: int) -> dict[str, Any] | None:
     """The newest good release created at or before ``generation`` not yet marked deployed."""
     return await tx.row(
-        f"SELECT {_RELEASE} FROM releases WHERE app_uuid = $1 AND NOT failed AND generation <= $2"
+        f"SELECT {RELEASE_COLUMNS} FROM releases WHERE app_uuid = $1 AND NOT failed AND generation <= $2"
         " ORDER BY version DESC LIMIT 1 FOR UPDATE",
         app_uuid,
         generation,

@@ -18,6 +18,7 @@ from deis_common.events.state import (
 from deis_controller.db import Tx
 from deis_controller.db import releases as releases_db
 from deis_controller.db import routing as routing_db
+from deis_controller.db import snapshot as snapshot_db
 
 
 def build_kind(build: dict[str, Any]) -> BuildKind:
@@ -52,12 +53,14 @@ def _healthchecks(config: dict[str, Any], structure: dict[str, int]) -> dict[str
     return checks
 
 
-async def app_state(
-    tx: Tx, app: dict[str, Any], release: dict[str, Any], generation: int | None = None
+def compose_state(
+    app: dict[str, Any],
+    release: dict[str, Any],
+    config: dict[str, Any],
+    build: dict[str, Any] | None,
+    settings: dict[str, Any] | None,
+    generation: int | None = None,
 ) -> AppState:
-    config = await releases_db.config(tx, release["config_uuid"])
-    build = await releases_db.build(tx, release["build_uuid"]) if release["build_uuid"] else None
-    settings = await routing_db.latest_settings(tx, app["uuid"])
     return AppState(
         app=app["id"],
         generation=generation if generation is not None else app["generation"],
@@ -75,9 +78,7 @@ async def app_state(
     )
 
 
-async def route_settings(tx: Tx, app_uuid: Any) -> RouteSettings:
-    settings = await routing_db.latest_settings(tx, app_uuid)
-    tls = await routing_db.latest_tls(tx, app_uuid)
+def compose_routing(settings: dict[str, Any] | None, tls: dict[str, Any] | None) -> RouteSettings:
     return RouteSettings(
         routable=settings["routable"] if settings else True,
         maintenance=settings["maintenance"] if settings else False,
@@ -86,12 +87,40 @@ async def route_settings(tx: Tx, app_uuid: Any) -> RouteSettings:
     )
 
 
-async def snapshot(tx: Tx, app: dict[str, Any]) -> AppSnapshot:
-    release = await releases_db.current(tx, app["uuid"])
-    return AppSnapshot(
-        app=app["id"],
-        state=await app_state(tx, app, release) if release else None,
-        routing=await route_settings(tx, app["uuid"]),
-        domains=await routing_db.domain_names(tx, app["uuid"]),
-        certs=[CertBinding(**b) for b in await routing_db.bindings(tx, app["uuid"])],
-    )
+async def app_state(
+    tx: Tx, app: dict[str, Any], release: dict[str, Any], generation: int | None = None
+) -> AppState:
+    config = await releases_db.config(tx, release["config_uuid"])
+    build = await releases_db.build(tx, release["build_uuid"]) if release["build_uuid"] else None
+    settings = await routing_db.latest_settings(tx, app["uuid"])
+    return compose_state(app, release, config, build, settings, generation)
+
+
+async def route_settings(tx: Tx, app_uuid: Any) -> RouteSettings:
+    settings = await routing_db.latest_settings(tx, app_uuid)
+    tls = await routing_db.latest_tls(tx, app_uuid)
+    return compose_routing(settings, tls)
+
+
+async def snapshots(tx: Tx, app_id: str | None) -> list[AppSnapshot]:
+    """Every app's snapshot (or one app's), read in a fixed number of queries however many apps there are."""
+    data = await snapshot_db.load(tx, app_id)
+    out = []
+    for app in data.apps:
+        key = app["uuid"]
+        release = data.releases.get(key)
+        state = None
+        if release is not None:
+            config = data.configs[release["config_uuid"]]
+            build = data.builds.get(release["build_uuid"]) if release["build_uuid"] else None
+            state = compose_state(app, release, config, build, data.settings.get(key))
+        out.append(
+            AppSnapshot(
+                app=app["id"],
+                state=state,
+                routing=compose_routing(data.settings.get(key), data.tls.get(key)),
+                domains=data.domains.get(key, []),
+                certs=[CertBinding(**b) for b in data.bindings.get(key, [])],
+            )
+        )
+    return out

@@ -10,19 +10,12 @@ from collections.abc import AsyncIterator
 
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
 from deis_controller.controller import Controller
-from deis_controller.db import apps as apps_db
-from deis_controller.domain.state import snapshot
+from deis_controller.domain.state import snapshots
 
 
 async def answer(ctl: Controller, request: SnapshotRequest) -> Snapshot:
     async with ctl.db.read() as tx:
-        ids = [request.app] if request.app else await apps_db.all_ids(tx)
-        out = []
-        for app_id in ids:
-            app = await apps_db.get(tx, app_id)
-            if app is not None:
-                out.append(await snapshot(tx, app))
-    return Snapshot(apps=out)
+        return Snapshot(apps=await snapshots(tx, request.app))
 
 
 def responder(ctl: Controller) -> contextlib.AbstractAsyncContextManager[None]:
