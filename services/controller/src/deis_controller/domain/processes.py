@@ -35,7 +35,8 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
         raise BadRequest("No build associated with this release")
     build = await releases_db.build(work.tx, current["build_uuid"])
     wanted = {str(proctype): _count(count) for proctype, count in request.items()}
-    known = set(build["procfile"]) | set(app["structure"]) | {"cmd"}
+    # without a Procfile, the types the app already runs (its default structure) stay scalable
+    known = set(build["procfile"] or app["structure"]) | {"cmd"}
     for proctype in wanted:
         if proctype not in known:
             raise NotFound(f"Container type {proctype} does not exist in application")
