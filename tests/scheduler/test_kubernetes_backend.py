@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from deis_scheduler.backends.base import DeployError
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
 from deis_scheduler.service import build
-from deis_scheduler.settings import KubernetesSettings, SchedulerSettings
+from deis_scheduler.settings import KubernetesSettings, RegistrySettings, SchedulerSettings
 from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import eventually
 from tests.scheduler.kube_fake import FakeKube
@@ -271,3 +272,34 @@ def test_the_client_adapter_maps_every_kind_onto_real_api_methods(verb: str) -> 
 
     for kind, (api_name, suffix, _) in _KINDS.items():
         assert hasattr(getattr(client, api_name), f"{verb}_{suffix}"), f"{verb} {kind}"
+
+
+async def test_images_from_the_platform_registry_are_pulled_through_its_pull_host_with_its_keys() -> None:
+    kube = FakeKube()
+    registry = RegistrySettings(
+        host="registry.deis.svc:5000", pull_host="127.0.0.1:5555", username="deis", password="s3cret"
+    )
+    backend = KubernetesBackend(*settings(), api=kube, registry=registry)
+    state = image_state()
+    assert state.build is not None
+    pushed = state.model_copy(
+        update={
+            "build": state.build.model_copy(
+                update={"kind": "dockerfile", "location": "registry.deis.svc:5000/api:git-1"}
+            )
+        }
+    )
+
+    await backend.deploy(pushed, timeout=5)
+
+    cmd = await kube.get("Deployment", "api", "api-cmd")
+    assert cmd is not None
+    pod = cmd["spec"]["template"]["spec"]
+    assert pod["containers"][0]["image"] == "127.0.0.1:5555/api:git-1"
+    assert pod["imagePullSecrets"] == [{"name": "deis-registry"}]
+    secret = await kube.get("Secret", "api", "deis-registry")
+    assert secret is not None and secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    assert config["auths"]["127.0.0.1:5555"]["username"] == "deis"
+    for obj in kube.applied:
+        validate(obj)

@@ -62,7 +62,7 @@ def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink)
     if group.backend == "kubernetes":
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
 
-        return KubernetesBackend(group.kubernetes, settings)
+        return KubernetesBackend(group.kubernetes, settings, registry=settings.registry)
     from deis_scheduler.backends.local.backend import LocalBackend
 
     return LocalBackend(group, store, sink)

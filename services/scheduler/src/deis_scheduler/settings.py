@@ -33,6 +33,16 @@ class KubernetesSettings(BaseModel):
     )
 
 
+class RegistrySettings(BaseModel):
+    host: str = Field("", description="registry images are pushed to (host[:port]); empty: none")
+    pull_host: str = Field(
+        "", description="how nodes reach that registry (e.g. a node-local proxy 127.0.0.1:5555); empty: host"
+    )
+    insecure: bool = Field(False, description="the registry speaks plain HTTP")
+    username: str = Field("", description="registry user; with a password, pods get an imagePullSecret")
+    password: str = Field("", description="registry password (secret)")
+
+
 class SchedulerGroup(BaseModel):
     backend: Literal["local", "kubernetes"] = Field("local", description="where app processes run")
     data_dir: Path = Field(
@@ -77,3 +87,4 @@ class SchedulerGroup(BaseModel):
 
 class SchedulerSettings(ServiceSettings):
     scheduler: SchedulerGroup = Field(default_factory=SchedulerGroup)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)

@@ -23,7 +23,7 @@ from deis_scheduler.backends.base import DeployError, Rollout, RunResult, Select
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.api import KubeApi, KubeError, Obj
 from deis_scheduler.desired import DesiredStateError, is_routable
-from deis_scheduler.settings import KubernetesSettings
+from deis_scheduler.settings import KubernetesSettings, RegistrySettings
 
 POD_FAILURES = (
     "ErrImagePull",
@@ -33,16 +33,22 @@ POD_FAILURES = (
     "CreateContainerConfigError",
 )
 _SUFFIX = string.ascii_lowercase + string.digits
+REGISTRY_SECRET = "deis-registry"
 
 
 class KubernetesBackend:
     heals_itself = True
 
     def __init__(
-        self, settings: KubernetesSettings, service: ServiceSettings, api: KubeApi | None = None
+        self,
+        settings: KubernetesSettings,
+        service: ServiceSettings,
+        api: KubeApi | None = None,
+        registry: RegistrySettings | None = None,
     ) -> None:
         self.settings = settings
         self.store = service.store
+        self.registry = registry or RegistrySettings()
         self._api = api
 
     @property
@@ -69,17 +75,43 @@ class KubernetesBackend:
 
     # -- deploy ----------------------------------------------------------------------------------
 
-    def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
+    @property
+    def pull_secret(self) -> str | None:
+        return REGISTRY_SECRET if self.registry.username else None
+
+    def _runnable(self, state: AppState) -> AppState:
+        """The state with its image as nodes pull it (through the registry's pull host)."""
+        build = state.build
+        if build is None or build.kind == "buildpack":
+            return state
+        location = manifests.pull_location(build.location, self.registry)
+        return state.model_copy(update={"build": build.model_copy(update={"location": location})})
+
+    def _support(self, state: AppState) -> list[Obj]:
+        """What every pod of the release needs first: namespace, env Secret, store and registry keys."""
         objects: list[Obj] = [manifests.namespace(state.app)]
         if state.build is None:
             return objects
         objects.append(manifests.env_secret(state))
         if state.build.kind == "buildpack":
             objects.append(manifests.store_secret(state.app, self.settings.store_secret, self.store))
+        if self.pull_secret:
+            objects.append(manifests.registry_secret(state.app, self.pull_secret, self.registry))
+        return objects
+
+    def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
+        objects = self._support(state)
+        if state.build is None:
+            return objects
         for ptype in sorted(state.structure):
             objects.append(
                 manifests.deployment(
-                    state, ptype, self.settings, self.store, restarted_at=restarted.get(ptype)
+                    state,
+                    ptype,
+                    self.settings,
+                    self.store,
+                    restarted_at=restarted.get(ptype),
+                    pull_secret=self.pull_secret,
                 )
             )
             if is_routable(ptype) and state.structure[ptype] > 0:
@@ -93,6 +125,7 @@ class KubernetesBackend:
         if replace is not None:
             now = datetime.now(UTC).isoformat()
             restarted = {p.type: now for p in await self.processes(state.app) if replace(p)}
+        state = self._runnable(state)
         try:
             objects = self._objects(state, restarted)
         except DesiredStateError as e:
@@ -201,22 +234,19 @@ class KubernetesBackend:
 
     async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
         name = f"{state.app}-run-" + "".join(secrets.choice(_SUFFIX) for _ in range(5))
+        state = self._runnable(state)
         try:
-            pod = manifests.run_pod(state, name, command, self.settings, self.store)
-            await self.api.apply(manifests.namespace(state.app))
-            await self.api.apply(manifests.env_secret(state))
-            if state.build is not None and state.build.kind == "buildpack":
-                await self.api.apply(
-                    manifests.store_secret(state.app, self.settings.store_secret, self.store)
-                )
-            await self.api.apply(pod)
+            pod = manifests.run_pod(
+                state, name, command, self.settings, self.store, pull_secret=self.pull_secret
+            )
+            for obj in [*self._support(state), pod]:
+                await self.api.apply(obj)
         except (DesiredStateError, KubeError) as e:
             raise DeployError(str(e)) from e
         deadline = time.monotonic() + timeout
         try:
             while True:
-                obj = await self.api.get("Pod", state.app, name)
-                code = _exit_code(obj)
+                code = _exit_code(await self.api.get("Pod", state.app, name))
                 if code is not None:
                     return RunResult(exit_code=code, output=await self.api.logs(state.app, name))
                 if time.monotonic() > deadline:

@@ -10,6 +10,7 @@ HorizontalPodAutoscaler ``<app>-<type>`` when autoscale is set; Pod ``<app>-run-
 from __future__ import annotations
 
 import base64
+import json
 import shlex
 from typing import Any
 
@@ -21,7 +22,7 @@ from deis_scheduler.desired import (
     healthcheck_config,
     is_routable,
 )
-from deis_scheduler.settings import KubernetesSettings
+from deis_scheduler.settings import KubernetesSettings, RegistrySettings
 
 Manifest = dict[str, Any]
 HERITAGE = "deis"
@@ -143,6 +144,29 @@ def image_of(build: BuildArtifact, settings: KubernetesSettings) -> str:
     return settings.slugrunner_image if build.kind == "buildpack" else build.location
 
 
+def pull_location(location: str, registry: RegistrySettings) -> str:
+    """Images pushed to the platform registry are pulled by nodes through its pull host (node-local proxy)."""
+    if registry.host and registry.pull_host and location.startswith(registry.host + "/"):
+        return registry.pull_host + location[len(registry.host) :]
+    return location
+
+
+def registry_secret(app: str, name: str, registry: RegistrySettings) -> Manifest:
+    """An imagePullSecret for the registry's credentials (``kubernetes.io/dockerconfigjson``)."""
+    token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
+    server = registry.pull_host or registry.host
+    config = {
+        "auths": {server: {"username": registry.username, "password": registry.password, "auth": token}}
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "kubernetes.io/dockerconfigjson",
+        "metadata": {"name": name, "namespace": app, "labels": labels(app)},
+        "data": {".dockerconfigjson": base64.b64encode(json.dumps(config).encode()).decode()},
+    }
+
+
 def probes(state: AppState, ptype: str, port: int | None) -> dict[str, Any]:
     """User probes (httpGet without a port gets PORT), or the default readiness for routable types."""
     config = healthcheck_config(state, ptype)
@@ -246,6 +270,7 @@ def pod_spec(
     *,
     restart: str = "Always",
     command_args: CommandArgs | None = None,
+    pull_secret: str | None = None,
 ) -> Manifest:
     spec: Manifest = {
         "containers": [container(state, ptype, settings, store, command_args)],
@@ -253,6 +278,8 @@ def pod_spec(
         "terminationGracePeriodSeconds": settings.termination_grace_seconds,
         "automountServiceAccountToken": False,
     }
+    if pull_secret:
+        spec["imagePullSecrets"] = [{"name": pull_secret}]
     if state.tags:
         spec["nodeSelector"] = dict(state.tags)
     if state.build is not None and state.build.kind == "buildpack":
@@ -268,6 +295,7 @@ def deployment(
     *,
     batch: int = 1,
     restarted_at: str | None = None,
+    pull_secret: str | None = None,
 ) -> Manifest:
     replicas = max(0, state.structure.get(ptype, 0))
     template_annotations = {"deis.io/restartedAt": restarted_at} if restarted_at else {}
@@ -293,7 +321,7 @@ def deployment(
                     "labels": labels(state.app, ptype, version=f"v{state.version}"),
                     "annotations": template_annotations,
                 },
-                "spec": pod_spec(state, ptype, settings, store),
+                "spec": pod_spec(state, ptype, settings, store, pull_secret=pull_secret),
             },
         },
     }
@@ -348,7 +376,13 @@ def autoscaler(state: AppState, ptype: str) -> Manifest:
 
 
 def run_pod(
-    state: AppState, name: str, command: str, settings: KubernetesSettings, store: StoreSettings
+    state: AppState,
+    name: str,
+    command: str,
+    settings: KubernetesSettings,
+    store: StoreSettings,
+    *,
+    pull_secret: str | None = None,
 ) -> Manifest:
     """A one-off ``deis run`` pod: same image, env and settings as the app; never restarted."""
     if state.build is None:
@@ -357,7 +391,9 @@ def run_pod(
         command_args: CommandArgs = (["/runner/init"], [command])
     else:
         command_args = (["/bin/bash", "-c"], [command])
-    spec = pod_spec(state, "run", settings, store, restart="Never", command_args=command_args)
+    spec = pod_spec(
+        state, "run", settings, store, restart="Never", command_args=command_args, pull_secret=pull_secret
+    )
     return {
         "apiVersion": "v1",
         "kind": "Pod",
