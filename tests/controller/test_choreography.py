@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from deis_common.bus import Bus
@@ -9,6 +10,7 @@ from deis_common.events.builds import BuildCompleted
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
 from deis_common.events.deploys import DeployFailed
+from deis_common.events.logs import log_subject
 from deis_common.events.releases import ReleaseCreated, ReleaseDeployed, ReleaseRejected
 from deis_common.events.routes import RoutesUpdated
 from deis_common.events.state import BuildArtifact, ProcessInfo
@@ -153,3 +155,32 @@ async def test_the_snapshot_of_one_app_carries_its_certificates_and_settings(
     everything = await bus.request(SNAPSHOT_SUBJECT, SnapshotRequest(), Snapshot, timeout=5)
     assert [a.app for a in everything.apps] == ["demo", "other"]
     assert everything.apps[1].state is not None and everything.apps[1].state.version == 1
+
+
+async def test_a_failed_deploy_of_a_superseded_release_does_not_undo_the_newer_one(
+    api: RunningController, alice: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    await deployed_app(api, alice, bus, recorder)
+    older, newer = completed("demo", sha="aaaaaaaa"), completed("demo", sha="bbbbbbbb")
+    await bus.publish(older)
+    first = await recorder.wait_for(ReleaseCreated, where=lambda e: e.build_id == older.build_id)
+    await bus.publish(newer)
+    second = await recorder.wait_for(ReleaseCreated, where=lambda e: e.build_id == newer.build_id)
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    async def on_line(_: str, data: bytes) -> None:
+        lines.put_nowait(data.decode())
+
+    sub = await bus.subscribe_raw(log_subject("demo"), on_line)
+    failed = DeployFailed(app="demo", generation=first.generation, version=first.version, reason="x")
+    await bus.publish(failed)
+    async with asyncio.timeout(10):
+        while f"deploy of v{first.version} failed" not in await lines.get():
+            pass
+    await sub.unsubscribe()
+    await bus.publish(RoutesUpdated(app="demo", generation=second.generation))
+    deployed = await recorder.wait_for(ReleaseDeployed, where=lambda e: e.version == second.version)
+    assert deployed.generation == second.generation
+    assert not [e for e in recorder.of(ReleaseCreated) if e.rollback_of is not None]
+    r = await api.call("GET", f"/v2/apps/demo/releases/v{first.version}/", alice)
+    assert r.json["failed"] is True
