@@ -68,11 +68,10 @@ def workspace(tmp_path: Path) -> Workspace:
     home.mkdir()
     cwd = tmp_path / "work"
     cwd.mkdir()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DEIS_") and k not in ("http_proxy", "https_proxy")
-    }
+    # No proxy may sit between the CLI and the test controller; bytecode caching stays on because the
+    # CLI under test starts hundreds of times per run.
+    dropped = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEIS_") and k not in dropped}
     env.update(
         HOME=str(home),
         DEIS_PROFILE_DIR=str(home / ".deis"),
