@@ -61,6 +61,7 @@ async def test_a_burst_of_events_is_served_with_one_reload(
 
         assert len(recorder.of(RoutesUpdated)) == 20
         assert await router.metric(SERVED) - before <= 2
+        assert await router.metric("deis_router_apps") == 20
         for i in range(20):
             assert (await router.get(f"app{i}.router.test")).backend == "burst"
 

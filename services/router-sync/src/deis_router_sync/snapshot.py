@@ -35,6 +35,7 @@ class SnapshotFollower:
 
     async def run(self) -> None:
         """Ask until answered and applied; then the task is done."""
+        attempts = 0
         while True:
             # Stamped a margin before the question: a change whose event was stamped before the answer but
             # committed after it must still win over the snapshot. Every event after the stamp is delivered
@@ -49,7 +50,10 @@ class SnapshotFollower:
                 )
                 await self.apply(snapshot, asked_at)
             except (BusError, ReloadFailed) as e:
-                log.info("router.snapshot_pending", reason=str(e), retry_in=self.settings.snapshot_retry)
+                # Said once at info level; a controller that starts later is the normal case.
+                report = log.info if attempts == 0 else log.debug
+                report("router.snapshot_pending", reason=str(e), retry_in=self.settings.snapshot_retry)
+                attempts += 1
                 await asyncio.sleep(self.settings.snapshot_retry)
                 continue
             self.applied.set()

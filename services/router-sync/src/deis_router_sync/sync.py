@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from deis_router_sync.nginx import ConfigRejected, Nginx, ReloadFailed, prepare_prefix, write_private
 from deis_router_sync.render import Renderer
@@ -76,6 +76,7 @@ class SyncMetrics:
             registry=registry,
             buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.apps = Gauge("deis_router_apps", "Apps nginx serves", registry=registry)
 
 
 class RouteSync:
@@ -267,6 +268,7 @@ class RouteSync:
     def _mark_live(self, table: RouteTable, files: dict[Path, str], version: str) -> None:
         self._live_view = self._view(table)
         self._live_version = version
+        self.metrics.apps.set(sum(1 for route in table.apps.values() if route.routing.routable))
         self._commit(table, persist=True)
         self.nginx.prune_certs(set(files))
 
