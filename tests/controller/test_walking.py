@@ -57,3 +57,19 @@ async def test_browsers_may_call_the_api_from_any_origin(api: RunningController)
     assert r.status == 200
     assert r.headers["Access-Control-Allow-Origin"] == "*"
     assert "DEIS_API_VERSION" in r.headers["Access-Control-Expose-Headers"]
+
+
+async def test_api_requests_are_counted_and_events_carry_the_request_correlation_id(
+    api: RunningController, alice: str, recorder: EventRecorder
+) -> None:
+    r = await api.call(
+        "POST", "/v2/apps/", alice, json={"id": "traced"}, headers={"X-Correlation-ID": "req-42"}
+    )
+    assert r.status == 201
+    await recorder.wait_for(AppCreated, where=lambda e: e.app == "traced")
+    (envelope,) = [e for e in recorder.envelopes if e.type == AppCreated.subject]
+    assert envelope.correlation_id == "req-42"
+    async with api.session.get(api.url + "/metrics") as resp:
+        text = await resp.text()
+    assert 'deis_controller_http_requests_total{method="POST",route="/v2/apps/",status="201"} 1.0' in text
+    assert "deis_controller_outbox_unsent" in text

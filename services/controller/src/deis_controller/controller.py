@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -25,6 +26,9 @@ from deis_controller.domain.users import password_hasher
 from deis_controller.settings import ControllerSettings
 
 log = structlog.get_logger(__name__)
+
+# the API request (or event chain) being served; events emitted while serving it carry it
+CORRELATION: ContextVar[str | None] = ContextVar("deis_correlation_id", default=None)
 
 
 @dataclass
@@ -73,7 +77,7 @@ class Controller:
     @contextlib.asynccontextmanager
     async def work(self, correlation_id: str | None = None) -> AsyncIterator[Work]:
         async with self.db.transaction() as tx:
-            unit = Work(tx=tx, source=self.service.name, correlation_id=correlation_id)
+            unit = Work(tx=tx, source=self.service.name, correlation_id=correlation_id or CORRELATION.get())
             yield unit
         if unit.events:
             self.outbox_wakeup.set()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 import structlog
+from prometheus_client import CollectorRegistry, Gauge
 
 from deis_common.errors import BusError
 from deis_common.events.base import Envelope
@@ -26,6 +27,10 @@ PRUNE_EVERY = 3600.0
 KEEP_SENT = 86400.0
 
 
+def backlog_gauge(registry: CollectorRegistry) -> Gauge:
+    return Gauge("deis_controller_outbox_unsent", "events committed but not yet published", registry=registry)
+
+
 async def flush(ctl: Controller) -> int:
     """Publish one batch of unsent events; returns how many were sent."""
     async with ctl.db.transaction() as tx:
@@ -38,6 +43,7 @@ async def flush(ctl: Controller) -> int:
 
 
 async def run(ctl: Controller) -> None:
+    backlog = backlog_gauge(ctl.service.registry)
     interval = ctl.settings.outbox_poll_interval
     failures = 0
     pruned = 0.0
@@ -59,6 +65,8 @@ async def run(ctl: Controller) -> None:
             continue
         if sent == BATCH:
             continue
+        async with ctl.db.read() as tx:
+            backlog.set(await outbox_db.unsent_count(tx))
         try:
             await asyncio.wait_for(ctl.outbox_wakeup.wait(), interval)
         except TimeoutError:

@@ -22,6 +22,7 @@ from deis_controller.http import (
     settings,
 )
 from deis_controller.http.context import CONTROLLER
+from deis_controller.http.metrics import metrics_middleware
 from deis_controller.http.middleware import add_headers, api_middleware
 
 MODULES = (
@@ -44,6 +45,7 @@ MODULES = (
 
 def mount(app: web.Application, ctl: Controller) -> None:
     app[CONTROLLER] = ctl
+    app.middlewares.append(metrics_middleware(ctl.service.registry))
     app.middlewares.append(api_middleware)
     app.on_response_prepare.append(add_headers)
     for module in MODULES:
