@@ -1,1 +1,1 @@
-"""deis_controller."""
+"""The controller: the platform's v2 REST API and source of truth (Postgres), publishing events via an outbox."""
