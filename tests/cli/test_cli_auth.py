@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
-from conftest import PASSWORD
+from conftest import PASSWORD, register
 
 
 async def test_register_logs_in_and_writes_a_private_profile(controller, deis, workspace) -> None:
@@ -91,17 +91,7 @@ async def test_logout_deletes_the_profile(deis, admin, workspace) -> None:
 
 
 async def test_passwd_changes_the_password(controller, deis, admin) -> None:
-    carol = {"DEIS_PROFILE": "carol"}
-    assert (
-        await deis(
-            "register",
-            controller.url,
-            "--username=carol",
-            f"--password={PASSWORD}",
-            "--email=c@x.io",
-            env=carol,
-        )
-    ).ok
+    carol = await register(deis, controller, "carol")
     wrong = await deis("passwd", "--password=nope", "--new-password=another-pass", env=carol)
     assert wrong.returncode == 1
     assert wrong.stderr == "Password change failed: Error: Current password does not match\n"
@@ -132,12 +122,12 @@ async def test_a_revoked_token_is_reported(deis, admin, workspace) -> None:
 
 
 async def test_cancel_removes_the_account_and_logs_out(controller, deis, admin, workspace) -> None:
-    bob = {"DEIS_PROFILE": "bob"}
-    assert (
-        await deis(
-            "register", controller.url, "--username=bob", f"--password={PASSWORD}", "--email=b@x.io", env=bob
-        )
-    ).ok
+    bob = await register(deis, controller, "bob")
+    assert (await deis("create", "bobs-app", "--no-remote", env=bob)).ok
+    owner = await deis("auth:cancel", "--yes", env=bob)
+    assert owner.returncode == 1
+    assert "still has applications" in owner.stderr
+    assert (await deis("destroy", "-a", "bobs-app", "--confirm=bobs-app", env=bob)).ok
     declined = await deis("auth:cancel", env=bob, input="n\n")
     assert "Account not changed" in declined.stderr
     result = await deis("auth:cancel", "--yes", env=bob)
