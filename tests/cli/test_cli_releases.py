@@ -46,5 +46,9 @@ async def test_release_errors_are_reported(deis, admin) -> None:
     missing = await deis("releases:info", "v9", "-a", "fresh")
     assert missing.returncode == 1
     assert missing.stderr == "Error: 404 Not Found\nNo Release matches the given query.\n"
+    broken = await deis("pull", "example/web:v1", "-a", "fresh", "-p", "{web: oops")
+    assert broken.returncode == 1 and broken.stderr.startswith("Error: The procfile is not valid JSON")
+    as_json = await deis("pull", "example/web:v1", "-a", "fresh", "-p", '{"web": "./server"}')
+    assert as_json.ok, as_json
     bad = await deis("releases:info", "latest", "-a", "fresh")
     assert bad.returncode == 1 and bad.stderr == "Error: latest is not a valid version, ex: v2\n"

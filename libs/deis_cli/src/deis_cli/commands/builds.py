@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ GROUP = CommandSet("builds", "manage builds created using `git push`")
 
 
 def parse_procfile(text: str) -> dict[str, str]:
-    """A Procfile (``type: command`` lines); YAML mappings in that simple form are accepted too."""
+    """A Procfile: ``type: command`` lines (block YAML of that shape), or a JSON object."""
+    if text.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError as e:
+            raise CLIError(f"The procfile is not valid JSON: {e}") from e
+        if not isinstance(parsed, dict):
+            raise CLIError("The procfile must map process types to commands")
+        return {str(k): str(v) for k, v in parsed.items()}
     procfile: dict[str, str] = {}
     for raw in text.splitlines():
         line = raw.strip()
