@@ -121,6 +121,8 @@ class Nginx:
         try:
             pid = int(self.paths.pid.read_text().strip())
             os.kill(pid, 0)
+        except PermissionError:
+            return pid  # it runs, as another user: reload() says why it cannot be signalled
         except (OSError, ValueError):
             return None
         return pid
@@ -130,7 +132,13 @@ class Nginx:
         if pid is None:
             raise ReloadFailed(f"nginx is not running (no live pid in {self.paths.pid})")
         old_workers = _children(pid)
-        os.kill(pid, signal.SIGHUP)
+        try:
+            os.kill(pid, signal.SIGHUP)
+        except PermissionError as e:
+            raise ReloadFailed(
+                f"may not signal the nginx master (pid {pid}): "
+                "nginx and router-sync must run as the same user"
+            ) from e
         await self.wait_version(version)
         await self._wait_retired(old_workers)
 
