@@ -1,1 +1,1 @@
-"""The controller: the platform's v2 REST API and source of truth (Postgres), publishing events via an outbox."""
+"""The controller: the v2 REST API and source of truth (Postgres), publishing events via an outbox."""
