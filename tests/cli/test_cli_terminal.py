@@ -39,3 +39,20 @@ async def test_headers_are_coloured_and_slow_calls_spin_only_on_a_terminal(deis,
 
     failed = await on_terminal(workspace, "info", "-a", "missing")
     assert "\x1b[1;31mError: \x1b[0m" in failed
+
+
+async def test_config_pull_writes_dotenv_on_a_terminal_and_keeps_an_existing_one(
+    deis, admin, workspace
+) -> None:
+    assert (await deis("create", "pully", "--no-remote")).ok
+    assert (await deis("config:set", "FOO=bar", "HELLO=world", "-a", "pully")).ok
+    await on_terminal(workspace, "config:pull", "-a", "pully")
+    dotenv = workspace.cwd / ".env"
+    assert dotenv.read_text() == "FOO=bar\nHELLO=world\n"
+
+    dotenv.write_text("FOO=local\n")
+    refused = await on_terminal(workspace, "config:pull", "-a", "pully")
+    assert ".env already exists, pass -o to overwrite" in refused
+    assert dotenv.read_text() == "FOO=local\n"
+    await on_terminal(workspace, "config:pull", "-a", "pully", "-o")
+    assert dotenv.read_text() == "FOO=bar\nHELLO=world\n"
