@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from deis_common.events.routes import RoutesUpdated
 from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
-from deis_scheduler.backends.local.process import Process
+from deis_scheduler.backends.local.process import stop_all
 from deis_scheduler.service import build
 from deis_scheduler.settings import SchedulerGroup, SchedulerSettings
 
@@ -72,12 +71,7 @@ async def scheduler(settings: SchedulerSettings, data_dir: Path) -> AsyncIterato
 
 
 async def stop_processes(data_dir: Path) -> None:
-    root = data_dir / "processes"
-    if not root.is_dir():
-        return
-    processes = [Process.load(d) for app in root.iterdir() for d in app.iterdir()]
-    await asyncio.gather(*(p.stop(1) for p in processes if p is not None))
-    shutil.rmtree(root, ignore_errors=True)
+    await stop_all(data_dir / "processes", grace=1)
 
 
 class StandInRouter:

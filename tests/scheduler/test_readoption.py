@@ -14,6 +14,7 @@ import pytest
 
 from deis_common.bus import Bus
 from deis_common.errors import BusError
+from deis_common.events.containers import ContainersHealthy
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import AppSnapshot, AppState
@@ -23,7 +24,7 @@ from deis_scheduler.service import build
 from deis_scheduler.settings import SchedulerSettings
 from tests.scheduler.apps import web_release
 from tests.scheduler.conftest import StandInRouter, stop_processes
-from tests.scheduler.http import eventually, get
+from tests.scheduler.http import eventually, get, reachable
 from tests.scheduler.test_rolling_deploy import deploy
 
 pytestmark = pytest.mark.sandbox
@@ -139,4 +140,36 @@ async def test_processes_survive_a_killed_scheduler_process(
         scheduler.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             scheduler.wait(10)
+        await stop_processes(data_dir)
+
+
+async def test_stopped_processes_come_back_when_the_scheduler_starts_again(
+    settings: SchedulerSettings,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    state = await web_release(store, "sleeper", structure={"web": 1, "worker": 1})
+    try:
+        async with build(settings).running():
+            first = await deploy(bus, recorder, state)
+        env = {**os.environ, "DEIS_SCHEDULER__DATA_DIR": str(data_dir), "DEIS_SCHEDULER__STOP_GRACE": "2"}
+        stopped = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "deis_scheduler", "stop-processes", env=env, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await stopped.communicate()
+        assert stopped.returncode == 0 and b"stopped 2 app process(es)" in out
+        assert not await reachable(first.endpoints[0])
+
+        async with build(settings).running():
+            back = await recorder.wait_for(
+                ContainersHealthy,
+                where=lambda e: e.app == "sleeper" and e.endpoints != first.endpoints,
+                timeout=30,
+            )
+            assert await get(back.endpoints[0]) == (200, "hello from v2")
+            assert sorted(p.type for p in back.processes) == ["web", "worker"]
+    finally:
         await stop_processes(data_dir)

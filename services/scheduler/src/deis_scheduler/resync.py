@@ -39,7 +39,7 @@ class Resync:
     async def run(self) -> None:
         """Ask for the snapshot until someone answers; meanwhile and afterwards, heal on every interval."""
         loop = asyncio.get_running_loop()
-        next_heal = loop.time() + self.settings.resync_interval
+        next_heal = loop.time()  # at once: restarts what stopped while the scheduler was down
         while True:
             if not self.synced.is_set():
                 try:

@@ -26,7 +26,7 @@ from deis_common.store import ObjectStore
 from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
 from deis_scheduler.backends.local.launcher import Launcher
 from deis_scheduler.backends.local.monitor import Monitor, exit_reason
-from deis_scheduler.backends.local.process import Process
+from deis_scheduler.backends.local.process import Process, scan
 from deis_scheduler.backends.local.releases import ReleaseCache, ReleaseError
 from deis_scheduler.backends.local.sandbox import unprivileged_uid
 from deis_scheduler.desired import (
@@ -76,7 +76,7 @@ class LocalBackend:
             with contextlib.suppress(OSError, ValueError):
                 state = AppState.model_validate_json(path.read_text())
                 self._states[state.app] = state
-        for process in self._scan():
+        for process in scan(self.processes_dir):
             if process.alive():
                 self.monitor.add(process)
                 log.info("process.adopted", app=process.record.app, process=process.record.name)
@@ -91,17 +91,6 @@ class LocalBackend:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-
-    def _scan(self) -> list[Process]:
-        found = []
-        for app_dir in sorted(self.processes_dir.iterdir()) if self.processes_dir.is_dir() else []:
-            for directory in sorted(app_dir.iterdir()):
-                process = Process.load(directory)
-                if process is not None:
-                    found.append(process)
-                else:
-                    shutil.rmtree(directory, ignore_errors=True)
-        return found
 
     # -- remembered desired state ----------------------------------------------------------------
 

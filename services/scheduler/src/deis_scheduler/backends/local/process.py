@@ -177,3 +177,23 @@ def _is_shim(status: Status) -> bool:
     if status.shim_pid is None:
         return False
     return status.shim_start is not None and start_time(status.shim_pid) == status.shim_start
+
+
+def scan(processes_dir: Path) -> list[Process]:
+    """Every process recorded under ``processes_dir`` (all apps)."""
+    if not processes_dir.is_dir():
+        return []
+    found = [
+        Process.load(d)
+        for app in sorted(processes_dir.iterdir())
+        if app.is_dir()
+        for d in sorted(app.iterdir())
+    ]
+    return [p for p in found if p is not None]
+
+
+async def stop_all(processes_dir: Path, grace: float) -> int:
+    """Stop every process under ``processes_dir`` (all apps) and remove their directories."""
+    running = scan(processes_dir)
+    await asyncio.gather(*(p.stop(grace) for p in running))
+    return len(running)
