@@ -75,6 +75,7 @@ class ConsumerRunner:
             filter_subject=spec.event_type.subject,
             deliver_policy=api.DeliverPolicy.NEW if spec.deliver_new_only else api.DeliverPolicy.ALL,
             max_ack_pending=max(1000, spec.concurrency),
+            inactive_threshold=spec.inactive_threshold,
         )
         sub = await pull_subscription(
             self.bus,

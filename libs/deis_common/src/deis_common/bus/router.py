@@ -56,6 +56,7 @@ class HandlerSpec:
     max_deliver: int = 10
     ack_wait: float = 30.0
     deliver_new_only: bool = False
+    inactive_threshold: float | None = None
 
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -76,12 +77,15 @@ class Router:
         max_deliver: int = 10,
         ack_wait: float = 30.0,
         deliver_new_only: bool = False,
+        inactive_threshold: float | None = None,
     ) -> Callable[[Callable[[E, Context], Awaitable[None]]], Callable[[E, Context], Awaitable[None]]]:
         """Register ``func(event, ctx)`` for ``event_type``.
 
         ``concurrency`` bounds in-flight messages per replica; a long handler keeps its message alive by
         sending progress acks every ``ack_wait / 2`` seconds, so ``ack_wait`` need not cover the work.
         ``deliver_new_only`` makes a new durable start at messages published after its creation.
+        ``inactive_threshold`` (seconds) lets the server delete the durable once no replica has pulled
+        from it for that long: for per-instance durables whose instances come and go.
         """
 
         def register(
@@ -101,6 +105,7 @@ class Router:
                     max_deliver=max_deliver,
                     ack_wait=ack_wait,
                     deliver_new_only=deliver_new_only,
+                    inactive_threshold=inactive_threshold,
                 )
             )
             return func
