@@ -149,3 +149,31 @@ async def test_at_start_the_scheduler_converges_on_the_controllers_snapshot(
         assert len([e for e in recorder.of(ContainersHealthy) if e.app == "kept"]) == 1, "kept was left alone"
     finally:
         await stop_processes(data_dir)
+
+
+async def test_a_generation_missed_while_down_is_reported_even_when_nothing_changes(
+    settings: SchedulerSettings,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    data_dir: Path,
+) -> None:
+    settings.scheduler.snapshot_retry = 0.2
+    state = await web_release(store, "missed-scale")
+    newer = state.model_copy(update={"generation": state.generation + 1})
+    try:
+        async with build(settings).running():
+            first = await deploy(bus, recorder, state)
+
+        async def answer(_: SnapshotRequest) -> Snapshot:
+            return Snapshot(apps=[AppSnapshot(app=newer.app, state=newer)])
+
+        await bus.serve(SNAPSHOT_SUBJECT, SnapshotRequest, answer, queue="controller")
+        async with build(settings).running():
+            reported = await recorder.wait_for(
+                ContainersHealthy, where=lambda e: e.generation == newer.generation, timeout=30
+            )
+        assert reported.endpoints == first.endpoints, "nothing was restarted"
+    finally:
+        await stop_processes(data_dir)

@@ -60,7 +60,7 @@ class AppReconciler:
     async def apply(self, state: AppState, publish: Publish, *, quiet: bool = False) -> Outcome:
         """Converge on ``state`` unless a newer generation was applied already.
 
-        ``quiet`` (resyncs) publishes nothing when nothing had to change.
+        ``quiet`` (resyncs) publishes nothing when nothing had to change for a generation already applied.
         """
         async with self.lock:
             if state.generation < self.generation:
@@ -99,6 +99,7 @@ class AppReconciler:
         self, state: AppState, publish: Publish, *, quiet: bool = False, replace: Selector | None = None
     ) -> Outcome:
         started = time.monotonic()
+        known = state.generation <= self.generation  # quiet resyncs still report generations new to us
         try:
             rollout = await self.backend.deploy(state, replace=replace, timeout=self.settings.deploy_timeout)
         except DeployError as e:
@@ -121,7 +122,7 @@ class AppReconciler:
         self.generation = max(self.generation, state.generation)
         self.current = state
         self.backend.remember(state)
-        if quiet and not rollout.started and not rollout.retire:
+        if quiet and known and not rollout.started and not rollout.retire:
             return Outcome(applied=True, rollout=rollout)
         self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)
         self.metrics.desired_states.labels("healthy").inc()
