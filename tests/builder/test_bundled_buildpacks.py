@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from deis_builder.buildpacks.runner import BUNDLED_ORDER
+from deis_builder.limits import MemoryLimit, parse_size
 from deis_builder.sandbox import Mount, Sandbox
 
 BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/buildpacks/bundled"
@@ -95,3 +96,40 @@ async def test_python_version_file_picks_the_interpreter(tmp_path: Path) -> None
     assert code == 0, output
     assert "-----> Using python-3.11." in output
     assert (app / ".venv" / "bin" / "python").resolve() == Path("/usr/bin/python3.11")
+
+
+async def test_a_step_using_more_memory_than_the_limit_is_stopped_and_says_so(tmp_path: Path) -> None:
+    limit = MemoryLimit(64 * 1024**2)
+    if not limit.usable:
+        pytest.skip("no writable cgroup v1 memory controller here")
+    app = tmp_path / "app"
+    await asyncio.to_thread(app.mkdir)
+    lines: list[str] = []
+
+    async def collect(line: str) -> None:
+        lines.append(line)
+
+    code, output = await Sandbox(memory=limit).run(
+        ["/usr/bin/python3", "-c", "block = b'x' * (512 * 1024 * 1024); print(len(block))"],
+        [Mount(app, "/app", writable=True)],
+        {"PATH": "/usr/bin:/bin"},
+        on_line=collect,
+    )
+    assert code != 0, output
+    assert lines[-1] == " !     The build used more than its memory limit (64 MiB) and was stopped"
+    code, output = await Sandbox(memory=limit).run(
+        ["/usr/bin/python3", "-c", "print(len(b'x' * (8 * 1024 * 1024)))"],
+        [],
+        {"PATH": "/usr/bin:/bin"},
+        cwd="/",
+    )
+    assert (code, output.strip()) == (0, str(8 * 1024 * 1024)), "work under the limit runs as usual"
+
+
+def test_memory_limits_read_like_the_cli_writes_them() -> None:
+    assert parse_size("512m") == 512 * 1024**2
+    assert parse_size("2G") == 2 * 1024**3
+    assert parse_size("1.5g") == int(1.5 * 1024**3)
+    assert parse_size("") is None and parse_size("0") is None
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size("lots")

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis_builder.limits import MemoryLimit
 from deis_common.errors import DeisError
 
 LineSink = Callable[[str], Awaitable[None]]
@@ -37,9 +38,12 @@ class Mount:
 
 
 class Sandbox:
-    def __init__(self, ro_paths: Sequence[str] = (), *, bwrap: str = "bwrap") -> None:
+    def __init__(
+        self, ro_paths: Sequence[str] = (), *, bwrap: str = "bwrap", memory: MemoryLimit | None = None
+    ) -> None:
         self._ro_paths = [p for p in ro_paths if os.path.exists(p)]
         self._bwrap = bwrap
+        self._memory = memory or MemoryLimit(None)
 
     def command(
         self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str = "/app"
@@ -87,9 +91,20 @@ class Sandbox:
         cwd: str = "/app",
         timeout: float | None = None,
     ) -> tuple[int, str]:
-        """Run ``argv`` in the sandbox; returns the exit code and the whole output."""
+        """Run ``argv`` in the sandbox; returns the exit code and the whole output. A step stopped for
+        using more memory than the build limit says so in its last output line."""
         cmd = self.command(argv, mounts, env, cwd=cwd)
-        return await run_streaming(cmd, on_line=on_line, timeout=timeout)
+        async with self._memory.cage() as cage:
+            if cage is None:
+                return await run_streaming(cmd, on_line=on_line, timeout=timeout)
+            code, output = await run_streaming(cage.wrap(cmd), on_line=on_line, timeout=timeout)
+            if code != 0 and cage.out_of_memory():
+                mib = (self._memory.limit or 0) // 1024**2
+                line = f" !     The build used more than its memory limit ({mib} MiB) and was stopped"
+                if on_line is not None:
+                    await on_line(line)
+                output += "\n" + line
+            return code, output
 
 
 async def run_streaming(

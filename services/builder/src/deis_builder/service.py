@@ -14,6 +14,7 @@ from deis_builder.dockerfile import DockerfileBuilder
 from deis_builder.gitserve import GitServer
 from deis_builder.hooks import HookServer, PushSessions
 from deis_builder.images import Buildah
+from deis_builder.limits import MemoryLimit, parse_size
 from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
 from deis_builder.pull import ImagePuller
@@ -57,7 +58,7 @@ def build(settings: Settings) -> Service:
     repos = Repos(data / "repos")
     git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path, metrics)
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
-    sandbox = Sandbox(conf.sandbox_ro_paths)
+    sandbox = Sandbox(conf.sandbox_ro_paths, memory=MemoryLimit(parse_size(conf.build_memory_limit)))
     buildah = Buildah(data, conf.buildah_storage_driver)
     worker = BuildWorker(
         store,

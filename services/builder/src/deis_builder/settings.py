@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from deis_builder.limits import parse_size
 from deis_common.settings import ServiceSettings
 
 
@@ -33,6 +34,9 @@ class BuilderSettings(BaseModel):
     )
     keepalive_interval: float = Field(
         10.0, description="seconds of silence after which a push prints '...' (SESSION_IDLE_INTERVAL)"
+    )
+    build_memory_limit: str = Field(
+        "2g", description="memory ceiling of each buildpack step, e.g. 512m or 2g; empty for none (cgroup v1)"
     )
     sandbox_ro_paths: list[str] = Field(
         default_factory=lambda: ["/etc", "/opt"],
@@ -65,6 +69,12 @@ class BuilderSettings(BaseModel):
         False,
         description="pass the app config as build args to Dockerfile builds (DEIS_DOCKER_BUILD_ARGS_ENABLED)",
     )
+
+    @field_validator("build_memory_limit")
+    @classmethod
+    def _a_size(cls, value: str) -> str:
+        parse_size(value)
+        return value
 
 
 class Settings(ServiceSettings):
