@@ -58,7 +58,7 @@ def build_rootfs(target: Path) -> Path:
     (root / "usr/bin/python3").symlink_to("python3.11")
     (root / "bin").mkdir(exist_ok=True)
     (root / "bin/bash").symlink_to("/usr/bin/bash")
-    for mountpoint in ("proc", "dev", "tmp", "srv/app", "etc"):
+    for mountpoint in ("proc", "dev", "tmp", "srv/app", "etc", "run", "var/cache"):
         (root / mountpoint).mkdir(parents=True, exist_ok=True)
     (root / "srv/app/server.py").write_text(SERVER)
     archive = target / "rootfs.tar"

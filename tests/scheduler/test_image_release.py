@@ -72,10 +72,16 @@ async def test_config_overrides_the_images_env_and_runs_use_the_image(
     state = await image_release(store, rootfs, env={"GREETING": "configured"})
 
     await bus.publish(
-        RunRequested(app="pulled", run_id="i1", command="echo $GREETING; ls /srv/app; ls /app", state=state)
+        RunRequested(
+            app="pulled",
+            run_id="i1",
+            command="echo $GREETING; echo scratch > /run/x && cat /run/x; ls /srv/app; ls /app",
+            state=state,
+        )
     )
     finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "i1", timeout=60)
 
     assert "configured" in finished.output and "server.py" in finished.output
+    assert "scratch" in finished.output, "the image gets private scratch space on /run"
     assert "No such file or directory" in finished.output, "the host's /app layout is not there"
     assert finished.exit_code != 0

@@ -1,9 +1,10 @@
 """The bubblewrap command line that isolates one app process.
 
-A sandbox sees: its release read-only at ``/app`` (buildpack slugs) or its image root filesystem read-only at
-``/`` (Dockerfile and ``deis pull`` images); ``/usr`` and the ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` links
-read-only (slugs only); a few harmless files of ``/etc`` (CA certificates, resolver, time zone); a private
-``/tmp``, ``/proc`` and ``/dev``. Nothing else of the host: no other app, not the platform's data dir.
+A sandbox sees: its release read-only at ``/app`` (buildpack slugs) or its image root filesystem
+read-only at ``/`` (Dockerfile and ``deis pull`` images; private scratch space on ``/run`` and
+``/var/{tmp,cache,log}``); ``/usr`` and the ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` links read-only
+(slugs only); a few harmless files of ``/etc`` (CA certificates, resolver, time zone); a private ``/tmp``,
+``/proc`` and ``/dev``. Nothing else of the host: no other app, not the platform's data dir.
 It gets its own user, pid, ipc and uts namespaces and shares the host's loopback network (its ``PORT``).
 
 When the scheduler runs as root, the process also runs as an unprivileged uid outside the sandbox: a private
@@ -30,6 +31,7 @@ ETC_FILES = (
     "/etc/alternatives",
     "/etc/mime.types",
 )
+IMAGE_SCRATCH = ("run", "var/run", "var/tmp", "var/cache", "var/log")
 SANDBOX_UID = 1000
 # Where the release is bound in the private mount namespace: reachable by the sandbox uid, and (unlike /tmp)
 # never an ancestor of the data dir, whose files the bind must still see.
@@ -74,6 +76,11 @@ class Sandbox:
         ]  # fmt: skip
         if self.image:
             args += ["--ro-bind", source, "/"]
+            # The image is read-only; the places programs expect to write get private scratch space.
+            for scratch in IMAGE_SCRATCH:
+                path = self.root / scratch
+                if path.is_dir() and not path.is_symlink():
+                    args += ["--tmpfs", f"/{scratch}"]
         else:
             args += ["--ro-bind", "/usr", "/usr"]
             for link in ("bin", "lib", "lib64", "sbin"):
