@@ -233,7 +233,8 @@ class Receiver:
                     raise PushFailed(
                         f"The controller returned an error when publishing the release: {failed[version]}"
                     )
-                if version in deployed:
+                # A later release (a config change made meanwhile) being deployed carries this build too.
+                if any(deployed_version >= version for deployed_version in deployed):
                     return version
             envelope = await self._next(
                 releases, deadline, out, "Timed out waiting for the release to be deployed."
