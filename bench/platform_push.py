@@ -29,6 +29,8 @@ def timed_push(user: User, platform: Platform, repo: Path, expect: str) -> float
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="deis-bench-"))
     platform = Platform(root / "platform")
+    (root / "platform").mkdir()
+    platform.reserve_ports()
     up = platform.cli("up")
     assert up.code == 0, up.text
     try:

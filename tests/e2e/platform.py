@@ -48,6 +48,18 @@ class Platform:
     def cli(self, *args: str) -> Result:
         return run([str(BIN / "deis-platform"), "--data-dir", str(self.data_dir), *args], timeout=300)
 
+    def reserve_ports(self) -> None:
+        """Record free ports before the first `up`, as if an earlier run had moved them there.
+
+        The launcher keeps recorded ports, so this platform cannot race another one (a developer's, or a
+        parallel test's) for the default ports.
+        """
+        from deis_common.testing.ports import free_port
+        from deis_platform.ports import DEFAULT_PORTS
+
+        ports = {role: free_port() for role in DEFAULT_PORTS}
+        (self.data_dir / "platform.json").write_text(json.dumps({"ports": ports}))
+
     @property
     def ports(self) -> dict[str, int]:
         return {

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     plat = Platform(tmp_path_factory.mktemp("platform"))
+    plat.reserve_ports()
     started = plat.cli("up")
     assert started.code == 0, started.text
     assert "The platform is up" in started.out
