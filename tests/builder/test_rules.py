@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from deis_builder.buildpacks.runner import check_buildpack_url
 from deis_builder.dockerfile import check_dockerfile, with_build_args
 from deis_builder.errors import BuildError
 from deis_builder.images import image_config
@@ -101,6 +102,19 @@ def test_the_image_config_says_how_to_run_the_image() -> None:
     assert config.entrypoint == ["/bin/app"] and config.cmd == ["--serve"]
     assert config.env == {"PATH": "/bin", "A": "b=c"}
     assert (config.workdir, config.user, config.exposed_ports) == ("/srv", "1000", [53, 8080])
+
+
+def test_a_buildpack_url_may_not_reach_into_the_builders_own_data(tmp_path: Path) -> None:
+    private = [tmp_path / "builder", tmp_path / "store"]
+    for url in (f"file://{tmp_path}/builder/repos/other.git", f"{tmp_path}/store/builder", "--upload-pack=x"):
+        with pytest.raises(BuildError):
+            check_buildpack_url(url, private)
+    for url in (
+        "https://github.com/heroku/heroku-buildpack-python.git",
+        "git@github.com:heroku/heroku-buildpack-nodejs.git",
+        f"file://{tmp_path}/elsewhere/pack.git",
+    ):
+        check_buildpack_url(url, private)
 
 
 def test_one_push_per_app_at_a_time_and_stale_locks_expire() -> None:

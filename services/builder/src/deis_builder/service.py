@@ -64,7 +64,7 @@ def build(settings: Settings) -> Service:
         store,
         conf,
         metrics,
-        SlugBuilder(store, sandbox, conf.sandbox_env_passthrough),
+        SlugBuilder(store, sandbox, conf.sandbox_env_passthrough, private_dirs=_private_dirs(settings)),
         DockerfileBuilder(store, buildah, build_args=conf.docker_build_args),
         ImagePuller(store, buildah),
     )
@@ -85,6 +85,14 @@ def build(settings: Settings) -> Service:
     service.add_readiness_check("store", store_answers)
     service.add_readiness_check("controller", controller.reachable)
     return service
+
+
+def _private_dirs(settings: Settings) -> list[Path]:
+    """Where other apps' sources and builds live on this host: never a buildpack source."""
+    dirs = [settings.builder.data_dir]
+    if settings.store.driver == "fs":
+        dirs.append(settings.store.path)
+    return dirs
 
 
 @contextlib.asynccontextmanager

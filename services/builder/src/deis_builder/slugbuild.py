@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 from deis_builder import names, slug
 from deis_builder.buildlog import BuildLog
@@ -28,7 +29,10 @@ from deis_common.store import ObjectStore
 
 
 class SlugBuilder:
-    def __init__(self, store: ObjectStore, sandbox: Sandbox, passthrough_env: list[str]) -> None:
+    def __init__(
+        self, store: ObjectStore, sandbox: Sandbox, passthrough_env: list[str], private_dirs: list[Path]
+    ) -> None:
+        self._private_dirs = private_dirs
         self._store = store
         self._sandbox = sandbox
         self._passthrough = passthrough_env
@@ -68,7 +72,7 @@ class SlugBuilder:
         buildpack_url = push.env.get("BUILDPACK_URL", "").strip()
         packs: list[Buildpack]
         if buildpack_url:
-            packs = [await fetch_buildpack(buildpack_url, workspace, log)]
+            packs = [await fetch_buildpack(buildpack_url, workspace, log, self._private_dirs)]
         else:
             packs = bundled_buildpacks(workspace)
         env = self._env(sha8, ssh_key=workspace.ssh_key.is_file())

@@ -102,12 +102,32 @@ def bundled_buildpacks(workspace: Workspace) -> list[Buildpack]:
     return packs
 
 
-async def fetch_buildpack(url: str, workspace: Workspace, log: BuildLog) -> Buildpack:
+def check_buildpack_url(repo: str, private_dirs: list[Path]) -> None:
+    """Refuse what must not be cloned: option-looking URLs and the builder's own files (other apps'
+    repositories and workspaces live there)."""
+    if not repo or repo.startswith("-") or any(c.isspace() for c in repo):
+        raise BuildError(f"BUILDPACK_URL {repo!r} is not a git URL")
+    local = repo.removeprefix("file://") if repo.startswith("file://") or "://" not in repo else None
+    if local is not None and ":" not in local.split("/", 1)[0]:
+        resolved = Path(local).resolve()
+        if any(resolved.is_relative_to(d.resolve()) for d in private_dirs):
+            raise BuildError("BUILDPACK_URL may not point into the builder's own data")
+
+
+async def fetch_buildpack(
+    url: str, workspace: Workspace, log: BuildLog, private_dirs: list[Path] | None = None
+) -> Buildpack:
     """Clone ``<git url>[#ref]``: a shallow clone of the ref first, then a full clone and checkout."""
     await log.step("Fetching custom buildpack")
     repo, _, ref = url.partition("#")
+    check_buildpack_url(repo, private_dirs or [])
     target = workspace.buildpacks / f"custom-{uuid.uuid4().hex[:8]}"
-    env = {"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(workspace.root)}
+    env = {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(workspace.root),
+    }
     shallow = (
         ["git", "clone", "--quiet", "--depth", "1"] + (["--branch", ref] if ref else []) + [repo, str(target)]
     )
