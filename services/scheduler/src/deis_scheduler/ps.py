@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from deis_common.events.scheduler import PsReply, PsRequest
 from deis_scheduler.reconciler import Reconcilers
 
 
-def ps_handler(reconcilers: Reconcilers):  # type: ignore[no-untyped-def]
+def ps_handler(reconcilers: Reconcilers) -> Callable[[PsRequest], Awaitable[PsReply]]:
     async def answer(request: PsRequest) -> PsReply:
         return PsReply(app=request.app, processes=await reconcilers.backend.processes(request.app))
 

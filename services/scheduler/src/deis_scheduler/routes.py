@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from pydantic import ValidationError
@@ -19,6 +20,10 @@ from deis_common.events.base import Envelope
 from deis_common.events.routes import RoutesUpdated
 
 log = structlog.get_logger(__name__)
+
+
+class Subscribed(Protocol):
+    async def unsubscribe(self) -> None: ...
 
 
 @dataclass(eq=False)
@@ -31,7 +36,7 @@ class RouteWait:
 class RoutesWatch:
     def __init__(self) -> None:
         self._waits: set[RouteWait] = set()
-        self._sub: object | None = None
+        self._sub: Subscribed | None = None
 
     async def start(self, bus: Bus) -> None:
         self._sub = await bus.subscribe_raw(RoutesUpdated.subject, self._on_message)
@@ -39,7 +44,7 @@ class RoutesWatch:
     async def stop(self) -> None:
         if self._sub is not None:
             with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()  # type: ignore[attr-defined]
+                await self._sub.unsubscribe()
 
     async def _on_message(self, _: str, data: bytes) -> None:
         try:

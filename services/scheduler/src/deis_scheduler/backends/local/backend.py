@@ -36,7 +36,7 @@ from deis_scheduler.desired import (
     run_command_for,
     wanted_structure,
 )
-from deis_scheduler.probes import Probes, probes_for
+from deis_scheduler.probes import ExecRunner, Probes, probes_for
 from deis_scheduler.settings import SchedulerGroup
 
 log = structlog.get_logger(__name__)
@@ -284,7 +284,7 @@ class LocalBackend:
         except ReleaseError as e:
             raise DeployError(str(e)) from e
 
-    def _exec_runner(self, process: Process):  # type: ignore[no-untyped-def]
+    def _exec_runner(self, process: Process) -> ExecRunner:
         async def run_exec(command: list[str], timeout: float) -> int:
             spec = json.loads((process.dir / "spec.json").read_text())
             state = self._state_of(process)

@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
@@ -20,13 +19,13 @@ from deis_common.events.containers import ContainersCrashed
 from deis_scheduler.backends.base import EventSink
 from deis_scheduler.backends.local.logs import LogForwarder
 from deis_scheduler.backends.local.process import Process
-from deis_scheduler.probes import Probe, Probes, check
+from deis_scheduler.probes import ExecRunner, Probe, Probes, check
 
 log = structlog.get_logger(__name__)
 
 TICK = 0.1
 ProbeLookup = Callable[[Process], Probes]
-ExecFactory = Callable[[Process], Any]
+ExecFactory = Callable[[Process], ExecRunner]
 
 
 def _now() -> str:

@@ -78,8 +78,8 @@ class Sandbox:
             args += ["--ro-bind", source, "/"]
             # The image is read-only; the places programs expect to write get private scratch space.
             for scratch in IMAGE_SCRATCH:
-                path = self.root / scratch
-                if path.is_dir() and not path.is_symlink():
+                inside = self.root / scratch
+                if inside.is_dir() and not inside.is_symlink():
                     args += ["--tmpfs", f"/{scratch}"]
         else:
             args += ["--ro-bind", "/usr", "/usr"]
@@ -88,8 +88,8 @@ class Sandbox:
                     args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
                 elif os.path.isdir(f"/{link}"):
                     args += ["--ro-bind", f"/{link}", f"/{link}"]
-            for path in ETC_FILES:
-                args += ["--ro-bind-try", path, path]
+            for etc in ETC_FILES:
+                args += ["--ro-bind-try", etc, etc]
             args += ["--ro-bind", source, "/app"]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", self.workdir or "/"]
         return args
