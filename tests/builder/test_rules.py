@@ -13,6 +13,7 @@ from deis_builder.errors import BuildError
 from deis_builder.images import image_config
 from deis_builder.locks import PushLocks
 from deis_builder.names import InvalidRepo, repo_name
+from deis_builder.pull import check_reference
 from deis_builder.settings import Settings
 from deis_builder.slug import apply_slugignore, human_size, parse_procfile
 
@@ -115,6 +116,21 @@ def test_a_buildpack_url_may_not_reach_into_the_builders_own_data(tmp_path: Path
         f"file://{tmp_path}/elsewhere/pack.git",
     ):
         check_buildpack_url(url, private)
+
+
+def test_an_image_reference_may_not_read_the_builders_own_data(tmp_path: Path) -> None:
+    private = [tmp_path / "builder"]
+    for reference in (
+        f"oci-archive:{tmp_path}/builder/x.tar",
+        f"dir:{tmp_path}/builder/buildah",
+        "containers-storage:localhost/other:git-1234abcd",
+        "nginx latest",
+        "",
+    ):
+        with pytest.raises(BuildError):
+            check_reference(reference, private)
+    for reference in ("docker://registry.example/app:1", "nginx:1.27", f"oci-archive:{tmp_path}/img.tar"):
+        check_reference(reference, private)
 
 
 def test_one_push_per_app_at_a_time_and_stale_locks_expire() -> None:

@@ -7,6 +7,8 @@ Registry credentials come from the app config: ``DEIS_REGISTRY_USERNAME`` and ``
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from deis_builder import names, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
@@ -18,17 +20,31 @@ from deis_common.store import ObjectStore
 
 USERNAME = "DEIS_REGISTRY_USERNAME"
 PASSWORD = "DEIS_REGISTRY_PASSWORD"
+_LOCAL_TRANSPORTS = ("oci-archive:", "docker-archive:", "oci:", "dir:")
+_REFUSED_TRANSPORTS = ("containers-storage:", "docker-daemon:", "sif:", "ostree:")
+
+
+def check_reference(reference: str, private_dirs: list[Path]) -> None:
+    """Refuse references that are no image, or that would read this host's private files."""
+    if not reference or reference.startswith("-") or any(c.isspace() for c in reference):
+        raise BuildError(f"{reference!r} is not an image reference")
+    if reference.startswith(_REFUSED_TRANSPORTS):
+        raise BuildError(f"Images cannot be pulled from {reference.split(':', 1)[0]}")
+    if reference.startswith(_LOCAL_TRANSPORTS):
+        path = Path(reference.split(":", 1)[1].split(":", 1)[0]).resolve()
+        if any(path.is_relative_to(d.resolve()) for d in private_dirs):
+            raise BuildError("The image may not be read from the builder's own data")
 
 
 class ImagePuller:
-    def __init__(self, store: ObjectStore, buildah: Buildah) -> None:
+    def __init__(self, store: ObjectStore, buildah: Buildah, private_dirs: list[Path]) -> None:
         self._store = store
         self._buildah = buildah
+        self._private_dirs = private_dirs
 
     async def pull(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
         reference = push.image.strip()
-        if not reference or any(c.isspace() for c in reference):
-            raise BuildError(f"{reference!r} is not an image reference")
+        check_reference(reference, self._private_dirs)
         creds = None
         if push.env.get(USERNAME) or push.env.get(PASSWORD):
             if not (push.env.get(USERNAME) and push.env.get(PASSWORD)):

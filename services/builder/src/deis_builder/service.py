@@ -66,7 +66,7 @@ def build(settings: Settings) -> Service:
         metrics,
         SlugBuilder(store, sandbox, conf.sandbox_env_passthrough, private_dirs=_private_dirs(settings)),
         DockerfileBuilder(store, buildah, build_args=conf.docker_build_args),
-        ImagePuller(store, buildah),
+        ImagePuller(store, buildah, _private_dirs(settings)),
     )
     service.include_router(build_router(worker, conf.build_concurrency))
     service.include_router(cleanup_router(Cleaner(repos, store)))
