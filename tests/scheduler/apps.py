@@ -6,6 +6,7 @@ import io
 import tarfile
 import textwrap
 from datetime import UTC, datetime
+from typing import Any
 
 from deis_common.events.state import AppState, BuildArtifact
 from deis_common.store import ObjectStore
@@ -79,7 +80,7 @@ async def web_release(
     env: dict[str, str] | None = None,
     procfile: dict[str, str] | None = None,
     memory: dict[str, str] | None = None,
-    healthchecks: dict[str, dict[str, object]] | None = None,
+    healthchecks: dict[str, dict[str, Any]] | None = None,
     sha: str = "1a2b3c4d",
 ) -> AppState:
     """Store a slug of the test web app and return the desired state of a release running it."""

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 async def get(endpoint: str, path: str = "/", timeout: float = 5.0) -> tuple[int, str]:
@@ -26,7 +30,9 @@ async def reachable(endpoint: str) -> bool:
         return False
 
 
-async def eventually(condition, timeout: float = 15.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+async def eventually(
+    condition: Callable[[], Awaitable[T]], timeout: float = 15.0, interval: float = 0.05
+) -> T:
     """Poll an async ``condition`` until it returns a truthy value (returned), or fail after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -58,7 +58,7 @@ class Prober:
         self._task.cancel()
 
 
-async def serve_snapshot(bus: Bus, states: list[AppState]):  # type: ignore[no-untyped-def]
+async def serve_snapshot(bus: Bus, states: list[AppState]) -> object:
     async def answer(_: SnapshotRequest) -> Snapshot:
         return Snapshot(apps=[AppSnapshot(app=s.app, state=s) for s in states])
 

@@ -8,6 +8,7 @@ checked on its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import pytest
 
@@ -24,6 +25,10 @@ from tests.scheduler.proxy import RoutingProxy
 from tests.scheduler.test_rolling_deploy import deploy
 
 pytestmark = pytest.mark.sandbox
+
+
+async def healthy_at(recorder: EventRecorder, generation: int) -> ContainersHealthy:
+    return await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == generation, timeout=30)
 
 
 async def only_release(bus: Bus, release: str) -> bool:
@@ -72,13 +77,11 @@ async def test_deploying_and_rolling_back_drops_no_request(
                         app="steady", version=state.version, generation=state.generation, state=state
                     )
                 )
-                healthy = await recorder.wait_for(
-                    ContainersHealthy, where=lambda e, g=state.generation: e.generation == g, timeout=30
-                )
+                healthy = await healthy_at(recorder, state.generation)
                 assert len(healthy.endpoints) == 2
                 await eventually(
-                    lambda v=f"v{state.version}": only_release(bus, v)
-                )  # load on until old are gone
+                    functools.partial(only_release, bus, f"v{state.version}")
+                )  # until old are gone
         finally:
             task.cancel()
 
