@@ -133,9 +133,9 @@ def kill_all(cgroups: CgroupPlan, sig: int = signal.SIGKILL) -> None:
 
 
 def remove(cgroups: CgroupPlan) -> None:
-    """Remove the process's cgroups (and its app's directory once empty)."""
+    """Remove the process's cgroups, and its app's and installation's directories once empty."""
     for directory in cgroups.dirs:
         path = Path(directory)
-        for candidate in (path, path.parent):
+        for candidate in (path, path.parent, path.parent.parent):
             with contextlib.suppress(OSError):
                 candidate.rmdir()
