@@ -33,10 +33,12 @@ class LogForwarder:
         current = _inode(process.output)
         if current is None:
             return
-        if inode is not None and inode != current:
+        if inode != current:
             rotated = process.output.with_name("output.log.1")
-            if _inode(rotated) == inode:  # finish the file the shim rotated away first
-                await self._send(process, rotated, offset)
+            rotated_inode = _inode(rotated)
+            if rotated_inode is not None and inode in (None, rotated_inode):
+                # finish (or, on the first look, read) the file the shim rotated away first
+                await self._send(process, rotated, offset if inode is not None else 0)
             offset = 0
         offset = await self._send(process, process.output, offset)
         with contextlib.suppress(OSError):
