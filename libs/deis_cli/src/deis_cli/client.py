@@ -10,11 +10,12 @@ from __future__ import annotations
 import sys
 from http import HTTPStatus
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlsplit
 
 from deis_cli import __version__
 from deis_cli.errors import APIError, CLIError
+from deis_cli.models import App, AppSettings, Build, Cert, Config, Domain, Key, Pod, Release, RunResult, User
 
 if TYPE_CHECKING:
     import httpx
@@ -158,7 +159,7 @@ class DeisClient:
     def delete(self, path: str, body: Any = None, **kw: Any) -> Any:
         return _json(self.request("DELETE", path, json=body, **kw))
 
-    def list(self, path: str, limit: int) -> tuple[list[JSON], int]:
+    def page(self, path: str, limit: int) -> tuple[list[JSON], int]:
         """One page of a paginated list: (results, total count)."""
         body = self.get(path, params={"limit": limit})
         if isinstance(body, list):
@@ -196,6 +197,63 @@ class DeisClient:
             if isinstance(body, dict):
                 advertised = body.get("builder_url") or ""
         return str(advertised)
+
+    # --- resources --------------------------------------------------------------------------------
+
+    def apps(self, limit: int) -> tuple[list[App], int]:
+        found, count = self.page("/v2/apps/", limit)
+        return cast(list[App], found), count
+
+    def app(self, app: str) -> App:
+        return cast(App, self.get(self.app_path(app)))
+
+    def config(self, app: str) -> Config:
+        return cast(Config, self.get(self.app_path(app, "config")))
+
+    def set_config(self, app: str, body: dict[str, Any]) -> Config:
+        """POST a config change (one or more sections); the controller answers with the merged config."""
+        return cast(Config, self.post(self.app_path(app, "config"), body, timeout=LONG_TIMEOUT))
+
+    def settings(self, app: str) -> AppSettings:
+        return cast(AppSettings, self.get(self.app_path(app, "settings")))
+
+    def set_settings(self, app: str, body: dict[str, Any]) -> AppSettings:
+        return cast(AppSettings, self.post(self.app_path(app, "settings"), body))
+
+    def pods(self, app: str, limit: int) -> list[Pod]:
+        found, _ = self.page(self.app_path(app, "pods"), limit)
+        return cast(list[Pod], found)
+
+    def releases(self, app: str, limit: int) -> tuple[list[Release], int]:
+        found, count = self.page(self.app_path(app, "releases"), limit)
+        return cast(list[Release], found), count
+
+    def builds(self, app: str, limit: int) -> tuple[list[Build], int]:
+        found, count = self.page(self.app_path(app, "builds"), limit)
+        return cast(list[Build], found), count
+
+    def domains(self, app: str, limit: int) -> tuple[list[Domain], int]:
+        found, count = self.page(self.app_path(app, "domains"), limit)
+        return cast(list[Domain], found), count
+
+    def keys(self, limit: int) -> tuple[list[Key], int]:
+        found, count = self.page("/v2/keys/", limit)
+        return cast(list[Key], found), count
+
+    def certs(self, limit: int) -> tuple[list[Cert], int]:
+        found, count = self.page("/v2/certs/", limit)
+        return cast(list[Cert], found), count
+
+    def cert(self, name: str) -> Cert:
+        return cast(Cert, self.get(f"/v2/certs/{quote(name, safe='')}/"))
+
+    def users(self, limit: int) -> tuple[list[User], int]:
+        found, count = self.page("/v2/users/", limit)
+        return cast(list[User], found), count
+
+    def run(self, app: str, command: str) -> RunResult:
+        result = self.post(self.app_path(app, "run"), {"command": command}, timeout=LONG_TIMEOUT)
+        return {"exit_code": int(result.get("exit_code", 1)), "output": str(result.get("output", ""))}
 
     def app_path(self, app: str, *rest: str) -> str:
         parts = ["/v2/apps", quote(app, safe="")]

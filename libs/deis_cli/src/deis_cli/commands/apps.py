@@ -15,6 +15,7 @@ from deis_cli import gitremote, logstream, output
 from deis_cli.commands import domains, labels, ps
 from deis_cli.commandset import CommandSet
 from deis_cli.errors import CLIError
+from deis_cli.models import App
 from deis_cli.session import Session, app_option, limit_option
 
 GROUP = CommandSet("apps", "manage applications used to provide services")
@@ -49,7 +50,7 @@ def create(app_id: str | None, buildpack: str, remote: str, no_remote: bool) -> 
     name = app["id"]
     output.echo(f"done, created {name}")
     if buildpack:
-        client.post(client.app_path(name, "config"), {"values": {"BUILDPACK_URL": buildpack}})
+        client.set_config(name, {"values": {"BUILDPACK_URL": buildpack}})
     if no_remote:
         output.echo(f"If you want to add a git remote for this app later, use `deis git:remote -a {name}`")
         return
@@ -75,17 +76,17 @@ def create(app_id: str | None, buildpack: str, remote: str, no_remote: bool) -> 
 def list_apps(limit: int | None) -> None:
     """Lists applications visible to the current user."""
     session = Session.current()
-    apps, count = session.client.list("/v2/apps/", session.limit(limit))
+    apps, count = session.client.apps(session.limit(limit))
     output.header(f"=== Apps{output.limit_suffix(len(apps), count)}")
     for app in apps:
         output.echo(app["id"])
 
 
-def app_url(session: Session, app: str, app_obj: dict[str, object] | None = None) -> str:
+def app_url(session: Session, app: str, app_obj: App | None = None) -> str:
     """The app's URL: what the controller says, else its first domain expanded against the controller host."""
     if app_obj and app_obj.get("url"):
         return str(app_obj["url"])
-    found, _ = session.client.list(session.client.app_path(app, "domains"), 1)
+    found, _ = session.client.domains(app, 1)
     if not found:
         return ""
     domain = str(found[0]["domain"])
@@ -113,7 +114,7 @@ def info(app: str | None) -> None:
     """Prints info about the current application."""
     session = Session.current()
     name = session.app(app)
-    obj = session.client.get(session.client.app_path(name))
+    obj = session.client.app(name)
     url = app_url(session, name, obj) or f"No domain assigned to {name}"
     output.header(f"=== {obj['id']} Application")
     for label, key in (("updated", "updated"), ("uuid", "uuid"), ("created", "created")):
@@ -136,7 +137,7 @@ def open_app(app: str | None) -> None:
     """Opens a URL to the application in a web browser."""
     session = Session.current()
     name = session.app(app)
-    url = app_url(session, name, session.client.get(session.client.app_path(name)))
+    url = app_url(session, name, session.client.app(name))
     if not url:
         raise CLIError(f"No domain assigned to {name}")
     if not url.startswith(("http://", "https://")):
@@ -193,9 +194,8 @@ def run(app: str | None, command: tuple[str, ...]) -> None:
     name = session.app(app)
     cmd = " ".join(command)
     output.echo(f"Running '{cmd}'...")
-    result = session.client.post(session.client.app_path(name, "run"), {"command": cmd}, timeout=1260.0)
-    code = int(result.get("exit_code", 1))
-    text = str(result.get("output", ""))
+    result = session.client.run(name, cmd)
+    code, text = result["exit_code"], result["output"]
     if code == 0:
         output.echo(text, nl=False)
     else:

@@ -18,7 +18,7 @@ def list_autoscale(app: str | None) -> None:
     """Lists autoscale policies of an application."""
     session = Session.current()
     name = session.app(app)
-    settings = session.client.get(session.client.app_path(name, "settings"))
+    settings = session.client.settings(name)
     policies = settings.get("autoscale") or {}
     output.header(f"=== {name} Autoscale")
     if not policies:
@@ -53,7 +53,7 @@ def set_autoscale(app: str | None, ptype: str, minimum: int, maximum: int, cpu_p
     output.echo(f"Applying autoscale settings for process type {ptype} on {name}... ", nl=False)
     policy = {"min": minimum, "max": maximum, "cpu_percent": cpu_percent}
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"autoscale": {ptype: policy}})
+        session.client.set_settings(name, {"autoscale": {ptype: policy}})
     output.echo("done")
 
 
@@ -66,5 +66,5 @@ def unset_autoscale(app: str | None, ptype: str) -> None:
     name = session.app(app)
     output.echo(f"Removing autoscale for process type {ptype} on {name}... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"autoscale": {ptype: None}})
+        session.client.set_settings(name, {"autoscale": {ptype: None}})
     output.echo("done")

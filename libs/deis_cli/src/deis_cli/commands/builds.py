@@ -45,7 +45,7 @@ def list_builds(app: str | None, limit: int | None) -> None:
     """Lists build history for an application."""
     session = Session.current()
     name = session.app(app)
-    found, count = session.client.list(session.client.app_path(name, "builds"), session.limit(limit))
+    found, count = session.client.builds(name, session.limit(limit))
     output.header(f"=== {name} Builds{output.limit_suffix(len(found), count)}")
     output.columns([[str(b.get("uuid", "")), str(b.get("created", ""))] for b in found])
 

@@ -57,7 +57,7 @@ def short_fingerprint(fp: str) -> str:
 def list_certs(limit: int | None) -> None:
     """Lists SSL certificates for the current user."""
     session = Session.current()
-    found, _ = session.client.list("/v2/certs/", session.limit(limit))
+    found, _ = session.client.certs(session.limit(limit))
     if not found:
         output.echo("No certs")
         return
@@ -120,7 +120,7 @@ def remove(name: str) -> None:
 def info(name: str) -> None:
     """Prints information about one SSL certificate."""
     session = Session.current()
-    cert = session.client.get(f"/v2/certs/{name}/")
+    cert = session.client.cert(name)
     output.header(f"=== {cert.get('name', name)} Certificate")
     rows = [
         ("Common Name(s):", cert.get("common_name") or ""),

@@ -62,7 +62,7 @@ def format_env(values: dict[str, Any]) -> str:
 
 
 def print_config(session: Session, app: str, fmt: str = "") -> None:
-    config = session.client.get(session.client.app_path(app, "config"))
+    config = session.client.config(app)
     values: dict[str, Any] = config.get("values") or {}
     keys = sorted(values)
     if fmt == "oneline":
@@ -82,9 +82,7 @@ def set_values(session: Session, app: str, values: dict[str, Any]) -> None:
         output.echo(HEALTHCHECK_NOTICE)
     output.echo("Creating config... ", nl=False)
     with output.progress():
-        config = session.client.post(
-            session.client.app_path(app, "config"), {"values": values}, timeout=1260.0
-        )
+        config = session.client.set_config(app, {"values": values})
     release = (config.get("values") or {}).get("WORKFLOW_RELEASE") if isinstance(config, dict) else None
     output.echo(f"done, {release}\n" if release else "done\n")
     print_config(session, app)
@@ -122,9 +120,7 @@ def unset_config(app: str | None, keys: tuple[str, ...]) -> None:
     name = session.app(app)
     output.echo("Removing config... ", nl=False)
     with output.progress():
-        session.client.post(
-            session.client.app_path(name, "config"), {"values": dict.fromkeys(keys)}, timeout=1260.0
-        )
+        session.client.set_config(name, {"values": dict.fromkeys(keys)})
     output.echo("done\n")
     print_config(session, name)
 
@@ -140,7 +136,7 @@ def pull(app: str | None, interactive: bool, overwrite: bool) -> None:
     """
     session = Session.current()
     name = session.app(app)
-    config = session.client.get(session.client.app_path(name, "config"))
+    config = session.client.config(name)
     values: dict[str, Any] = dict(config.get("values") or {})
     if not output.is_tty():
         output.echo(format_env(values), nl=False)

@@ -12,7 +12,7 @@ GROUP = CommandSet("domains", "manage and assign domain names to your applicatio
 
 
 def print_domains(session: Session, app: str, limit: int | None) -> None:
-    found, count = session.client.list(session.client.app_path(app, "domains"), session.limit(limit))
+    found, count = session.client.domains(app, session.limit(limit))
     output.header(f"=== {app} Domains{output.limit_suffix(len(found), count)}")
     for domain in found:
         output.echo(str(domain["domain"]))

@@ -22,7 +22,7 @@ def remote(app: str | None, remote: str, force: bool) -> None:
     """Adds a git remote for an application to the repository in the current directory."""
     session = Session.current()
     name = session.app(app)
-    session.client.get(session.client.app_path(name))
+    session.client.app(name)
     url = session.remote_url(name)
     existing = gitremote.remotes().get(remote)
     if existing == url:

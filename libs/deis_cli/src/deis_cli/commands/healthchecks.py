@@ -54,7 +54,7 @@ def print_probe_pair(checks: dict[str, Any]) -> None:
 
 
 def print_healthchecks(session: Session, app: str, ptype: str | None) -> None:
-    config = session.client.get(session.client.app_path(app, "config"))
+    config = session.client.config(app)
     checks: dict[str, Any] = config.get("healthcheck") or {}
     output.header(f"=== {app} Healthchecks")
     if not ptype:
@@ -150,7 +150,7 @@ def set_check(
     output.echo(f"Applying {PROBES[health_type]} healthcheck... ", nl=False)
     with output.progress():
         body = {"healthcheck": {ptype: {PROBES[health_type]: probe}}}
-        session.client.post(session.client.app_path(name, "config"), body, timeout=1260.0)
+        session.client.set_config(name, body)
     output.echo("done\n")
     print_healthchecks(session, name, ptype)
 
@@ -174,6 +174,6 @@ def unset_check(app: str | None, ptype: str, kinds: tuple[str, ...]) -> None:
     output.echo("Removing healthchecks... ", nl=False)
     with output.progress():
         body = {"healthcheck": {ptype: {PROBES[k]: None for k in kinds}}}
-        session.client.post(session.client.app_path(name, "config"), body, timeout=1260.0)
+        session.client.set_config(name, body)
     output.echo("done\n")
     print_healthchecks(session, name, ptype)

@@ -81,7 +81,7 @@ def choose_key() -> tuple[str, str, Path]:
 def list_keys(limit: int | None) -> None:
     """Lists SSH keys for the logged in user."""
     session = Session.current()
-    found, count = session.client.list("/v2/keys/", session.limit(limit))
+    found, count = session.client.keys(session.limit(limit))
     output.header(f"=== {session.profile.username} Keys{output.limit_suffix(len(found), count)}")
     rows = []
     for key in found:

@@ -13,7 +13,7 @@ GROUP = CommandSet("labels", "manage labels of application")
 
 
 def print_labels(session: Session, app: str) -> None:
-    settings = session.client.get(session.client.app_path(app, "settings"))
+    settings = session.client.settings(app)
     found = settings.get("label") or {}
     output.header(f"=== {app} Label")
     if not found:
@@ -50,7 +50,7 @@ def set_labels(app: str | None, pairs: tuple[str, ...]) -> None:
     values = parse_pairs(pairs)
     output.echo("Applying labels... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"label": values})
+        session.client.set_settings(name, {"label": values})
     output.echo("done\n")
     print_labels(session, name)
 
@@ -64,6 +64,6 @@ def unset_labels(app: str | None, keys: tuple[str, ...]) -> None:
     name = session.app(app)
     output.echo("Removing labels... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"label": dict.fromkeys(keys)})
+        session.client.set_settings(name, {"label": dict.fromkeys(keys)})
     output.echo("done\n")
     print_labels(session, name)

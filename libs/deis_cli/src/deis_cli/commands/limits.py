@@ -32,14 +32,13 @@ def parse_limits(limits: tuple[str, ...]) -> dict[str, str]:
 
 
 def print_limits(session: Session, app: str) -> None:
-    config = session.client.get(session.client.app_path(app, "config"))
+    config = session.client.config(app)
     output.header(f"=== {app} Limits")
     output.echo()
-    for title, key in (("Memory", "memory"), ("CPU", "cpu")):
-        if key == "cpu":
+    for title, values in (("Memory", config.get("memory") or {}), ("CPU", config.get("cpu") or {})):
+        if title == "CPU":
             output.echo()
         output.echo(f"--- {title}")
-        values = config.get(key) or {}
         if values:
             output.key_values(dict(values), width=5)
         else:
@@ -74,7 +73,7 @@ def set_limits(app: str | None, memory: bool, cpu: bool, limits: tuple[str, ...]
     body = {_kind(cpu, memory): parse_limits(limits)}
     output.echo("Applying limits... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "config"), body, timeout=1260.0)
+        session.client.set_config(name, body)
     output.echo("done\n")
     print_limits(session, name)
 
@@ -91,6 +90,6 @@ def unset_limits(app: str | None, memory: bool, cpu: bool, types: tuple[str, ...
     body = {_kind(cpu, memory): dict.fromkeys(types)}
     output.echo("Applying limits... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "config"), body, timeout=1260.0)
+        session.client.set_config(name, body)
     output.echo("done\n")
     print_limits(session, name)

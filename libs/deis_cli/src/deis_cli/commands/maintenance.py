@@ -14,7 +14,7 @@ GROUP = CommandSet("maintenance", "enable or disable maintenance mode for an app
 def info(app: str | None) -> None:
     """Tells whether maintenance mode is on for an application."""
     session = Session.current()
-    settings = session.client.get(session.client.app_path(session.app(app), "settings"))
+    settings = session.client.settings(session.app(app))
     output.echo(f"Maintenance mode is {'on' if settings.get('maintenance') else 'off'}.")
 
 
@@ -23,7 +23,7 @@ def _switch(app: str | None, on: bool) -> None:
     name = session.app(app)
     output.echo(f"{'Enabling' if on else 'Disabling'} maintenance mode for {name}... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"maintenance": on})
+        session.client.set_settings(name, {"maintenance": on})
     output.echo("done")
 
 

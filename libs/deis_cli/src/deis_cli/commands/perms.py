@@ -30,7 +30,7 @@ def list_perms(app: str | None, admin: bool, limit: int | None) -> None:
     _check(app, admin)
     session = Session.current()
     if admin:
-        found, count = session.client.list("/v2/admin/perms/", session.limit(limit))
+        found, count = session.client.page("/v2/admin/perms/", session.limit(limit))
         output.header(f"=== Administrators{output.limit_suffix(len(found), count)}")
         for user in found:
             output.echo(str(user.get("username")))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 import click
 
 from deis_cli import output
 from deis_cli.commandset import CommandSet
 from deis_cli.errors import CLIError
+from deis_cli.models import Pod
 from deis_cli.session import Session, app_option, limit_option
 
 GROUP = CommandSet("ps", "manage processes inside an app container")
@@ -19,15 +19,14 @@ TARGET_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
 POD_SUFFIX_RE = re.compile(r"[a-z0-9]{8,10}-[a-z0-9]{5}$")
 
 
-def fetch(session: Session, app: str, limit: int | None = None) -> list[dict[str, Any]]:
-    pods, _ = session.client.list(session.client.app_path(app, "pods"), session.limit(limit))
-    return pods
+def fetch(session: Session, app: str, limit: int | None = None) -> list[Pod]:
+    return session.client.pods(app, session.limit(limit))
 
 
-def print_processes(app: str, pods: list[dict[str, Any]]) -> None:
+def print_processes(app: str, pods: list[Pod]) -> None:
     """``=== app Processes`` then ``--- type:`` groups of ``<name> <state> (<release>)`` lines."""
     output.header(f"=== {app} Processes")
-    by_type: dict[str, list[dict[str, Any]]] = {}
+    by_type: dict[str, list[Pod]] = {}
     for pod in pods:
         by_type.setdefault(str(pod.get("type", "")), []).append(pod)
     for ptype in sorted(by_type):

@@ -16,7 +16,7 @@ ALLOWED = ("username", "password")
 
 
 def print_registry(session: Session, app: str) -> None:
-    config = session.client.get(session.client.app_path(app, "config"))
+    config = session.client.config(app)
     output.header(f"=== {app} Registry")
     output.key_values(dict(config.get("registry") or {}), width=5)
 
@@ -49,7 +49,7 @@ def set_registry(app: str | None, pairs: tuple[str, ...]) -> None:
     _check_keys(list(values))
     output.echo("Applying registry information... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "config"), {"registry": values}, timeout=1260.0)
+        session.client.set_config(name, {"registry": values})
     output.echo("done\n")
     print_registry(session, name)
 
@@ -64,8 +64,6 @@ def unset_registry(app: str | None, keys: tuple[str, ...]) -> None:
     _check_keys(list(keys))
     output.echo("Applying registry information... ", nl=False)
     with output.progress():
-        session.client.post(
-            session.client.app_path(name, "config"), {"registry": dict.fromkeys(keys)}, timeout=1260.0
-        )
+        session.client.set_config(name, {"registry": dict.fromkeys(keys)})
     output.echo("done\n")
     print_registry(session, name)

@@ -26,7 +26,7 @@ def list_releases(app: str | None, limit: int | None) -> None:
     """Lists release history for an application."""
     session = Session.current()
     name = session.app(app)
-    found, count = session.client.list(session.client.app_path(name, "releases"), session.limit(limit))
+    found, count = session.client.releases(name, session.limit(limit))
     output.header(f"=== {name} Releases{output.limit_suffix(len(found), count)}")
     output.columns(
         [[f"v{r['version']}", str(r.get("created", "")), str(r.get("summary", ""))] for r in found]

@@ -14,7 +14,7 @@ GROUP = CommandSet("routing", "manage routability of an application", default="i
 def info(app: str | None) -> None:
     """Tells whether routing is enabled for an application."""
     session = Session.current()
-    settings = session.client.get(session.client.app_path(session.app(app), "settings"))
+    settings = session.client.settings(session.app(app))
     output.echo(f"Routing is {'enabled' if settings.get('routable', True) else 'disabled'}.")
 
 
@@ -23,7 +23,7 @@ def _switch(app: str | None, enable: bool) -> None:
     name = session.app(app)
     output.echo(f"{'Enabling' if enable else 'Disabling'} routing for {name}... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "settings"), {"routable": enable})
+        session.client.set_settings(name, {"routable": enable})
     output.echo("done")
 
 

@@ -13,7 +13,7 @@ GROUP = CommandSet("tags", "manage tags for application containers")
 
 
 def print_tags(session: Session, app: str) -> None:
-    config = session.client.get(session.client.app_path(app, "config"))
+    config = session.client.config(app)
     output.header(f"=== {app} Tags")
     output.key_values(dict(config.get("tags") or {}), width=5)
 
@@ -39,7 +39,7 @@ def set_tags(app: str | None, pairs: tuple[str, ...]) -> None:
     tags = parse_pairs(pairs, "key=value")
     output.echo("Applying tags... ", nl=False)
     with output.progress():
-        session.client.post(session.client.app_path(name, "config"), {"tags": tags}, timeout=1260.0)
+        session.client.set_config(name, {"tags": tags})
     output.echo("done\n")
     print_tags(session, name)
 
@@ -53,8 +53,6 @@ def unset_tags(app: str | None, keys: tuple[str, ...]) -> None:
     name = session.app(app)
     output.echo("Applying tags... ", nl=False)
     with output.progress():
-        session.client.post(
-            session.client.app_path(name, "config"), {"tags": dict.fromkeys(keys)}, timeout=1260.0
-        )
+        session.client.set_config(name, {"tags": dict.fromkeys(keys)})
     output.echo("done\n")
     print_tags(session, name)

@@ -14,7 +14,7 @@ GROUP = CommandSet("users", "manage users")
 def list_users(limit: int | None) -> None:
     """Lists all registered users; administrators are marked with '*'. Requires admin privileges."""
     session = Session.current()
-    found, count = session.client.list("/v2/users/", session.limit(limit))
+    found, count = session.client.users(session.limit(limit))
     output.header(f"=== Users (*=admin){output.limit_suffix(len(found), count)}")
     for user in found:
         mark = "*" if user.get("is_superuser") else " "
