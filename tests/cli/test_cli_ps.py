@@ -24,6 +24,7 @@ class Scheduler:
     """Answers ``ps`` from ``processes`` and finishes every run with ``exit_code`` / ``output``."""
 
     processes: dict[str, list[ProcessInfo]] = field(default_factory=dict)
+    upcoming: dict[str, list[list[ProcessInfo]]] = field(default_factory=dict)
     exit_code: int = 0
     output: str = ""
     restarts: list[RestartRequested] = field(default_factory=list)
@@ -34,6 +35,8 @@ async def scheduler(bus: Bus) -> AsyncIterator[Scheduler]:
     fake = Scheduler()
 
     async def ps(request: PsRequest) -> PsReply:
+        if fake.upcoming.get(request.app):
+            fake.processes[request.app] = fake.upcoming[request.app].pop(0)
         return PsReply(app=request.app, processes=fake.processes.get(request.app, []))
 
     async def runs(queue: asyncio.Queue) -> None:
@@ -143,3 +146,20 @@ async def test_run_prints_the_output_and_exits_with_the_remote_code(deis, admin,
     assert failed.returncode == 3
     assert failed.stdout == "Running 'false --really'...\n"
     assert failed.stderr == "it broke\n"
+
+
+async def test_scale_waits_until_the_processes_are_up(deis, admin, scheduler) -> None:
+    await deployed(deis, "grow")
+    one = process("grow", "web", 1)
+    scheduler.processes["grow"] = [one]
+    scheduler.upcoming["grow"] = [
+        [one],
+        [one, process("grow", "web", 2, state="starting")],
+        [one, process("grow", "web", 2)],
+    ]
+    result = await deis("scale", "web=2", "-a", "grow")
+    assert result.ok, result
+    assert result.stdout.endswith(
+        "=== grow Processes\n--- web:\ngrow-web-123456781-abcd1 up (v2)\ngrow-web-123456782-abcd2 up (v2)\n"
+    )
+    assert scheduler.upcoming["grow"] == []

@@ -82,7 +82,7 @@ async def _watch(url: str, app: str | None, types: tuple[str, ...], count: int) 
                 continue
             if not isinstance(envelope, dict) or not matches(envelope, app, types):
                 continue
-            output.echo(json.dumps(envelope, sort_keys=True))
+            output.echo(json.dumps(envelope))
             shown += 1
     finally:
         await nc.close()

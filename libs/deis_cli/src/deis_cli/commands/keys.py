@@ -62,7 +62,9 @@ def choose_key() -> tuple[str, str, Path]:
     for i, (key_id, _public, path) in enumerate(found, start=1):
         output.echo(f"{i}) {path.name} {key_id}")
     output.echo("0) Enter path to pubfile (or use keys:add <key_path>)")
-    selected = click.prompt("Which would you like to use with Deis?", default="", show_default=False)
+    selected = click.prompt(
+        "Which would you like to use with Deis?", default="", show_default=False, prompt_suffix=" "
+    )
     try:
         number = int(selected)
     except ValueError:
@@ -70,7 +72,7 @@ def choose_key() -> tuple[str, str, Path]:
     if number < 0 or number > len(found):
         raise CLIError(f"{number} is not a valid option")
     if number == 0:
-        path = Path(click.prompt("Enter the path to the pubkey file"))
+        path = Path(click.prompt("Enter the path to the pubkey file", prompt_suffix=": "))
         key_id, public = read_key(path)
         return key_id, public, path
     return found[number - 1]

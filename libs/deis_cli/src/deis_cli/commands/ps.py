@@ -15,6 +15,8 @@ from deis_cli.session import Session, app_option, limit_option
 
 GROUP = CommandSet("ps", "manage processes inside an app container")
 
+SCALE_TIMEOUT = 300  # seconds, as the original's restart wait
+POLL_INTERVAL = 1.0
 TARGET_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)=([0-9]+)$")
 POD_SUFFIX_RE = re.compile(r"[a-z0-9]{8,10}-[a-z0-9]{5}$")
 
@@ -78,8 +80,38 @@ def scale(app: str | None, targets: tuple[str, ...]) -> None:
     started = time.monotonic()
     with output.progress():
         session.client.post(session.client.app_path(name, "scale"), structure, timeout=1260.0)
+        pods, settled = wait_for_structure(session, name, structure, SCALE_TIMEOUT)
+    if not settled:
+        print_processes(name, pods)
+        wanted = " ".join(f"{t}={n}" for t, n in structure.items())
+        raise CLIError(
+            f"{name} did not reach {wanted} within {SCALE_TIMEOUT}s; see 'deis ps' and 'deis logs'"
+        )
     output.echo(f"done in {int(time.monotonic() - started)}s")
-    print_processes(name, fetch(session, name))
+    print_processes(name, pods)
+
+
+def settled(pods: list[Pod], structure: dict[str, int]) -> bool:
+    """Every scaled type has exactly the requested number of processes, all of them up."""
+    for ptype, count in structure.items():
+        of_type = [p for p in pods if p.get("type") == ptype]
+        if len(of_type) != count or any(p.get("state") != "up" for p in of_type):
+            return False
+    return True
+
+
+def wait_for_structure(
+    session: Session, app: str, structure: dict[str, int], timeout: float
+) -> tuple[list[Pod], bool]:
+    """The scheduler scales asynchronously: poll the process list until it matches (or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = fetch(session, app)
+        if settled(pods, structure):
+            return pods, True
+        if time.monotonic() >= deadline:
+            return pods, False
+        time.sleep(POLL_INTERVAL)
 
 
 @GROUP.command("restart")
