@@ -50,7 +50,9 @@ async def scheduler(bus: Bus) -> AsyncIterator[Scheduler]:
                     )
                 )
             elif envelope.type == RestartRequested.subject:
-                fake.restarts.append(envelope.open(RestartRequested))
+                asked = envelope.open(RestartRequested)
+                fake.restarts.append(asked)
+                fake.processes[asked.app] = [replaced(p, asked) for p in fake.processes.get(asked.app, [])]
 
     sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
     async with bus.watch(RunRequested, RestartRequested) as queue:
@@ -58,6 +60,15 @@ async def scheduler(bus: Bus) -> AsyncIterator[Scheduler]:
         yield fake
         task.cancel()
     await sub.unsubscribe()
+
+
+def replaced(info: ProcessInfo, asked: RestartRequested) -> ProcessInfo:
+    """What a restart does to a process: a fresh one with a new name takes its place."""
+    if (asked.type is None or info.type == asked.type) and (
+        asked.process is None or info.name == asked.process
+    ):
+        return info.model_copy(update={"name": info.name[:-5] + "new" + info.name[-2:]})
+    return info
 
 
 def process(app: str, ptype: str, n: int, release: str = "v2", state: str = "up") -> ProcessInfo:
@@ -117,20 +128,24 @@ async def test_scale_before_any_build_is_refused(deis, admin) -> None:
     assert "No build associated with this release" in result.stderr
 
 
-async def test_restart_by_type_or_pod_name(deis, admin, scheduler) -> None:
+async def test_restart_waits_for_fresh_processes_by_type_or_pod_name(deis, admin, scheduler) -> None:
     await deployed(deis, "bouncy")
-    scheduler.processes["bouncy"] = [process("bouncy", "web", 1)]
+    scheduler.processes["bouncy"] = [process("bouncy", "web", 1), process("bouncy", "worker", 2)]
     result = await deis("ps:restart", "web", "-a", "bouncy")
     assert result.ok, result
     assert result.stdout.startswith("Restarting processes... but first, coffee!\ndone in ")
-    assert result.stdout.endswith("=== bouncy Processes\n--- web:\nbouncy-web-123456781-abcd1 up (v2)\n")
-    one = await deis("ps:restart", "web-123456781-abcd1", "-a", "bouncy")
+    assert result.stdout.endswith(
+        "=== bouncy Processes\n--- web:\nbouncy-web-123456781-newd1 up (v2)\n"
+        "--- worker:\nbouncy-worker-123456782-abcd2 up (v2)\n"
+    )
+    one = await deis("ps:restart", "worker-123456782-abcd2", "-a", "bouncy")
     assert one.ok, one
+    assert "bouncy-worker-123456782-newd2 up (v2)" in one.stdout
     assert [(r.type, r.process) for r in scheduler.restarts] == [
         ("web", None),
-        ("web", "bouncy-web-123456781-abcd1"),
+        ("worker", "bouncy-worker-123456782-abcd2"),
     ]
-    nothing = await deis("ps:restart", "worker", "-a", "bouncy")
+    nothing = await deis("ps:restart", "clock", "-a", "bouncy")
     assert nothing.stdout.endswith("Could not find any processes to restart\n")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 
 import click
 
@@ -124,14 +125,49 @@ def restart(app: str | None, target: str | None) -> None:
     ptype, pod = parse_restart_target(target, name) if target else ("", "")
     parts = [p for p in (ptype, pod) if p]
     path = session.client.app_path(name, "pods", *parts, "restart")
+    before = fetch(session, name)
     output.echo(f"Restarting processes... but first, {output.drink_of_choice()}!")
     started = time.monotonic()
     with output.progress():
-        pods = session.client.post(path, {}, timeout=1260.0)
-    if isinstance(pods, dict):
-        pods = pods.get("results", [])
-    if not pods:
-        output.echo("Could not find any processes to restart")
-        return
+        answer = session.client.post(path, {}, timeout=1260.0)
+        listed: list[Pod] = answer.get("results", []) if isinstance(answer, dict) else answer
+        # The answer may already show replacements; what must go away is what ran before the restart.
+        chosen = [
+            p for p in before if (not ptype or p.get("type") == ptype) and (not pod or p.get("name") == pod)
+        ]
+        if not listed and not chosen:
+            output.echo("Could not find any processes to restart")
+            return
+        pods, replaced = wait_for_replacements(session, name, before, chosen, SCALE_TIMEOUT)
+    if not replaced:
+        print_processes(name, pods)
+        raise CLIError(f"the processes of {name} were not replaced within {SCALE_TIMEOUT}s; see 'deis ps'")
     output.echo(f"done in {int(time.monotonic() - started)}s")
     print_processes(name, pods)
+
+
+def wait_for_replacements(
+    session: Session, app: str, before: list[Pod], chosen: list[Pod], timeout: float
+) -> tuple[list[Pod], bool]:
+    """A restart replaces processes with new ones: wait until none of the chosen ones is left and each
+    affected type is back to its count, all up."""
+    old = {p.get("name") for p in chosen}
+    counts = Counter(p.get("type") for p in before)
+    types = {p.get("type") for p in chosen}
+    deadline = time.monotonic() + timeout
+    while True:
+        pods = fetch(session, app)
+        done = True
+        for ptype in types:
+            of_type = [p for p in pods if p.get("type") == ptype]
+            if (
+                len(of_type) != counts[ptype]
+                or any(p.get("state") != "up" for p in of_type)
+                or any(p.get("name") in old for p in of_type)
+            ):
+                done = False
+        if done:
+            return pods, True
+        if time.monotonic() >= deadline:
+            return pods, False
+        time.sleep(POLL_INTERVAL)
