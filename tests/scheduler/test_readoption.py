@@ -43,7 +43,7 @@ class Prober:
         while True:
             self.sent += 1
             try:
-                status, _ = await get(self.endpoint, timeout=2)
+                status, _ = await get(self.endpoint, timeout=10)
                 self.failed += status != 200
             except (OSError, TimeoutError, IndexError, ValueError):
                 self.failed += 1
