@@ -28,6 +28,11 @@ def apps_router(reconcilers: Reconcilers) -> Router:
         except DeployError as e:
             await ctx.publish(RunFinished(app=event.app, run_id=event.run_id, exit_code=1, output=e.reason))
             return
+        except Exception as e:  # the user waits for an answer: never leave a run unanswered
+            ctx.log.exception("run.failed", app=event.app, run_id=event.run_id)
+            output = f"cannot run the command: {e}"
+            await ctx.publish(RunFinished(app=event.app, run_id=event.run_id, exit_code=1, output=output))
+            return
         await ctx.publish(
             RunFinished(app=event.app, run_id=event.run_id, exit_code=result.exit_code, output=result.output)
         )
