@@ -193,3 +193,27 @@ def test_event_schema_cli_prints_json_schema(name: str, capsys: pytest.CaptureFi
     document = json.loads(capsys.readouterr().out)
     assert document["subject"].startswith("deis.v1.")
     assert "properties" in document
+
+
+async def test_a_resource_that_never_finishes_closing_does_not_keep_the_service_running(nats_url: str) -> None:
+    import contextlib
+
+    closed_after: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def stubborn(_: Service):  # type: ignore[no-untyped-def]
+        yield
+        await asyncio.Event().wait()  # a pool waiting for a connection nobody returns
+
+    @contextlib.asynccontextmanager
+    async def tidy(_: Service):  # type: ignore[no-untyped-def]
+        yield
+        closed_after.append("tidy")
+
+    service = Service("stubborn", settings(nats_url, grace=0.5))
+    service.add_resource(tidy)
+    service.add_resource(stubborn)
+    async with asyncio.timeout(10):
+        async with service.running():
+            pass
+    assert closed_after == ["tidy"]

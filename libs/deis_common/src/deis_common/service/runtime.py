@@ -108,7 +108,7 @@ class Service:
             stack.push_async_callback(self._bus.close)
             await self._bus.ensure_streams()
             for factory in self._resources:
-                await stack.enter_async_context(factory(self))
+                await stack.enter_async_context(self._bounded(factory(self)))
             await self._start_http(stack)
             tasks = await self._start_work()
             self._started = True
@@ -167,8 +167,40 @@ class Service:
         await asyncio.gather(*(runner.drain(grace) for runner in self._runners))
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(tasks, timeout=grace) if tasks else (set(), set())
+        for task in stuck:
+            log.error("service.task_ignored_cancel", service=self.name, task=task.get_name())
         self._runners.clear()
+
+    @contextlib.asynccontextmanager
+    async def _bounded(self, resource: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+        """Enter ``resource``; on stop, give its cleanup at most the grace period, then move on.
+
+        A cleanup that never finishes (a pool waiting for a connection nobody returns) must not keep
+        the process from stopping: the supervisor would have to SIGKILL it and the remaining cleanups
+        (draining NATS) would never run.
+        """
+        value = await resource.__aenter__()
+        try:
+            yield value
+        except BaseException as exc:
+            if not await self._exit_within_grace(resource, exc):
+                raise
+        else:
+            await self._exit_within_grace(resource, None)
+
+    async def _exit_within_grace(
+        self, resource: AbstractAsyncContextManager[Any], exc: BaseException | None
+    ) -> bool:
+        exit_task = asyncio.ensure_future(
+            resource.__aexit__(type(exc) if exc else None, exc, exc.__traceback__ if exc else None)
+        )
+        done, _ = await asyncio.wait({exit_task}, timeout=self.settings.grace_period)
+        if not done:
+            exit_task.cancel()
+            log.error("service.resource_close_timeout", service=self.name, resource=type(resource).__name__)
+            return False
+        return bool(exit_task.result())
 
     # -- HTTP endpoints --------------------------------------------------------------------------
 
