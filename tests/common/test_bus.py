@@ -195,7 +195,7 @@ def test_event_schema_cli_prints_json_schema(name: str, capsys: pytest.CaptureFi
     assert "properties" in document
 
 
-async def test_a_resource_that_never_finishes_closing_does_not_keep_the_service_running(nats_url: str) -> None:
+async def test_a_resource_that_never_finishes_closing_does_not_keep_the_service_up(nats_url: str) -> None:
     import contextlib
 
     closed_after: list[str] = []
