@@ -8,8 +8,12 @@ from typing import Any, TypeVar
 
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope, Event
+from deis_common.events.logs import LOGS_PREFIX
 
 E = TypeVar("E", bound=Event)
+
+# Build output and app log lines travel under deis.v1 too, as plain text, not envelopes.
+PLAIN_TEXT_SUBJECTS = ("deis.v1.builds.log.", f"{LOGS_PREFIX}.")
 
 
 class EventRecorder:
@@ -19,7 +23,9 @@ class EventRecorder:
         self._sub: Any = None
 
     async def start(self, bus: Bus) -> None:
-        async def on_message(_: str, data: bytes) -> None:
+        async def on_message(subject: str, data: bytes) -> None:
+            if subject.startswith(PLAIN_TEXT_SUBJECTS):
+                return
             envelope = Envelope.from_bytes(data)
             async with self._changed:
                 self.envelopes.append(envelope)
