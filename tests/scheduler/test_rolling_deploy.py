@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from deis_common.bus import Bus
+from deis_common.events.apps import AppScaled
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.releases import ReleaseCreated
@@ -144,3 +145,29 @@ async def test_a_release_that_cannot_start_fails_with_a_clear_reason(
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "bad", timeout=30)
 
     assert reason in failed.reason
+
+
+async def test_a_scale_during_a_pending_retirement_plans_only_with_the_new_release(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
+) -> None:
+    old = await deploy(bus, recorder, await web_release(store, "busy", version=2))
+    router.hold()
+    v3 = await web_release(store, "busy", version=3, env={"GREETING": "hey"})
+    new = await deploy(bus, recorder, v3)
+
+    scaled_state = v3.model_copy(update={"generation": 4, "structure": {"web": 2}})
+    await bus.publish(AppScaled(app="busy", generation=4, structure={"web": 2}, state=scaled_state))
+    scaled = await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 4, timeout=30)
+
+    assert new.endpoints[0] in scaled.endpoints and old.endpoints[0] not in scaled.endpoints
+    assert [p.release for p in scaled.processes] == ["v3", "v3"]
+    assert await get(old.endpoints[0]) == (200, "hello from v2"), "still waiting for the router"
+    router.release()
+
+    async def only_v3() -> bool:
+        ps = await bus.request(PS_SUBJECT, PsRequest(app="busy"), PsReply)
+        return sorted(p.release for p in ps.processes) == ["v3", "v3"]
+
+    await eventually(only_v3)
+    for endpoint in scaled.endpoints:
+        assert await get(endpoint) == (200, "hey from v3")
