@@ -69,6 +69,8 @@ class KubernetesClient:
         existing = await self.get(kind, namespace, meta["name"])
         if existing is None:
             return self._plain(await self._call(kind, "create", namespace, obj))
+        if kind == "Namespace":  # nothing of it changes; and the scheduler may only create namespaces
+            return existing
         body = dict(obj)
         body["metadata"] = {**meta, "resourceVersion": existing["metadata"]["resourceVersion"]}
         if kind == "Service":  # clusterIP is immutable
