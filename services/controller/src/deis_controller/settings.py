@@ -25,6 +25,9 @@ class ControllerSettings(ServiceSettings):
     )
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     router_port: int = Field(8080, description="port the router serves apps on (shown in app URLs)")
+    builder_url: str = Field(
+        "", description="git remote base for the CLI, e.g. ssh://git@host:2222 (empty: derive it)"
+    )
     registration_mode: Literal["enabled", "disabled", "admin_only"] = Field(
         "enabled", description="who may register: anyone, nobody, or only admins once an admin exists"
     )
@@ -45,6 +48,9 @@ class ControllerSettings(ServiceSettings):
     default_config_tags: str = Field("", description="JSON object of tags used when an app sets none")
     password_time_cost: int = Field(3, description="argon2 passes per password hash")
     password_memory_kib: int = Field(65536, description="argon2 memory per password hash, KiB")
+    deploy_wait: float = Field(
+        100.0, description="seconds an API change waits for its deploy to run before answering (0: no wait)"
+    )
     run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
     ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
     outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")

@@ -23,12 +23,18 @@ _PREFLIGHT_METHODS = "DELETE, GET, OPTIONS, PATCH, POST, PUT"
 _ANONYMOUS_OK_WITH_BAD_TOKEN = ("/v2/auth/register", "/v2/auth/register/")
 
 
-async def add_headers(_: web.Request, response: web.StreamResponse) -> None:
+async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["DEIS_API_VERSION"] = API_VERSION
     response.headers["DEIS_PLATFORM_VERSION"] = PLATFORM_VERSION
+    exposed = "DEIS_API_VERSION, DEIS_PLATFORM_VERSION"
+    builder_url = controller(request).settings.builder_url
+    if builder_url:
+        # Where `git push` goes; the CLI writes it into the `deis` remote (`deis create`, `deis login`).
+        response.headers["DEIS_BUILDER_URL"] = builder_url
+        exposed += ", DEIS_BUILDER_URL"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Allow-Headers"] = "content-type, accept, origin, Authorization, Host"
-    response.headers["Access-Control-Expose-Headers"] = "DEIS_API_VERSION, DEIS_PLATFORM_VERSION"
+    response.headers["Access-Control-Expose-Headers"] = exposed
 
 
 async def _authenticate(request: web.Request) -> None:
