@@ -84,7 +84,10 @@ class RunningController:
 async def running_controller(
     pg_dsn: str, nats_url: str, builder_key: str = "builder-secret", **settings: Any
 ) -> AsyncIterator[RunningController]:
-    """A started controller; extra keyword arguments override :class:`ControllerSettings` fields."""
+    """A started controller; extra keyword arguments override :class:`ControllerSettings` fields.
+
+    API changes do not wait for deploys (``deploy_wait=0``) unless asked to: no scheduler runs here.
+    """
     config = ControllerSettings(
         nats=NatsSettings(url=nats_url),
         http=HttpSettings(host="127.0.0.1", port=0),
@@ -92,7 +95,7 @@ async def running_controller(
         builder_key=builder_key,
         log_json=False,
         grace_period=2.0,
-        **{"password_time_cost": 1, "password_memory_kib": 1024, **settings},
+        **{"password_time_cost": 1, "password_memory_kib": 1024, "deploy_wait": 0.0, **settings},
     )
     service = build(config)
     async with service.running(), aiohttp.ClientSession() as session:

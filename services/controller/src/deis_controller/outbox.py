@@ -67,7 +67,9 @@ async def run(ctl: Controller) -> None:
             continue
         async with ctl.db.read() as tx:
             backlog.set(await outbox_db.unsent_count(tx))
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that races the wakeup
         try:
-            await asyncio.wait_for(ctl.outbox_wakeup.wait(), interval)
+            async with asyncio.timeout(interval):
+                await ctl.outbox_wakeup.wait()
         except TimeoutError:
             pass

@@ -28,8 +28,8 @@ def _count(value: Any) -> int:
     return count
 
 
-async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, Any]) -> bool:
-    """Apply ``{type: count}``; returns whether anything changed (and was published)."""
+async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, Any]) -> int | None:
+    """Apply ``{type: count}``; returns the new generation, or None when nothing changed."""
     current = await releases_db.current(work.tx, app["uuid"])
     if current is None or current["build_uuid"] is None:
         raise BadRequest("No build associated with this release")
@@ -42,7 +42,7 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
             raise NotFound(f"Container type {proctype} does not exist in application")
     structure = {**app["structure"], **wanted}
     if structure == app["structure"]:
-        return False
+        return None
     await apps_db.set_structure(work.tx, app["uuid"], structure)
     generation = await apps_db.bump_generation(work.tx, app["uuid"])
     fresh = await apps_db.get(work.tx, app["id"])
@@ -50,7 +50,7 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
     state = await app_state(work.tx, fresh, current, generation)
     await work.emit(AppScaled(app=app["id"], generation=generation, structure=structure, state=state))
     work.log(app["id"], f"{user} scaled pods " + " ".join(f"{k}={v}" for k, v in sorted(wanted.items())))
-    return True
+    return generation
 
 
 def pods(

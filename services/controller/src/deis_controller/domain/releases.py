@@ -108,7 +108,7 @@ async def current_config(work: Work, app: dict[str, Any]) -> dict[str, Any]:
 
 async def change_config(
     work: Work, app: dict[str, Any], user: str, request: dict[str, Any], tags: dict[str, str]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Merge a config POST into the current config and release it; 409 when it changes nothing."""
     changes = config_rules.parse_request(request)
     current = await releases_db.current(work.tx, app["uuid"])
@@ -119,7 +119,7 @@ async def change_config(
         raise Conflict(f"{user} changed nothing - release stopped")
     config = await releases_db.insert_config(work.tx, app["uuid"], user, merged)
     work.log(app["id"], f"config {app['id']}-{str(config['uuid'])[:7]} updated")
-    await new_release(
+    release = await new_release(
         work,
         app,
         owner=user,
@@ -128,7 +128,7 @@ async def change_config(
         summary=summary,
         kind="config",
     )
-    return config
+    return config, release
 
 
 async def rollback(work: Work, app: dict[str, Any], user: str, raw_version: Any) -> dict[str, Any]:

@@ -11,13 +11,14 @@ from pydantic import BaseModel, Field
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild, check_procfile
-from deis_controller.errors import FieldErrors, NoMatch
+from deis_controller.errors import BadRequest, FieldErrors, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, ok
+from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
 
 
@@ -74,16 +75,20 @@ async def list_builds(request: web.Request) -> web.Response:
 async def create_build(request: web.Request) -> web.Response:
     ctl = controller(request)
     build = new_build(await body(request))
-    async with ctl.work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        row, _ = await builds.release_build(
-            work,
-            app,
-            user.username,
-            build,
-            remove_missing=ctl.settings.deploy_procfile_missing_remove,
-            reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
-        )
+    async with rollout(ctl) as deploy:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            row, release = await builds.release_build(
+                work,
+                app,
+                user.username,
+                build,
+                remove_missing=ctl.settings.deploy_procfile_missing_remove,
+                reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
+            )
+        reason = await deploy.failure(app["id"], release["generation"])
+        if reason is not None:
+            raise BadRequest(reason)
     return ok(builds.render(row, app["id"]), status=201)
 
 

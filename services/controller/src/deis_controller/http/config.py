@@ -10,11 +10,13 @@ from pydantic import BaseModel, Field
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import config as config_domain
 from deis_controller.domain import releases
+from deis_controller.errors import BadRequest
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, ok
+from deis_controller.http.rollout import rollout
 
 Section = dict[str, Any] | str | None
 
@@ -56,12 +58,17 @@ async def get_config(request: web.Request) -> web.Response:
 async def set_config(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = await body(request)
-    async with ctl.work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        config = await releases.change_config(
-            work, app, user.username, data, releases.default_tags(ctl.settings.default_config_tags)
-        )
-        config = await releases_db.config(work.tx, config["uuid"])
+    async with rollout(ctl) as deploy:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            config, release = await releases.change_config(
+                work, app, user.username, data, releases.default_tags(ctl.settings.default_config_tags)
+            )
+            config = await releases_db.config(work.tx, config["uuid"])
+        if release["build_uuid"] is not None:
+            reason = await deploy.failure(app["id"], release["generation"])
+            if reason is not None:
+                raise BadRequest(reason)
     return ok(config_domain.render(config, app["id"]), status=201)
 
 

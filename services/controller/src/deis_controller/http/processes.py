@@ -24,6 +24,7 @@ from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.rollout import rollout
 
 
 class RunRequest(BaseModel):
@@ -46,9 +47,15 @@ class PodResponse(BaseModel):
 @doc(status=204)
 async def scale(request: web.Request) -> web.Response:
     data = await body(request)
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        await processes.scale(work, app, user.username, data)
+    ctl = controller(request)
+    async with rollout(ctl) as deploy:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            generation = await processes.scale(work, app, user.username, data)
+        if generation is not None:
+            reason = await deploy.failure(app["id"], generation)
+            if reason is not None:
+                raise Unavailable(reason)
     return empty()
 
 

@@ -9,13 +9,14 @@ from pydantic import BaseModel, Field
 
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import releases
-from deis_controller.errors import NoMatch
+from deis_controller.errors import BadRequest, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, ok
+from deis_controller.http.rollout import rollout
 
 
 class RollbackRequest(BaseModel):
@@ -77,9 +78,15 @@ async def get_release(request: web.Request) -> web.Response:
 @doc(request=RollbackRequest, status=201)
 async def rollback(request: web.Request) -> web.Response:
     data = await body(request)
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        row = await releases.rollback(work, app, user.username, data.get("version"))
+    ctl = controller(request)
+    async with rollout(ctl) as deploy:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            row = await releases.rollback(work, app, user.username, data.get("version"))
+        if row["build_uuid"] is not None:
+            reason = await deploy.failure(app["id"], row["generation"])
+            if reason is not None:
+                raise BadRequest(reason)
     return ok({"version": row["version"]}, status=201)
 
 

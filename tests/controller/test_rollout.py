@@ -1,0 +1,72 @@
+"""API changes answer once their deploy runs, and report a deploy that failed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from deis_common.bus import Bus
+from deis_common.events.apps import AppScaled
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.deploys import DeployFailed
+from deis_common.events.releases import ReleaseCreated
+from deis_common.testing.recorder import EventRecorder
+from tests.controller.harness import running_controller
+
+
+@contextlib.asynccontextmanager
+async def fake_scheduler(bus: Bus) -> AsyncIterator[None]:
+    """Runs every desired state at once, except one whose config sets BREAK."""
+
+    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
+        while True:
+            envelope = await queue.get()
+            event = envelope.open(ReleaseCreated if envelope.type == ReleaseCreated.subject else AppScaled)
+            if event.state.env.get("BREAK"):
+                await bus.publish(
+                    DeployFailed(
+                        app=event.app,
+                        generation=event.generation,
+                        version=event.state.version,
+                        reason="web never became ready",
+                    )
+                )
+            else:
+                await bus.publish(
+                    ContainersHealthy(app=event.app, generation=event.generation, version=event.state.version)
+                )
+
+    async with bus.watch(ReleaseCreated, AppScaled) as queue:
+        task = asyncio.create_task(answer(queue))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def test_changes_wait_for_their_deploy_and_report_a_failed_one(
+    pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with fake_scheduler(bus), running_controller(pg_dsn, nats_url, deploy_wait=20.0) as api:
+        token = await api.register("alice")
+        await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
+        r = await api.call(
+            "POST", "/v2/apps/demo/builds/", token, json={"image": "ex/img", "procfile": {"web": "x"}}
+        )
+        assert r.status == 201, r.text
+        r = await api.call("POST", "/v2/apps/demo/scale/", token, json={"web": 2})
+        assert r.status == 204
+        r = await api.call("POST", "/v2/apps/demo/config/", token, json={"values": {"BREAK": "1"}})
+        assert (r.status, r.json) == (400, {"detail": "web never became ready"})
+        again = await recorder.wait_for(ReleaseCreated, where=lambda e: e.rollback_of is not None)
+        assert again.version == 2
+        r = await api.call("GET", "/v2/apps/demo/releases/v3/", token)
+        assert r.json["failed"] is True
+        assert r.json["summary"] == "alice deployed a config that failed"
+        r = await api.call("POST", "/v2/apps/demo/config/", token, json={"values": {"OK": "1"}})
+        assert r.status == 201
+        r = await api.call("GET", "/v2/apps/demo/config/", token)
+        assert r.json["values"] == {"OK": "1"}
