@@ -7,35 +7,39 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from deis_common.bus import Bus
-from deis_common.events.base import Envelope, Event
-from deis_common.events.logs import LOGS_PREFIX
+from deis_common.events.base import SUBJECT_PREFIX, Envelope, Event
+from deis_common.events.builds import build_log_subject
+from deis_common.events.registry import FAMILIES
 
 E = TypeVar("E", bound=Event)
 
-# Build output and app log lines travel under deis.v1 too, as plain text, not envelopes.
-PLAIN_TEXT_SUBJECTS = ("deis.v1.builds.log.", f"{LOGS_PREFIX}.")
+# Build output lines travel inside the builds family's subjects, as plain text, not envelopes.
+BUILD_LOG_PREFIX = build_log_subject("")
 
 
 class EventRecorder:
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
         self._changed = asyncio.Condition()
-        self._sub: Any = None
+        self._subs: list[Any] = []
 
     async def start(self, bus: Bus) -> None:
         async def on_message(subject: str, data: bytes) -> None:
-            if subject.startswith(PLAIN_TEXT_SUBJECTS):
+            if subject.startswith(BUILD_LOG_PREFIX):
                 return
             envelope = Envelope.from_bytes(data)
             async with self._changed:
                 self.envelopes.append(envelope)
                 self._changed.notify_all()
 
-        self._sub = await bus.subscribe_raw("deis.v1.>", on_message)
+        # Event subjects only: listening on request/reply subjects (snapshot, ps) would make this
+        # recorder a silent responder, turning "nobody answers" into a timeout.
+        for family in FAMILIES:
+            self._subs.append(await bus.subscribe_raw(f"{SUBJECT_PREFIX}.{family}.>", on_message))
 
     async def stop(self) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
+        for sub in self._subs:
+            await sub.unsubscribe()
 
     def of(self, event_type: type[E]) -> list[E]:
         return [env.open(event_type) for env in self.envelopes if env.type == event_type.subject]
