@@ -86,7 +86,8 @@ async def running_controller(
 ) -> AsyncIterator[RunningController]:
     """A started controller; extra keyword arguments override :class:`ControllerSettings` fields.
 
-    API changes do not wait for deploys (``deploy_wait=0``) unless asked to: no scheduler runs here.
+    API changes do not wait for deploys or the router (``deploy_wait=0``, ``route_wait=0``) unless
+    asked to: no scheduler or router runs here.
     """
     config = ControllerSettings(
         nats=NatsSettings(url=nats_url),
@@ -95,7 +96,13 @@ async def running_controller(
         builder_key=builder_key,
         log_json=False,
         grace_period=2.0,
-        **{"password_time_cost": 1, "password_memory_kib": 1024, "deploy_wait": 0.0, **settings},
+        **{
+            "password_time_cost": 1,
+            "password_memory_kib": 1024,
+            "deploy_wait": 0.0,
+            "route_wait": 0.0,
+            **settings,
+        },
     )
     service = build(config)
     async with service.running(), aiohttp.ClientSession() as session:

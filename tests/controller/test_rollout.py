@@ -10,7 +10,9 @@ from deis_common.bus import Bus
 from deis_common.events.apps import AppScaled
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
+from deis_common.events.domains import DomainAdded
 from deis_common.events.releases import ReleaseCreated
+from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import running_controller
 
@@ -70,3 +72,27 @@ async def test_changes_wait_for_their_deploy_and_report_a_failed_one(
         assert r.status == 201
         r = await api.call("GET", "/v2/apps/demo/config/", token)
         assert r.json["values"] == {"OK": "1"}
+
+
+async def test_a_domain_change_answers_once_the_router_took_it(pg_dsn: str, nats_url: str, bus: Bus) -> None:
+    answered: list[str] = []
+
+    async def router(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
+        while True:
+            added = (await queue.get()).open(DomainAdded)
+            if added.domain == "www.example.com":
+                answered.append(added.domain)
+                await bus.publish(RoutesUpdated(app=added.app, generation=7))
+
+    async with bus.watch(DomainAdded) as queue, running_controller(pg_dsn, nats_url, route_wait=20.0) as api:
+        task = asyncio.create_task(router(queue))
+        try:
+            token = await api.register("alice")
+            await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
+            r = await api.call("POST", "/v2/apps/demo/domains/", token, json={"domain": "www.example.com"})
+            assert r.status == 201
+            assert answered == ["www.example.com"]
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -51,6 +51,10 @@ class ControllerSettings(ServiceSettings):
     deploy_wait: float = Field(
         100.0, description="seconds an API change waits for its deploy to run before answering (0: no wait)"
     )
+    route_wait: float = Field(
+        5.0,
+        description="seconds a domain, certificate or settings change waits for the router (0: no wait)",
+    )
     run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
     ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
     outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")

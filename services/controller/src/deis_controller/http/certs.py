@@ -17,6 +17,7 @@ from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
 
 
@@ -151,33 +152,39 @@ async def attach(request: web.Request) -> web.Response:
     raw = data.get("domain") or request.match_info.get("domain")
     if not raw or not isinstance(raw, str):
         raise BadRequest("domain is a required field")
-    async with controller(request).work() as work:
-        cert = await _cert(request, work.tx)
-        domain = await _domain(work.tx, raw)
-        if domain["certificate_id"] is not None:
-            raise Conflict("Domain already has a certificate attached to it")
-        await routing_db.set_domain_cert(work.tx, domain["id"], cert["id"])
-        await work.emit(
-            CertAttached(
-                app=domain["app"],
-                name=cert["name"],
-                domain=domain["domain"],
-                certificate=cert["certificate"],
-                key=cert["key"],
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            cert = await _cert(request, work.tx)
+            domain = await _domain(work.tx, raw)
+            if domain["certificate_id"] is not None:
+                raise Conflict("Domain already has a certificate attached to it")
+            await routing_db.set_domain_cert(work.tx, domain["id"], cert["id"])
+            await work.emit(
+                CertAttached(
+                    app=domain["app"],
+                    name=cert["name"],
+                    domain=domain["domain"],
+                    certificate=cert["certificate"],
+                    key=cert["key"],
+                )
             )
-        )
-        work.log(domain["app"], f"certificate {cert['name']} attached to {domain['domain']}")
+            work.log(domain["app"], f"certificate {cert['name']} attached to {domain['domain']}")
+        await router.applied(domain["app"])
     return web.Response(status=201)
 
 
 @doc(status=204)
 async def detach(request: web.Request) -> web.Response:
-    async with controller(request).work() as work:
-        cert = await _cert(request, work.tx)
-        domain = await _domain(work.tx, request.match_info["domain"])
-        await routing_db.set_domain_cert(work.tx, domain["id"], None)
-        await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
-        work.log(domain["app"], f"certificate {cert['name']} detached from {domain['domain']}")
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            cert = await _cert(request, work.tx)
+            domain = await _domain(work.tx, request.match_info["domain"])
+            await routing_db.set_domain_cert(work.tx, domain["id"], None)
+            await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
+            work.log(domain["app"], f"certificate {cert['name']} detached from {domain['domain']}")
+        await router.applied(domain["app"])
     return empty()
 
 

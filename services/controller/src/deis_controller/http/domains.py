@@ -19,6 +19,7 @@ from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
 
 
@@ -56,17 +57,20 @@ async def list_domains(request: web.Request) -> web.Response:
 async def add_domain(request: web.Request) -> web.Response:
     data = parse(DomainRequest, await body(request))
     name = to_ace(data.domain)
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request)
-        if await routing_db.domain(work.tx, name) is not None:
-            raise FieldErrors.one("domain", f"The domain {name} is already in use by another app")
-        try:
-            async with work.tx.savepoint():
-                row = await routing_db.add_domain(work.tx, app["uuid"], user.username, name)
-        except UniqueViolation as e:
-            raise FieldErrors.one("domain", "Domain is already in use by another application") from e
-        await work.emit(DomainAdded(app=app["id"], domain=name))
-        work.log(app["id"], f"domain {name} added")
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request)
+            if await routing_db.domain(work.tx, name) is not None:
+                raise FieldErrors.one("domain", f"The domain {name} is already in use by another app")
+            try:
+                async with work.tx.savepoint():
+                    row = await routing_db.add_domain(work.tx, app["uuid"], user.username, name)
+            except UniqueViolation as e:
+                raise FieldErrors.one("domain", "Domain is already in use by another application") from e
+            await work.emit(DomainAdded(app=app["id"], domain=name))
+            work.log(app["id"], f"domain {name} added")
+        await router.applied(app["id"])
     return ok(render(row), status=201)
 
 
@@ -77,17 +81,20 @@ async def remove_domain(request: web.Request) -> web.Response:
         name = to_ace(raw)
     except FieldErrors as e:
         raise NoMatch("Domain") from e
-    async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
-        row = await routing_db.domain(work.tx, name)
-        if row is None or row["app_uuid"] != app["uuid"]:
-            raise NoMatch("Domain")
-        if row["certificate_id"] is not None:
-            cert = await routing_db.cert_name(work.tx, row["certificate_id"])
-            await work.emit(CertDetached(app=app["id"], name=cert, domain=name))
-        await routing_db.remove_domain(work.tx, row["id"])
-        await work.emit(DomainRemoved(app=app["id"], domain=name))
-        work.log(app["id"], f"domain {name} removed")
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            _, app = await authorize(work.tx, request)
+            row = await routing_db.domain(work.tx, name)
+            if row is None or row["app_uuid"] != app["uuid"]:
+                raise NoMatch("Domain")
+            if row["certificate_id"] is not None:
+                cert = await routing_db.cert_name(work.tx, row["certificate_id"])
+                await work.emit(CertDetached(app=app["id"], name=cert, domain=name))
+            await routing_db.remove_domain(work.tx, row["id"])
+            await work.emit(DomainRemoved(app=app["id"], domain=name))
+            work.log(app["id"], f"domain {name} removed")
+        await router.applied(app["id"])
     return empty()
 
 

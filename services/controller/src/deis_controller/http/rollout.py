@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from deis_common.events.base import Envelope
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
+from deis_common.events.routes import RoutesUpdated
 from deis_controller.controller import Controller
 
 
@@ -50,3 +51,29 @@ async def rollout(ctl: Controller) -> AsyncIterator[Rollout]:
         return
     async with ctl.bus.watch(ContainersHealthy, DeployFailed) as queue:
         yield Rollout(queue, timeout)
+
+
+class Routing:
+    def __init__(self, queue: asyncio.Queue[Envelope] | None, timeout: float) -> None:
+        self._queue = queue
+        self._timeout = timeout
+
+    async def applied(self, app: str) -> None:
+        """Return once the router has reloaded for ``app`` (or the short wait ran out)."""
+        if self._queue is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._timeout):
+                while (await self._queue.get()).subject != app:
+                    pass
+
+
+@contextlib.asynccontextmanager
+async def routing(ctl: Controller) -> AsyncIterator[Routing]:
+    """Watch for the router taking a routing change (domains, certificates, settings) into account."""
+    timeout = ctl.settings.route_wait
+    if timeout <= 0:
+        yield Routing(None, 0)
+        return
+    async with ctl.bus.watch(RoutesUpdated) as queue:
+        yield Routing(queue, timeout)

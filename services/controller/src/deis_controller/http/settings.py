@@ -15,6 +15,7 @@ from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.rollout import routing
 
 
 class SettingsRequest(BaseModel):
@@ -74,10 +75,13 @@ async def get_settings(request: web.Request) -> web.Response:
 @doc(request=SettingsRequest, response=SettingsResponse, status=201)
 async def set_settings(request: web.Request) -> web.Response:
     data = await body(request)
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        merged = settings_domain.merge(await settings_domain.latest(work, app), data)
-        row = await settings_domain.save(work, app, user.username, merged)
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            merged = settings_domain.merge(await settings_domain.latest(work, app), data)
+            row = await settings_domain.save(work, app, user.username, merged)
+        await router.applied(app["id"])
     return ok(render(row, app["id"]), status=201)
 
 
@@ -98,9 +102,12 @@ def _tls(row: dict[str, Any], app_id: str) -> dict[str, Any]:
 @doc(request=TLSRequest, response=TLSResponse, status=201)
 async def set_tls(request: web.Request) -> web.Response:
     data = await body(request)
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        row = await settings_domain.set_https(work, app, user.username, data.get("https_enforced"))
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            row = await settings_domain.set_https(work, app, user.username, data.get("https_enforced"))
+        await router.applied(app["id"])
     return ok(_tls(row, app["id"]), status=201)
 
 
@@ -121,26 +128,32 @@ async def get_whitelist(request: web.Request) -> web.Response:
 @doc(request=WhitelistRequest, response=WhitelistRequest, status=201)
 async def add_whitelist(request: web.Request) -> web.Response:
     addresses = _addresses(await body(request))
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        previous = await settings_domain.latest(work, app)
-        merged = {**previous, "whitelist": list(previous["whitelist"])}
-        merged["whitelist"] += [a for a in dict.fromkeys(addresses) if a not in merged["whitelist"]]
-        row = await settings_domain.save(work, app, user.username, merged)
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            previous = await settings_domain.latest(work, app)
+            merged = {**previous, "whitelist": list(previous["whitelist"])}
+            merged["whitelist"] += [a for a in dict.fromkeys(addresses) if a not in merged["whitelist"]]
+            row = await settings_domain.save(work, app, user.username, merged)
+        await router.applied(app["id"])
     return ok({"addresses": row["whitelist"]}, status=201)
 
 
 @doc(request=WhitelistRequest, status=204)
 async def remove_whitelist(request: web.Request) -> web.Response:
     addresses = _addresses(await body(request))
-    async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
-        previous = await settings_domain.latest(work, app)
-        missing = [a for a in addresses if a not in previous["whitelist"]]
-        if missing:
-            raise Unprocessable(f"addresses {set(missing)} does not exist in whitelist")
-        merged = {**previous, "whitelist": [a for a in previous["whitelist"] if a not in addresses]}
-        await settings_domain.save(work, app, user.username, merged)
+    ctl = controller(request)
+    async with routing(ctl) as router:
+        async with ctl.work() as work:
+            user, app = await authorize(work.tx, request, lock=True)
+            previous = await settings_domain.latest(work, app)
+            missing = [a for a in addresses if a not in previous["whitelist"]]
+            if missing:
+                raise Unprocessable(f"addresses {set(missing)} does not exist in whitelist")
+            merged = {**previous, "whitelist": [a for a in previous["whitelist"] if a not in addresses]}
+            await settings_domain.save(work, app, user.username, merged)
+        await router.applied(app["id"])
     return empty()
 
 
