@@ -63,7 +63,7 @@ def _operation(method: str, path: str, handler: Any, info: Doc | None) -> dict[s
         op["parameters"] = [
             {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
         ]
-    auth = info.auth if info else "token"
+    auth = info.auth if info else ("token" if path.startswith("/v2") else "none")
     if auth == "token":
         op["security"] = [{"token": []}]
     elif auth == "builder":
