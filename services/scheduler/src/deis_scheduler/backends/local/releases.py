@@ -81,6 +81,8 @@ class ReleaseCache:
             await _untar(archive, extracted)
             archive.unlink()
             source = _strip_app_dir(extracted) if build.kind == "buildpack" else extracted
+            if build.kind != "buildpack":
+                _add_mount_points(source)
             await asyncio.to_thread(_make_readable, source)
             source.rename(work / "root")
             await asyncio.to_thread(shutil.rmtree, extracted, True)
@@ -131,3 +133,13 @@ def _make_readable(root: Path) -> None:
                 extra = 0o444 | (0o111 if mode & 0o100 else 0)
                 os.chmod(path, mode | extra)
         del dirnames  # os.walk descends on its own
+
+
+# The sandbox mounts these over an image's read-only root; `FROM scratch` images have none of them.
+MOUNT_POINTS = ("proc", "dev", "tmp")
+
+
+def _add_mount_points(root: Path) -> None:
+    for name in MOUNT_POINTS:
+        if not os.path.lexists(root / name):
+            (root / name).mkdir(mode=0o755)
