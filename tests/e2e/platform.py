@@ -163,10 +163,11 @@ class User:
     def git(self, *args: str, cwd: Path, timeout: float = 900) -> Result:
         return run(["git", *args], env=self.env, cwd=cwd, timeout=timeout)
 
-    def checkout(self, app_fixture: str, workdir: Path) -> Path:
-        """A git repository holding a copy of one of the sample apps under tests/e2e/apps."""
-        repo = workdir / app_fixture
-        shutil.copytree(APPS / app_fixture, repo)
+    def checkout(self, app_fixture: str | Path, workdir: Path) -> Path:
+        """A git repository holding a copy of a sample app (a name under tests/e2e/apps, or a path)."""
+        source = app_fixture if isinstance(app_fixture, Path) else APPS / app_fixture
+        repo = workdir / source.name
+        shutil.copytree(source, repo)
         self.git("init", "-q", "-b", "main", cwd=repo)
         self.git("add", ".", cwd=repo)
         self.git("commit", "-q", "-m", "first version", cwd=repo)

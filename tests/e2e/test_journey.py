@@ -6,6 +6,8 @@ goes through the `deis` CLI, `git push` over SSH, or HTTP through the router by 
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,14 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.controller import pem
-from tests.e2e.platform import Platform, User, served_certificate, wait_until
+from tests.e2e.platform import Platform, User, run, served_certificate, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    plat = Platform(tmp_path_factory.mktemp("platform"))
+def platform() -> Iterator[Platform]:
+    # Not under pytest's temp root: that is private to root, and Postgres runs as its own user.
+    root = Path(tempfile.mkdtemp(prefix="deis-e2e-"))
+    plat = Platform(root)
     plat.reserve_ports()
     started = plat.cli("up")
     assert started.code == 0, started.text
@@ -29,6 +33,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         yield plat
     finally:
         plat.cli("down")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -226,6 +231,23 @@ def test_a_node_app_is_built_and_served(platform: Platform, admin: User, tmp_pat
     assert page(platform, "nodey.localhost").startswith("Hello from node v")
 
 
+def test_a_dockerfile_app_is_built_with_buildah_and_served(
+    platform: Platform, admin: User, tmp_path: Path
+) -> None:
+    # FROM scratch with a static binary: no registry is needed to build or run it.
+    repo = admin.checkout(Path(__file__).parents[1] / "builder" / "apps" / "dockerfile", tmp_path)
+    compiled = run(["gcc", "-static", "-Os", "-o", "server", "server.c"], cwd=repo)
+    assert compiled.code == 0, compiled.text
+    admin.commit_all(repo, "static server")
+    admin.ok("create", "boxed", cwd=repo)
+    pushed = admin.push(repo)
+    assert pushed.code == 0, pushed.text
+    assert ": FROM scratch" in pushed.err
+    assert "Done, boxed:v2 deployed to Workflow" in pushed.err
+    assert page(platform, "boxed.localhost") == "Powered by a Dockerfile app!\n"
+    assert "cmd" in admin.ok("ps", cwd=repo)
+
+
 def test_a_second_user_cannot_see_or_touch_the_first_users_app(
     platform: Platform, admin: User, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -257,3 +279,42 @@ def self_signed(domain: str) -> tuple[bytes, bytes, bytes]:
     cert_pem, key_pem = pem.self_signed(domain, domain)
     der = x509.load_pem_x509_certificate(cert_pem.encode()).public_bytes(serialization.Encoding.DER)
     return cert_pem.encode(), key_pem.encode(), der
+
+
+def test_down_stops_the_apps_and_up_brings_them_back(platform: Platform, admin: User, tmp_path: Path) -> None:
+    repo = admin.checkout("node-web", tmp_path)
+    admin.ok("create", "comeback", cwd=repo)
+    assert admin.push(repo).code == 0
+    endpoints_before = admin.ok("ps", cwd=repo)
+    assert "up (v2)" in endpoints_before
+
+    down = platform.cli("down")
+    assert down.code == 0, down.text
+    assert "app process(es)" in down.out
+    assert not any(pid_alive(pid) for pid in app_pids(platform)), "apps outlived `deis-platform down`"
+
+    up = platform.cli("up")
+    assert up.code == 0, up.text
+    wait_until(lambda: page(platform, "comeback.localhost").startswith("Hello from node"), timeout=120)
+    assert "up (v2)" in admin.ok("ps", cwd=repo)
+
+
+def app_pids(platform: Platform) -> list[int]:
+    """Pids of processes running inside this platform's app sandboxes (their cmdline names the data dir)."""
+    marker = str(platform.data_dir / "scheduler").encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

@@ -11,6 +11,8 @@ Everything user-facing is returned as values or raised as :class:`LaunchError`; 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -182,10 +184,22 @@ class Platform:
             return False
         state = PlatformState.load(self.layout.state_file)
         self._stop_all(self.components(state), report)
+        self._stop_apps(state, report)
         state.pids = {}
         state.supervisord_pid = None
         state.save(self.layout.state_file)
         return True
+
+    def _stop_apps(self, state: PlatformState, report: Report) -> None:
+        """App processes outlive the scheduler by design (it re-adopts them); `down` means everything."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DEIS_")}
+        env.update(service_environment("scheduler", self._inputs(state)))
+        stopped = subprocess.run(
+            [console_script("deis-scheduler"), "stop-processes"], env=env, capture_output=True, text=True
+        )
+        if stopped.returncode != 0:
+            raise LaunchError(f"could not stop the apps: {stopped.stderr.strip() or stopped.stdout.strip()}")
+        report(stopped.stdout.strip())
 
     def _stop_all(self, components: list[Component], report: Report) -> None:
         try:
