@@ -3,6 +3,10 @@ SHELL := /bin/bash
 UV ?= python3 -m uv
 APT_PACKAGES := bubblewrap buildah git openssh-client wrk
 PYTEST_ARGS ?=
+# Most tests wait on real servers and subprocesses, so a few workers help even on 2 cores;
+# loadscope keeps each module (and its module-scoped platform) on one worker.
+PYTEST_WORKERS ?= 3
+PYTEST := $(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadscope
 
 .PHONY: up down status test lint typecheck contracts unit e2e bench deps system-deps uv
 
@@ -42,13 +46,13 @@ contracts: deps
 	$(UV) run --frozen lint-imports
 
 unit: deps
-	$(UV) run --frozen pytest -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
 
 e2e: deps
-	$(UV) run --frozen pytest -m e2e $(PYTEST_ARGS)
+	$(PYTEST) -m e2e $(PYTEST_ARGS)
 
 test: lint typecheck contracts
-	$(UV) run --frozen pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 bench: deps
 	$(UV) run --frozen python -m bench
