@@ -87,7 +87,8 @@ async def running_controller(
     """A started controller; extra keyword arguments override :class:`ControllerSettings` fields.
 
     API changes do not wait for deploys or the router (``deploy_wait=0``, ``route_wait=0``) unless
-    asked to: no scheduler or router runs here.
+    asked to: no scheduler or router runs here; for the same reason image builds are released directly
+    (``pull_through_builder=False``) instead of being handed to a builder.
     """
     config = ControllerSettings(
         nats=NatsSettings(url=nats_url),
@@ -101,6 +102,7 @@ async def running_controller(
             "password_memory_kib": 1024,
             "deploy_wait": 0.0,
             "route_wait": 0.0,
+            "pull_through_builder": False,
             **settings,
         },
     )

@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 
 from deis_common.bus import Bus
 from deis_common.events.apps import AppScaled
+from deis_common.events.builds import BuildCompleted, BuildFailed
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.domains import DomainAdded
+from deis_common.events.pushes import PushReceived
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
+from deis_common.events.state import BuildArtifact
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import running_controller
 
@@ -96,3 +99,62 @@ async def test_a_domain_change_answers_once_the_router_took_it(pg_dsn: str, nats
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@contextlib.asynccontextmanager
+async def fake_builder(bus: Bus) -> AsyncIterator[None]:
+    """Stores every pulled image, except ones named 'missing/...' which cannot be pulled."""
+
+    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
+        while True:
+            push = (await queue.get()).open(PushReceived)
+            if push.image.startswith("missing/"):
+                await bus.publish(
+                    BuildFailed(
+                        app=push.app,
+                        build_id=push.build_id,
+                        user=push.user,
+                        reason=f"Cannot pull {push.image}",
+                    )
+                )
+                continue
+            artifact = BuildArtifact(
+                kind="image", location=push.image, rootfs=f"home/{push.app}/images/x/rootfs.tgz"
+            )
+            await bus.publish(
+                BuildCompleted(app=push.app, build_id=push.build_id, user=push.user, artifact=artifact)
+            )
+
+    async with bus.watch(PushReceived) as queue:
+        task = asyncio.create_task(answer(queue))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def test_deis_pull_goes_through_the_builder_and_keeps_the_given_procfile(
+    pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = {"deploy_wait": 20.0, "pull_through_builder": True, "pull_wait": 20.0}
+    async with (
+        fake_builder(bus),
+        fake_scheduler(bus),
+        running_controller(pg_dsn, nats_url, **settings) as api,
+    ):
+        token = await api.register("alice")
+        await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
+        await api.call("POST", "/v2/apps/demo/config/", token, json={"values": {"REGISTRY_TOKEN": "t"}})
+        body = {"image": "example/web:1", "procfile": {"web": "serve"}}
+        r = await api.call("POST", "/v2/apps/demo/builds/", token, json=body)
+        assert r.status == 201, r.text
+        assert r.json["image"] == "example/web:1" and r.json["procfile"] == {"web": "serve"}
+        push = await recorder.wait_for(PushReceived, where=lambda e: e.app == "demo")
+        assert push.env == {"REGISTRY_TOKEN": "t"} and push.sha == ""
+        created = await recorder.wait_for(ReleaseCreated, where=lambda e: e.build_id == push.build_id)
+        assert created.state.structure == {"web": 1}
+        assert created.state.build is not None and created.state.build.rootfs.endswith("rootfs.tgz")
+        r = await api.call("POST", "/v2/apps/demo/builds/", token, json={"image": "missing/image"})
+        assert (r.status, r.json) == (400, {"detail": "Cannot pull missing/image"})

@@ -55,6 +55,10 @@ class ControllerSettings(ServiceSettings):
         5.0,
         description="seconds a domain, certificate or settings change waits for the router (0: no wait)",
     )
+    pull_through_builder: bool = Field(
+        True, description="deis pull hands the image to the builder, which stores it for the scheduler"
+    )
+    pull_wait: float = Field(1200.0, description="seconds a deis pull waits for the builder and the deploy")
     run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
     ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
     outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")

@@ -186,3 +186,20 @@ async def undeployed_at(tx: Tx, app_uuid: uuid.UUID, generation: int) -> dict[st
 
 async def mark_deployed(tx: Tx, release_uuid: uuid.UUID) -> None:
     await tx.run("UPDATE releases SET deployed = true, updated = now() WHERE uuid = $1", release_uuid)
+
+
+# -- image pulls handed to the builder ------------------------------------------------------------
+
+
+async def add_pull(tx: Tx, build_id: str, app_uuid: uuid.UUID, owner: str, procfile: dict[str, str]) -> None:
+    await tx.run(
+        "INSERT INTO pulls (build_id, app_uuid, owner, procfile) VALUES ($1, $2, $3, $4)",
+        build_id,
+        app_uuid,
+        owner,
+        procfile,
+    )
+
+
+async def take_pull(tx: Tx, build_id: str) -> dict[str, Any] | None:
+    return await tx.row("DELETE FROM pulls WHERE build_id = $1 RETURNING owner, procfile", build_id)

@@ -35,6 +35,9 @@ def router(ctl: Controller) -> Router:
                 return
             user = event.user if await users_db.by_username(work.tx, event.user) else app["owner"]
             artifact = event.artifact
+            pull = await releases_db.take_pull(work.tx, event.build_id)
+            if pull is not None and pull["procfile"] and not artifact.procfile:
+                artifact = artifact.model_copy(update={"procfile": pull["procfile"]})
             lines = len(work.lines)
             try:
                 async with work.tx.savepoint():

@@ -17,6 +17,7 @@ from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
+from deis_controller.http.pull import pull
 from deis_controller.http.respond import body, ok
 from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
@@ -75,6 +76,17 @@ async def list_builds(request: web.Request) -> web.Response:
 async def create_build(request: web.Request) -> web.Response:
     ctl = controller(request)
     build = new_build(await body(request))
+    if ctl.settings.pull_through_builder and not build.sha and not build.dockerfile:
+        async with ctl.db.transaction() as tx:
+            user, app = await authorize(tx, request)
+            current = await releases_db.current(tx, app["uuid"])
+            config = await releases_db.config(tx, current["config_uuid"]) if current else None
+        env = {k: str(v) for k, v in (config["values"] if config else {}).items()}
+        build_id = await pull(ctl, app, user.username, build, env)
+        async with ctl.db.read() as tx:
+            row = await releases_db.build_by_event_id(tx, build_id)
+        assert row is not None
+        return ok(builds.render(row, app["id"]), status=201)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
             user, app = await authorize(work.tx, request, lock=True)

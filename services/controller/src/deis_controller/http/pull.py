@@ -1,0 +1,75 @@
+"""``deis pull`` through the builder: the image is fetched and stored by a build worker, then released.
+
+The request records the Procfile it was given (the builder only sees the image), publishes
+``PushReceived(image=...)`` through the outbox, and answers once the release runs — or with the reason
+the pull, the release or the deploy failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from deis_common.events.base import Envelope
+from deis_common.events.builds import BuildFailed
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.deploys import DeployFailed
+from deis_common.events.pushes import PushReceived
+from deis_common.events.releases import ReleaseCreated, ReleaseRejected
+from deis_controller.controller import Controller
+from deis_controller.db import releases as releases_db
+from deis_controller.domain.builds import NewBuild
+from deis_controller.errors import BadRequest, Unavailable
+
+WATCHED = (BuildFailed, ReleaseRejected, ReleaseCreated, ContainersHealthy, DeployFailed)
+
+
+async def _outcome(queue: asyncio.Queue[Envelope], app: str, build_id: str) -> None:
+    generation: int | None = None
+    while True:
+        envelope = await queue.get()
+        if envelope.type == BuildFailed.subject and envelope.open(BuildFailed).build_id == build_id:
+            raise BadRequest(envelope.open(BuildFailed).reason)
+        if envelope.type == ReleaseRejected.subject and envelope.open(ReleaseRejected).build_id == build_id:
+            raise BadRequest(envelope.open(ReleaseRejected).reason)
+        if envelope.type == ReleaseCreated.subject:
+            created = envelope.open(ReleaseCreated)
+            if created.build_id == build_id:
+                generation = created.generation
+        if generation is None:
+            continue
+        if envelope.type == ContainersHealthy.subject:
+            healthy = envelope.open(ContainersHealthy)
+            if healthy.app == app and healthy.generation >= generation:
+                return
+        if envelope.type == DeployFailed.subject:
+            failed = envelope.open(DeployFailed)
+            if failed.app == app and failed.generation == generation:
+                raise BadRequest(failed.reason)
+
+
+async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild, env: dict[str, str]) -> str:
+    """Hand ``build.image`` to the builder and wait for the outcome; returns the build id."""
+    build_id = uuid.uuid4().hex
+    async with ctl.bus.watch(*WATCHED) as queue:
+        async with ctl.work() as work:
+            await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
+            await work.emit(
+                PushReceived(
+                    app=app["id"],
+                    build_id=build_id,
+                    user=user,
+                    sha="",
+                    source_key="",
+                    image=build.image,
+                    env=env,
+                )
+            )
+            work.log(app["id"], f"{user} pulls {build.image}")
+        try:
+            async with asyncio.timeout(ctl.settings.pull_wait):
+                await _outcome(queue, app["id"], build_id)
+        except TimeoutError as e:
+            raise Unavailable(f"the pull of {build.image} is still running; see deis releases") from e
+    return build_id
