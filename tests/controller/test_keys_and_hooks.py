@@ -72,3 +72,17 @@ async def test_app_keys_lists_collaborator_keys(api: RunningController, alice: s
     assert r.json == {"bob": [{"key": PUBLIC, "fingerprint": FINGERPRINT}]}
     r = await api.hook("GET", "/v2/hooks/keys/demo/alice")
     assert (r.status, r.json) == (404, {"detail": "No Keys match the given query."})
+
+
+async def test_hooks_refuse_users_who_are_not_on_the_app(
+    api: RunningController, alice: str, bob: str
+) -> None:
+    await api.call("POST", "/v2/keys/", bob, json={"id": "bob", "public": PUBLIC})
+    await api.call("POST", "/v2/apps/", alice, json={"id": "demo"})
+    r = await api.hook("GET", "/v2/hooks/keys/demo/bob")
+    assert r.status == 403
+    body = {"receive_user": "bob", "receive_repo": "demo", "image": "ex/img"}
+    assert (await api.hook("POST", "/v2/hooks/build/", json=body)).status == 403
+    body["receive_user"] = "ghost"
+    r = await api.hook("POST", "/v2/hooks/build/", json=body)
+    assert (r.status, r.json) == (404, "No User matches the given query.")
