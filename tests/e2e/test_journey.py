@@ -248,6 +248,35 @@ def test_a_dockerfile_app_is_built_with_buildah_and_served(
     assert "cmd" in admin.ok("ps", cwd=repo)
 
 
+def test_deis_pull_deploys_an_image_and_serves_it(platform: Platform, admin: User, tmp_path: Path) -> None:
+    # No registry is reachable here; buildah reads the image from an OCI archive just the same.
+    context = tmp_path / "image"
+    shutil.copytree(Path(__file__).parents[1] / "builder" / "apps" / "dockerfile", context)
+    assert run(["gcc", "-static", "-Os", "-o", "server", "server.c"], cwd=context).code == 0
+    storage = [
+        "buildah",
+        "--root",
+        str(tmp_path / "st"),
+        "--runroot",
+        str(tmp_path / "rr"),
+        "--storage-driver",
+        "vfs",
+    ]
+    built = run([*storage, "bud", "--isolation", "chroot", "-q", "-t", "localhost/greeter:1", str(context)])
+    assert built.code == 0, built.text
+    archive = tmp_path / "greeter.tar"
+    assert run([*storage, "push", "localhost/greeter:1", f"oci-archive:{archive}"]).code == 0
+
+    admin.ok("create", "greeter", "--no-remote")
+    pulled = admin.deis("pull", f"oci-archive:{archive}", "--app=greeter")
+    assert pulled.code == 0, pulled.text
+    assert "Creating build... done" in pulled.out
+    wait_until(
+        lambda: page(platform, "greeter.localhost") == "Powered by a Dockerfile app!\n", what="image served"
+    )
+    assert "deployed oci-archive:" in admin.ok("releases", "--app=greeter")
+
+
 def test_a_second_user_cannot_see_or_touch_the_first_users_app(
     platform: Platform, admin: User, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
