@@ -4,9 +4,12 @@ UV ?= python3 -m uv
 APT_PACKAGES := bubblewrap buildah git openssh-client wrk
 PYTEST_ARGS ?=
 # Most tests wait on real servers and subprocesses, so a few workers help even on 2 cores;
-# loadscope keeps each module (and its module-scoped platform) on one worker.
+# loadscope keeps each module (and its module-scoped fixtures) on one worker. The suites that start a
+# whole platform (ports, supervisord, every service) run afterwards on their own, one at a time.
 PYTEST_WORKERS ?= 3
+PLATFORM_SUITES := tests/platform tests/e2e
 PYTEST := $(UV) run --frozen pytest -n $(PYTEST_WORKERS) --dist loadscope
+PYTEST_SERIAL := $(UV) run --frozen pytest -p no:xdist
 
 .PHONY: up down status test lint typecheck contracts unit e2e bench deps system-deps uv
 
@@ -46,13 +49,15 @@ contracts: deps
 	$(UV) run --frozen lint-imports
 
 unit: deps
-	$(PYTEST) -m "not e2e" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e" $(foreach d,$(PLATFORM_SUITES),--ignore=$(d)) $(PYTEST_ARGS)
+	$(PYTEST_SERIAL) -m "not e2e" tests/platform $(PYTEST_ARGS)
 
 e2e: deps
-	$(PYTEST) -m e2e $(PYTEST_ARGS)
+	$(PYTEST_SERIAL) -m e2e tests/e2e $(PYTEST_ARGS)
 
 test: lint typecheck contracts
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) $(foreach d,$(PLATFORM_SUITES),--ignore=$(d)) $(PYTEST_ARGS)
+	$(PYTEST_SERIAL) $(PLATFORM_SUITES) $(PYTEST_ARGS)
 
 bench: deps
 	$(UV) run --frozen python -m bench

@@ -157,9 +157,9 @@ async def test_service_serves_health_and_metrics(nats_url: str) -> None:
     async with service.running(), aiohttp.ClientSession() as http:
         base = f"http://127.0.0.1:{service.port}"
         async with http.get(f"{base}/healthz") as resp:
-            assert resp.status == 200
+            assert (resp.status, await resp.text()) == (200, "OK")
         async with http.get(f"{base}/readiness") as resp:
-            assert resp.status == 200
+            assert (resp.status, await resp.text()) == (200, "OK")
         async with http.get(f"{base}/metrics") as resp:
             assert 'deis_service_up{service="probe"} 1.0' in await resp.text()
 

@@ -132,7 +132,7 @@ def test_first_user_deploys_a_python_app_and_runs_it(platform: Platform, admin: 
     assert traffic.failures == [], (
         f"{len(traffic.failures)} of {traffic.sent} requests failed: {traffic.failures[:5]}"
     )
-    assert traffic.ok > 10
+    # Both versions answered while the traffic ran: it spanned the switch-over.
     assert any("code=one" in b for b in traffic.bodies) and any("code=two" in b for b in traffic.bodies)
 
     # Roll back to the first code, also without dropping requests.

@@ -213,11 +213,12 @@ def test_wal_segments_are_archived_to_the_store_by_default(platform: PlatformDir
 def test_the_router_serves_the_controller_at_deis_dot_domain(platform: PlatformDir) -> None:
     port = platform.state["ports"]["router_http"]
 
-    via_router = httpx.get(f"http://127.0.0.1:{port}/healthz", headers={"Host": f"deis.localhost:{port}"})
+    via_router = httpx.get(f"http://127.0.0.1:{port}/v2/", headers={"Host": f"deis.localhost:{port}"})
     unknown = httpx.get(f"http://127.0.0.1:{port}/", headers={"Host": "nope.localhost"})
 
-    assert via_router.status_code == 200
-    assert via_router.json()["service"] == "controller"
+    # Only the controller answers the API root: 401 without a token, with its version header.
+    assert via_router.status_code == 401
+    assert "DEIS_API_VERSION" in via_router.headers
     assert unknown.status_code == 404
 
 

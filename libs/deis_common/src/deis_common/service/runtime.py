@@ -205,12 +205,14 @@ class Service:
     # -- HTTP endpoints --------------------------------------------------------------------------
 
     async def _healthz(self, _: web.Request) -> web.Response:
+        """``200 OK`` (text) while started and connected to the bus, as the Workflow API contract says."""
         healthy = self._started and self._bus is not None and self._bus.connected
-        return web.json_response(
-            {"status": "ok" if healthy else "unhealthy", "service": self.name}, status=200 if healthy else 503
+        return web.Response(
+            text="OK" if healthy else "unhealthy: not started or no bus", status=200 if healthy else 503
         )
 
     async def _readiness(self, _: web.Request) -> web.Response:
+        """``200 OK`` when ready and every readiness check passes; 503 naming the failed checks."""
         failed: list[str] = []
         for name, check in self._checks.items():
             try:
@@ -218,8 +220,9 @@ class Service:
                     failed.append(name)
             except Exception:
                 failed.append(name)
-        ok = self._ready and not failed
-        return web.json_response({"ready": ok, "failed": failed}, status=200 if ok else 503)
+        if self._ready and not failed:
+            return web.Response(text="OK")
+        return web.Response(text="not ready: " + (", ".join(failed) or "starting or stopping"), status=503)
 
     async def _metrics(self, _: web.Request) -> web.Response:
         body = generate_latest(self.registry)
