@@ -9,8 +9,7 @@ from __future__ import annotations
 from deis_common.bus import Context, Router
 from deis_common.events.certs import CertAttached, CertDetached
 from deis_common.events.state import CertBinding
-from deis_router_sync.handlers.outcome import CONCURRENCY, refuse, settle
-from deis_router_sync.routes import InvalidRoute, RouteTable, check_app, check_domain
+from deis_router_sync.handlers.outcome import CONCURRENCY, settle_for_domain
 from deis_router_sync.sync import RouteSync
 
 
@@ -19,33 +18,21 @@ def build_router(sync: RouteSync) -> Router:
 
     @router.on(CertAttached, name="cert-attached", concurrency=CONCURRENCY)
     async def cert_attached(event: CertAttached, ctx: Context) -> None:
-        try:
-            check_app(event.app)
-            check_domain(event.domain)
-        except InvalidRoute as e:
-            await refuse(ctx, event.app, e)
-        at = ctx.envelope.time
         binding = CertBinding(
             name=event.name, domain=event.domain, certificate=event.certificate, key=event.key
         )
-
-        def change(table: RouteTable) -> None:
-            table.attach_cert(event.app, binding, at)
-
-        await settle(sync, ctx, event.app, change)
+        await settle_for_domain(
+            sync, ctx, event.app, event.domain, lambda table, at: table.attach_cert(event.app, binding, at)
+        )
 
     @router.on(CertDetached, name="cert-detached", concurrency=CONCURRENCY)
     async def cert_detached(event: CertDetached, ctx: Context) -> None:
-        try:
-            check_app(event.app)
-            check_domain(event.domain)
-        except InvalidRoute as e:
-            await refuse(ctx, event.app, e)
-        at = ctx.envelope.time
-
-        def change(table: RouteTable) -> None:
-            table.detach_cert(event.app, event.domain, at)
-
-        await settle(sync, ctx, event.app, change)
+        await settle_for_domain(
+            sync,
+            ctx,
+            event.app,
+            event.domain,
+            lambda table, at: table.detach_cert(event.app, event.domain, at),
+        )
 
     return router

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from deis_common.bus import Context, Router
 from deis_common.events.domains import DomainAdded, DomainRemoved
-from deis_router_sync.handlers.outcome import CONCURRENCY, refuse, settle
-from deis_router_sync.routes import InvalidRoute, RouteTable, check_app, check_domain
+from deis_router_sync.handlers.outcome import CONCURRENCY, settle_for_domain
 from deis_router_sync.sync import RouteSync
 
 
@@ -14,30 +13,22 @@ def build_router(sync: RouteSync) -> Router:
 
     @router.on(DomainAdded, name="domain-added", concurrency=CONCURRENCY)
     async def domain_added(event: DomainAdded, ctx: Context) -> None:
-        try:
-            check_app(event.app)
-            check_domain(event.domain)
-        except InvalidRoute as e:
-            await refuse(ctx, event.app, e)
-        at = ctx.envelope.time
-
-        def change(table: RouteTable) -> None:
-            table.add_domain(event.app, event.domain, at)
-
-        await settle(sync, ctx, event.app, change)
+        await settle_for_domain(
+            sync,
+            ctx,
+            event.app,
+            event.domain,
+            lambda table, at: table.add_domain(event.app, event.domain, at),
+        )
 
     @router.on(DomainRemoved, name="domain-removed", concurrency=CONCURRENCY)
     async def domain_removed(event: DomainRemoved, ctx: Context) -> None:
-        try:
-            check_app(event.app)
-            check_domain(event.domain)
-        except InvalidRoute as e:
-            await refuse(ctx, event.app, e)
-        at = ctx.envelope.time
-
-        def change(table: RouteTable) -> None:
-            table.remove_domain(event.app, event.domain, at)
-
-        await settle(sync, ctx, event.app, change)
+        await settle_for_domain(
+            sync,
+            ctx,
+            event.app,
+            event.domain,
+            lambda table, at: table.remove_domain(event.app, event.domain, at),
+        )
 
     return router

@@ -7,13 +7,15 @@ same config would be refused again. A reload that could not happen (nginx down) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import NoReturn
 
 from deis_common.bus import Context
 from deis_common.errors import Reject, RetryLater
 from deis_common.events.routes import RoutesRejected, RoutesUpdated
 from deis_router_sync.nginx import ReloadFailed
-from deis_router_sync.routes import InvalidRoute
+from deis_router_sync.routes import InvalidRoute, RouteTable, check_app, check_domain
 from deis_router_sync.sync import Change, Outcome, RouteSync
 
 # Handlers of one kind run this many events at once, so a burst lands in one reload.
@@ -47,3 +49,16 @@ async def refuse(ctx: Context, app: str, error: InvalidRoute, *, generation: int
     """An event that can never be routed: say so and drop it."""
     await ctx.publish(RoutesRejected(app=app, generation=generation, reason=str(error)))
     raise Reject(str(error)) from error
+
+
+async def settle_for_domain(
+    sync: RouteSync, ctx: Context, app: str, domain: str, change: Callable[[RouteTable, datetime], None]
+) -> None:
+    """Refuse an app/domain pair that can never be routed; else settle ``change`` at the event's time."""
+    try:
+        check_app(app)
+        check_domain(domain)
+    except InvalidRoute as e:
+        await refuse(ctx, app, e)
+    at = ctx.envelope.time
+    await settle(sync, ctx, app, lambda table: change(table, at))
