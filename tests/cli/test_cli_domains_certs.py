@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+
 from deis_cli.commands.certs import expires_text
 
 
