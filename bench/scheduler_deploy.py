@@ -43,7 +43,7 @@ from deis_scheduler.service import build
 from deis_scheduler.settings import SchedulerGroup, SchedulerSettings
 
 APP = "benchy"
-PROCFILE = {"web": "exec python3 -m http.server --bind 127.0.0.1 $PORT"}
+PROCFILE = {"web": "exec python3 -m http.server --bind 0.0.0.0 $PORT"}
 
 
 def slug() -> bytes:

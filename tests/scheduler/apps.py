@@ -13,7 +13,7 @@ from deis_common.store import ObjectStore
 
 SERVER = textwrap.dedent(
     """
-    import http.server, os, sys, urllib.parse
+    import http.server, os, socket, sys, urllib.parse
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -33,6 +33,12 @@ SERVER = textwrap.dedent(
             elif url.path == "/exit":
                 print("exiting on request", flush=True)
                 os._exit(3)
+            elif url.path == "/connect":
+                try:
+                    socket.create_connection((query["host"], int(query["port"])), timeout=1).close()
+                    body = "connected"
+                except OSError as e:
+                    body = "failed:" + type(e).__name__
             elif url.path == "/whoami":
                 body = f"uid={os.getuid()} pid={os.getpid()} tmp={os.listdir('/tmp')}"
             else:
@@ -47,9 +53,23 @@ SERVER = textwrap.dedent(
             print("request " + fmt % args, flush=True)
 
     print(f"listening on {os.environ['PORT']}", flush=True)
-    http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+    http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
     """
 )
+
+# Tries each host:port of its arguments; prints one JSON object {target: "connected" | the error's name}.
+PROBE = """
+import json, socket, sys
+out = {}
+for target in sys.argv[1:]:
+    host, port = target.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+        out[target] = "connected"
+    except OSError as e:
+        out[target] = type(e).__name__
+print("RESULT " + json.dumps(out))
+"""
 
 WORKER = "import time\nprint('worker up', flush=True)\nwhile True: time.sleep(1)\n"
 
@@ -89,6 +109,7 @@ async def web_release(
     files = {
         "server.py": SERVER,
         "worker.py": WORKER,
+        "probe.py": PROBE,
         "Procfile": "".join(f"{k}: {v}\n" for k, v in procfile.items()),
         ".profile.d/greeting.sh": "export PROFILE_SOURCED=yes\n",
     }

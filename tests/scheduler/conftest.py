@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from deis_common import netns
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope
 from deis_common.events.containers import ContainersHealthy
@@ -21,6 +22,7 @@ from deis_common.events.routes import RoutesUpdated
 from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
+from deis_scheduler.backends.local.launcher import cgroup_root_name
 from deis_scheduler.backends.local.process import stop_all
 from deis_scheduler.service import build
 from deis_scheduler.settings import SchedulerGroup, SchedulerSettings
@@ -72,6 +74,8 @@ async def scheduler(settings: SchedulerSettings, data_dir: Path) -> AsyncIterato
 
 async def stop_processes(data_dir: Path) -> None:
     await stop_all(data_dir / "processes", grace=1)
+    # Every network namespace goes with its process.
+    assert netns.owned_by(cgroup_root_name(data_dir)) == []
 
 
 class StandInRouter:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deis_common import netns
 from deis_common.bus import Bus
 from deis_common.events.apps import RestartRequested, RunRequested
 from deis_common.events.containers import ContainersCrashed, ContainersHealthy
@@ -17,6 +18,7 @@ from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.store import FsStore
 from deis_common.testing.recorder import EventRecorder
 from deis_scheduler.backends.local import cgroups
+from deis_scheduler.backends.local.launcher import cgroup_root_name
 from deis_scheduler.backends.local.process import Process
 from deis_scheduler.settings import SchedulerSettings
 from tests.scheduler.apps import web_release
@@ -284,6 +286,11 @@ async def test_a_process_whose_directory_was_deleted_stops(
         return not await reachable(healthy.endpoints[0])
 
     await eventually(stopped, timeout=15)
+
+    async def network_released() -> bool:
+        return process.record.netns not in netns.owned_by(cgroup_root_name(data_dir))
+
+    await eventually(network_released, timeout=15)
 
 
 async def test_output_keeps_flowing_to_the_log_when_the_output_file_rotates(

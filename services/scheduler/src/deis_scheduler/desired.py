@@ -5,7 +5,8 @@ Workflow rules (workflow-features §3.3-3.4): only ``web`` and ``cmd`` are routa
 their Procfile line through bash after sourcing ``/app/.profile.d``; image processes of type ``cmd`` without a
 Procfile entry run the image's entrypoint and cmd; the default env is ``DEIS_APP``, ``WORKFLOW_RELEASE``,
 ``WORKFLOW_RELEASE_SUMMARY``, ``WORKFLOW_RELEASE_CREATED_AT``, ``SOURCE_VERSION`` and ``PORT``, and the
-user's config wins over it (except ``PORT`` on the local backend, which owns the port assignment).
+user's config wins over it. ``PORT`` is Workflow's (:func:`port_of`): the user's, else 5000 for buildpack
+apps, else the image's first ``EXPOSE`` port.
 """
 
 from __future__ import annotations
@@ -120,6 +121,19 @@ def environment(state: AppState, ptype: str, *, port: int | None) -> dict[str, s
         env["PORT"] = str(port)
     env["DEIS_PROCESS_TYPE"] = ptype
     return dict(sorted(env.items()))
+
+
+def port_of(state: AppState) -> int | None:
+    """PORT: the user's config, else 5000 for buildpacks, else the image's first exposed port."""
+    configured = state.env.get("PORT", "")
+    if configured.isdigit() and 0 < int(configured) < 65536:
+        return int(configured)
+    build = state.build
+    if build is None or build.kind == "buildpack":
+        return BUILDPACK_PORT
+    if build.image and build.image.exposed_ports:
+        return build.image.exposed_ports[0]
+    return None
 
 
 def workdir_for(build: BuildArtifact) -> str:

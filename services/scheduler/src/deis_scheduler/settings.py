@@ -78,6 +78,14 @@ class SchedulerGroup(BaseModel):
     sandbox_user: int = Field(
         65534, description="unprivileged uid (and gid) app processes run as when the scheduler runs as root"
     )
+    network: Literal["isolated", "host"] = Field(
+        "isolated",
+        description="local backend: 'isolated' gives every process, run and probe its own network namespace "
+        "and address (needs root); 'host' shares the scheduler's network (no isolation between apps)",
+    )
+    network_cidr: str = Field(
+        "10.213.0.0/16", description="local backend: addresses of sandbox networks (a /30 per process)"
+    )
     snapshot_retry: float = Field(2.0, description="seconds between snapshot requests while nobody answers")
     resync_interval: float = Field(
         10.0, description="seconds between checks that every app runs what it should (self-healing)"

@@ -21,6 +21,7 @@ from deis_scheduler.desired import (
     DesiredStateError,
     healthcheck_config,
     is_routable,
+    port_of,
 )
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings
 
@@ -62,18 +63,6 @@ def secret_name(state: AppState) -> str:
 
 def secret_key(env_name: str) -> str:
     return env_name.lower().replace("_", "-")
-
-
-def port_of(state: AppState) -> int | None:
-    """PORT: the user's config, else 5000 for buildpacks, else the image's first exposed port."""
-    if "PORT" in state.env:
-        return int(state.env["PORT"])
-    build = state.build
-    if build is None or build.kind == "buildpack":
-        return BUILDPACK_PORT
-    if build.image and build.image.exposed_ports:
-        return build.image.exposed_ports[0]
-    return None
 
 
 def release_env(state: AppState) -> dict[str, str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import structlog
 
+from deis_common import netns
 from deis_common.events.state import AppState, ProcessInfo
 from deis_common.store import ObjectStore
 from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
@@ -72,6 +73,14 @@ class LocalBackend:
         self.root.chmod(0o700)
         for directory in (self.processes_dir, self.apps_dir):
             directory.mkdir(parents=True, exist_ok=True)
+        if self.launcher.isolated:
+            reason = netns.available()
+            if reason is not None:
+                raise RuntimeError(
+                    f"app processes cannot get networks of their own: {reason} "
+                    "(DEIS_SCHEDULER__NETWORK=host runs them on the host's network, without isolation)"
+                )
+            await netns.setup(self.settings.network_cidr)
         for path in self.apps_dir.glob("*.json"):
             with contextlib.suppress(OSError, ValueError):
                 state = AppState.model_validate_json(path.read_text())
@@ -82,6 +91,11 @@ class LocalBackend:
                 log.info("process.adopted", app=process.record.app, process=process.record.name)
             else:
                 await process.stop(0)
+        if self.launcher.isolated:
+            adopted = {p.record.netns for p in self.monitor.processes.values() if p.record.netns is not None}
+            reaped = await netns.reap(self.launcher.cgroup_root, adopted)
+            if reaped:
+                log.info("netns.reaped", count=reaped)
         self._task = asyncio.create_task(self.monitor.run(), name="scheduler:local-monitor")
 
     async def close(self) -> None:
@@ -279,10 +293,18 @@ class LocalBackend:
         env = environment(state, "run", port=None)
         try:
             async with self.releases.using(state.build) as release_dir:
-                sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run")
-                return await _run_sandboxed(sandbox.argv(run_command_for(state.build, command)), env, timeout)
+                network = await self.launcher.lease()
+                try:
+                    sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run", network)
+                    argv = sandbox.argv(run_command_for(state.build, command))
+                    return await _run_sandboxed(argv, env, timeout)
+                finally:
+                    if network is not None:
+                        await netns.release(network)
         except ReleaseError as e:
             raise DeployError(str(e)) from e
+        except netns.NetworkError as e:
+            raise DeployError(f"cannot start the command: {e}") from e
 
     def _exec_runner(self, process: Process) -> ExecRunner:
         async def run_exec(command: list[str], timeout: float) -> int:
@@ -290,7 +312,11 @@ class LocalBackend:
             state = self._state_of(process)
             if state is None:
                 return 1
-            sandbox = self.launcher.sandbox(state, Path(process.record.release_dir), process.record.name)
+            # Next to the process: in its network namespace, so `curl localhost:$PORT` probes it.
+            lease = netns.Lease(process.record.netns) if process.record.netns is not None else None
+            sandbox = self.launcher.sandbox(
+                state, Path(process.record.release_dir), process.record.name, lease
+            )
             result = await _run_sandboxed(sandbox.argv(command), spec["env"], timeout)
             return result.exit_code
 

@@ -1,6 +1,7 @@
 """Turning one process slot of a desired state into a running, supervised sandbox.
 
-Owns the choices made at launch: the process name, its free loopback port (web/cmd only), its environment,
+Owns the choices made at launch: the process name, its network (a namespace and address of its own, where
+it listens on Workflow's ``PORT``; or, sharing the host's network, a free loopback port), its environment,
 its sandbox command line and its cgroup limits, all written into the process directory for the shim.
 """
 
@@ -12,12 +13,13 @@ import socket
 import string
 from pathlib import Path
 
+from deis_common import netns
 from deis_common.events.state import AppState
 from deis_scheduler.backends.local import cgroups
 from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.process import Process, ProcessRecord
 from deis_scheduler.backends.local.sandbox import Sandbox
-from deis_scheduler.desired import command_for, environment, is_routable, workdir_for
+from deis_scheduler.desired import BUILDPACK_PORT, command_for, environment, is_routable, port_of, workdir_for
 from deis_scheduler.limits import cpu_cores, memory_bytes
 from deis_scheduler.settings import SchedulerGroup
 
@@ -46,7 +48,19 @@ class Launcher:
         self.cgroup_root = cgroup_root_name(settings.data_dir)
         self.forkserver = ForkServer()
 
-    def sandbox(self, state: AppState, release_dir: Path, hostname: str) -> Sandbox:
+    @property
+    def isolated(self) -> bool:
+        return self.settings.network == "isolated"
+
+    async def lease(self) -> netns.Lease | None:
+        """A network namespace of its own for one sandbox (None when sharing the host's network)."""
+        if not self.isolated:
+            return None
+        return await netns.allocate(self.cgroup_root, self.settings.network_cidr)
+
+    def sandbox(
+        self, state: AppState, release_dir: Path, hostname: str, network: netns.Lease | None
+    ) -> Sandbox:
         assert state.build is not None
         return Sandbox(
             root=release_dir,
@@ -54,6 +68,7 @@ class Launcher:
             workdir=workdir_for(state.build),
             hostname=hostname,
             run_as=self.run_as,
+            network=network,
         )
 
     async def launch(
@@ -65,11 +80,32 @@ class Launcher:
         release_dir: Path,
         taken_ports: set[int],
     ) -> Process:
+        network = await self.lease()
+        try:
+            return await self._launch(state, ptype, slot, fingerprint, release_dir, taken_ports, network)
+        except BaseException:
+            if network is not None:
+                await netns.release(network)
+            raise
+
+    async def _launch(
+        self,
+        state: AppState,
+        ptype: str,
+        slot: int,
+        fingerprint: str,
+        release_dir: Path,
+        taken_ports: set[int],
+        network: netns.Lease | None,
+    ) -> Process:
         assert state.build is not None
         suffix = "".join(secrets.choice(_SUFFIX) for _ in range(5))
         name = f"{state.app}-{ptype}-{fingerprint[:8]}-{suffix}"
-        port = free_port(taken_ports) if is_routable(ptype) else None
-        if port is not None:
+        port: int | None = None
+        if is_routable(ptype) and network is not None:
+            port = port_of(state) or BUILDPACK_PORT  # its own address: Workflow's port, as in a pod
+        elif is_routable(ptype):
+            port = free_port(taken_ports)
             taken_ports.add(port)
         plan = cgroups.plan(self.cgroup_root, state.app, name)
         memory = memory_bytes(state.memory.get(ptype))
@@ -87,10 +123,12 @@ class Launcher:
             fingerprint=fingerprint,
             port=port,
             release_dir=str(release_dir),
+            address=network.address if network is not None else "127.0.0.1",
+            netns=network.index if network is not None else None,
             cgroups={"memory": plan.memory, "cpu": plan.cpu, "unified": plan.unified},
         )
         spec = {
-            "argv": self.sandbox(state, release_dir, name).argv(command_for(state.build, ptype)),
+            "argv": self.sandbox(state, release_dir, name, network).argv(command_for(state.build, ptype)),
             "env": environment(state, ptype, port=port),
             "cgroups": record.cgroups,
             "memory_fallback": memory,

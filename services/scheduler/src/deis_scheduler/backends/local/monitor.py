@@ -126,7 +126,9 @@ class Monitor:
         age = (datetime.now(UTC) - started).total_seconds() if started is not None else None
         if age is not None and age < probe.initial_delay:
             return False
-        return await check(probe, host="127.0.0.1", port=process.record.port, run_exec=self.exec_for(process))
+        return await check(
+            probe, host=process.record.address, port=process.record.port, run_exec=self.exec_for(process)
+        )
 
     async def _crashed(self, process: Process, restarts: int, code: int | None, oom_kills: int) -> None:
         name = process.record.name

@@ -1,7 +1,8 @@
 """One supervised app process as the scheduler sees it: its directory, its shim, its status.
 
 A process directory (``<data>/processes/<app>/<name>/``) holds ``record.json`` (who the process is: app,
-type, slot, release, generation, fingerprint, port, cgroups — written once by the scheduler), ``spec.json``
+type, slot, release, generation, fingerprint, port, address, network lease, cgroups — written once by the
+scheduler), ``spec.json``
 (what the shim runs) and the shim's ``status.json`` and ``output.log``. Everything needed to re-adopt the
 process after a scheduler restart is on disk; nothing here holds a child-process handle.
 """
@@ -20,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from deis_common import netns
 from deis_scheduler.backends.local import cgroups
 from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.shim import start_time
@@ -37,10 +39,14 @@ class ProcessRecord:
     port: int | None
     release_dir: str
     cgroups: dict[str, str | None] = field(default_factory=dict)
+    address: str = "127.0.0.1"
+    """Where the process listens: its own network namespace's address, or the host's loopback."""
+    netns: int | None = None
+    """Its network lease (:mod:`deis_common.netns`), released with the process; None: the host's network."""
 
     @property
     def endpoint(self) -> str | None:
-        return f"127.0.0.1:{self.port}" if self.port else None
+        return f"{self.address}:{self.port}" if self.port else None
 
     @property
     def label(self) -> str:
@@ -159,6 +165,8 @@ class Process:
             self.signal(signal.SIGKILL)
         cgroups.kill_all(self.cgroup_plan)
         cgroups.remove(self.cgroup_plan)
+        if self.record.netns is not None:
+            await netns.release(netns.Lease(self.record.netns))
 
     def tail(self, lines: int = 20) -> list[str]:
         """The last ``lines`` lines of output, without their timestamps."""

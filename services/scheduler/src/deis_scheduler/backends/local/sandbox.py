@@ -5,7 +5,8 @@ read-only at ``/`` (Dockerfile and ``deis pull`` images; private scratch space o
 ``/var/{tmp,cache,log}``); ``/usr`` and the ``/bin``, ``/lib``, ``/lib64``, ``/sbin`` links read-only
 (slugs only); a few harmless files of ``/etc`` (CA certificates, resolver, time zone); a private ``/tmp``,
 ``/proc`` and ``/dev``. Nothing else of the host: no other app, not the platform's data dir.
-It gets its own user, pid, ipc and uts namespaces and shares the host's loopback network (its ``PORT``).
+It gets its own user, pid, ipc and uts namespaces, and (when the scheduler runs as root) the network
+namespace of its lease (:mod:`deis_common.netns`): its own address and loopback, no way to the host's.
 
 When the scheduler runs as root, the process also runs as an unprivileged uid outside the sandbox: a private
 mount namespace first binds the release onto a path that uid can reach (the platform's data dir is not), then
@@ -18,6 +19,8 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from deis_common.netns import Lease
 
 # Host files an app may need for TLS, DNS and time; nothing secret.
 ETC_FILES = (
@@ -51,17 +54,20 @@ class Sandbox:
     hostname: str
     run_as: int | None
     """Unprivileged uid outside the sandbox (requires root); None runs as the scheduler's own uid."""
+    network: Lease | None = None
+    """The network namespace the sandbox joins (requires root); None shares the scheduler's network."""
 
     def argv(self, command: list[str]) -> list[str]:
+        enter = self.network.enter() if self.network is not None else []
         bwrap = _tool("bwrap")
         if self.run_as is None:
-            return [bwrap, *self._bwrap_args(str(self.root)), "--", *command]
+            return [*enter, bwrap, *self._bwrap_args(str(self.root)), "--", *command]
         _ensure_stage()
         # Bind the release where the unprivileged uid can reach it, privately, then drop privileges.
         script = 'mount --bind "$2" "$1" && shift 2 && exec "$@"'
         drop = [_tool("setpriv"), f"--reuid={self.run_as}", f"--regid={self.run_as}", "--clear-groups", "--"]
         return [
-            _tool("unshare"), "--mount", "--propagation", "private", "--",
+            *enter, _tool("unshare"), "--mount", "--propagation", "private", "--",
             "/bin/sh", "-c", script, "deis-sandbox", STAGE, str(self.root),
             *drop, bwrap, *self._bwrap_args(STAGE), "--", *command,
         ]  # fmt: skip
