@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -21,7 +22,7 @@ class ControllerError(DeisError):
 
 
 class AccessDenied(DeisError):
-    """The controller says this user may not push to this app."""
+    """The controller says this user may not push to (or fetch from) this app."""
 
 
 class UnknownApp(DeisError):
@@ -75,6 +76,22 @@ class ControllerClient:
         if status != 200 or not isinstance(body, dict):
             raise ControllerError(f"the config hook answered {status}: {_detail(body)}")
         return body
+
+    async def check_access(self, user: str, app: str) -> None:
+        """Returns once ``user`` is the app's owner, a collaborator or an admin; raises otherwise.
+
+        Asked through the per-user keys hook, which answers 403 unless the user may use the app (the
+        same owner / collaborator / admin rule as the config hook) and returns no config values."""
+        status, body = await self._call("GET", f"/v2/hooks/keys/{quote(app, safe='')}/{quote(user, safe='')}")
+        if status == 200:
+            return
+        if status == 403:
+            raise AccessDenied(f"{user} has no access to {app}")
+        if status == 404 and _detail(body).startswith("No Keys"):
+            raise AccessDenied(f"{user} has no keys any more")
+        if status == 404:
+            raise UnknownApp(f"app {app} does not exist")
+        raise ControllerError(f"the keys hook answered {status}: {_detail(body)}")
 
     async def reachable(self) -> bool:
         try:

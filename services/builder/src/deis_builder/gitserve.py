@@ -4,6 +4,10 @@ The SSH adapter (:mod:`deis_builder.ssh`) authenticates the key and hands over t
 :class:`Channel`; this module checks the command and the app, takes the per-app push lock and runs real
 ``git`` with the channel wired to its stdin/stdout/stderr. When the client disconnects mid-push, git
 keeps running (its output is discarded) so the build and the ref update still happen.
+
+A fetch (``git-upload-pack``: clone, fetch, ls-remote) needs the same access as a push (owner,
+collaborator, admin), asked of the controller before git starts; a push is checked by the pre-receive
+hook (:mod:`deis_builder.receive`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Protocol
 
 import structlog
 
-from deis_builder.controller import KeyOwner
+from deis_builder.controller import AccessDenied, ControllerError, KeyOwner, UnknownApp
 from deis_builder.hooks import PushSessions
 from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
@@ -31,6 +35,12 @@ log = structlog.get_logger(__name__)
 
 LOCKED = "Another git push is ongoing"
 _COMMAND = re.compile(r"^(git-receive-pack|git-upload-pack|git receive-pack|git upload-pack)\s+(.+)$")
+
+
+class AccessCheck(Protocol):
+    """Returns once the user may use the app; raises AccessDenied, UnknownApp or ControllerError."""
+
+    async def __call__(self, user: str, app: str) -> None: ...
 
 
 class Channel(Protocol):
@@ -59,9 +69,11 @@ class GitServer:
         locks: PushLocks,
         sessions: PushSessions,
         hook_socket: Path,
+        access: AccessCheck,
         metrics: BuilderMetrics | None = None,
     ) -> None:
         self._metrics = metrics
+        self._access = access
         self._repos = repos
         self._locks = locks
         self._sessions = sessions
@@ -88,12 +100,28 @@ class GitServer:
             self._count("refused")
             return 1
         if verb == "git-upload-pack":
-            if not self._repos.exists(app):
-                channel.write_stderr(f"Nothing has been pushed to {app} yet.\n".encode())
-                return 1
-            await self._run_git(["git-upload-pack", str(self._repos.path(app))], {}, channel)
-            return 0
+            return await self._upload(app, owner, channel)
         return await self._receive(app, owner, channel, command, peer)
+
+    async def _upload(self, app: str, owner: KeyOwner, channel: Channel) -> int:
+        try:
+            await self._access(owner.username, app)
+        except AccessDenied:
+            log.info("fetch.refused", app=app, user=owner.username)
+            channel.write_stderr(f"Access denied: {owner.username} may not fetch from {app}\n".encode())
+            return 1
+        except UnknownApp:
+            channel.write_stderr(f"App {app} does not exist\n".encode())
+            return 1
+        except ControllerError as e:
+            log.warning("fetch.access_unknown", app=app, user=owner.username, error=str(e))
+            channel.write_stderr(f"{e}\n".encode())
+            return 1
+        if not self._repos.exists(app):
+            channel.write_stderr(f"Nothing has been pushed to {app} yet.\n".encode())
+            return 1
+        await self._run_git(["git-upload-pack", str(self._repos.path(app))], {}, channel)
+        return 0
 
     def _count(self, outcome: str) -> None:
         if self._metrics is not None:

@@ -56,7 +56,9 @@ def build(settings: Settings) -> Service:
     receiver = Receiver(bus, store, controller, conf, metrics)
     hooks = HookServer(hook_socket_path(data), sessions, receiver)
     repos = Repos(data / "repos")
-    git = GitServer(repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path, metrics)
+    git = GitServer(
+        repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path, controller.check_access, metrics
+    )
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     sandbox = Sandbox(conf.sandbox_ro_paths, memory=MemoryLimit(parse_size(conf.build_memory_limit)))
     buildah = Buildah(data, conf.buildah_storage_driver)
