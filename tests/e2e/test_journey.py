@@ -6,7 +6,9 @@ goes through the `deis` CLI, `git push` over SSH, or HTTP through the router by 
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -298,6 +300,61 @@ def test_a_second_user_cannot_see_or_touch_the_first_users_app(
     bob.ok("keys:add", str(bob.key) + ".pub")
     bob.git("remote", "add", "deis", admin.git("remote", "get-url", "deis", cwd=repo).out.strip(), cwd=repo)
     assert bob.push(repo).code != 0
+
+
+def process_addresses(platform: Platform, app: str) -> list[str]:
+    """Where the app's processes listen (as the router knows them): what another tenant would scan for."""
+    records = (platform.data_dir / "scheduler" / "processes" / app).glob("*/record.json")
+    return [f"{r['address']}:{r['port']}" for r in map(json.loads, (p.read_text() for p in records))]
+
+
+def host_addresses() -> list[str]:
+    lines = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[3].split("/")[0] for line in lines.splitlines()]
+
+
+def test_apps_of_two_users_reach_neither_the_platform_nor_each_other(
+    platform: Platform, admin: User, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Both builds install their packages from the registry: builds keep the outside world.
+    ada_repo = admin.checkout("probe-web", tmp_path / "ada")
+    admin.ok("create", "tenant-a", cwd=ada_repo)
+    assert admin.push(ada_repo).code == 0
+    carol = User("carol", tmp_path_factory.mktemp("carol-home"), platform)
+    carol.ok(
+        "register", platform.controller, "--username=carol", "--password=hunter33", "--email=c@example.com"
+    )
+    carol.ok("keys:add", str(carol.key) + ".pub")
+    carol_repo = carol.checkout("probe-web", tmp_path / "carol")
+    carol.ok("create", "tenant-b", cwd=carol_repo)
+    assert carol.push(carol_repo).code == 0
+
+    # Every port of the platform (NATS and its monitor, PostgreSQL, each service, the router, the git
+    # server) on every address of the host, and Carol's process directly (around the router's rules).
+    ports = sorted(set(platform.ports.values()))
+    targets = [f"{address}:{port}" for address in host_addresses() for port in ports]
+    targets += process_addresses(platform, "tenant-b")
+    assert len(process_addresses(platform, "tenant-b")) == 1
+
+    # From Ada's web process...
+    query = "&".join(f"t={t}" for t in targets)
+    status, body, _ = platform.get("tenant-a.localhost", f"/probe?{query}")
+    assert status == 200, body
+    from_web = json.loads(body)
+    assert set(from_web) == set(targets)
+    assert [t for t, outcome in from_web.items() if outcome == "connected"] == []
+
+    # ...and from a one-off process, which still reaches the outside world.
+    ran = admin.deis("run", "python probe.py pypi.org:443 " + " ".join(targets), cwd=ada_repo)
+    assert ran.code == 0, ran.text
+    [line] = [line for line in ran.out.splitlines() if line.startswith("PROBE ")]
+    from_run = json.loads(line.removeprefix("PROBE "))
+    assert from_run.pop("pypi.org:443") == "connected", ran.out
+    assert [t for t, outcome in from_run.items() if outcome == "connected"] == []
+
+    # Both apps still serve through the router, each on Workflow's port in a network of its own.
+    assert page(platform, "tenant-a.localhost") == "tenant-a serving on 5000\n"
+    assert page(platform, "tenant-b.localhost") == "tenant-b serving on 5000\n"
 
 
 def self_signed(domain: str) -> tuple[bytes, bytes, bytes]:

@@ -2,9 +2,11 @@
 
 A build sees the host's ``/usr`` (and the ``/bin``, ``/lib``, ``/lib64`` links) read-only, a few more
 read-only host paths from settings (CA certificates, resolver config, package mirrors), a private
-``/tmp``, and exactly the directories the caller mounts (the app at ``/app``). The network is shared
-so package managers can download. Its environment is cleared and set from the caller's map only, so
-no builder secret reaches a buildpack. Output (stdout and stderr merged) is handed over line by line.
+``/tmp``, and exactly the directories the caller mounts (the app at ``/app``). Each step gets a network
+namespace of its own (:mod:`deis_common.netns`) that reaches the package registries and the rest of the
+outside world, but nothing on this host (NATS, PostgreSQL, the services, other apps). Its environment is
+cleared and set from the caller's map only, so no builder secret reaches a buildpack. Output (stdout and
+stderr merged) is handed over line by line.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from deis_builder.limits import MemoryLimit
+from deis_common import netns
 from deis_common.errors import DeisError
 
 LineSink = Callable[[str], Awaitable[None]]
@@ -37,13 +40,35 @@ class Mount:
     writable: bool = False
 
 
+@dataclass(frozen=True)
+class Network:
+    """Where build steps get their network namespaces: leases recorded as ``owner``'s, from ``cidr``."""
+
+    owner: str
+    cidr: str = netns.DEFAULT_CIDR
+
+    @contextlib.asynccontextmanager
+    async def lease(self) -> AsyncIterator[netns.Lease]:
+        lease = await netns.allocate(self.owner, self.cidr)
+        try:
+            yield lease
+        finally:
+            await netns.release(lease)
+
+
 class Sandbox:
     def __init__(
-        self, ro_paths: Sequence[str] = (), *, bwrap: str = "bwrap", memory: MemoryLimit | None = None
+        self,
+        ro_paths: Sequence[str] = (),
+        *,
+        bwrap: str = "bwrap",
+        memory: MemoryLimit | None = None,
+        network: Network | None = None,
     ) -> None:
         self._ro_paths = [p for p in ro_paths if os.path.exists(p)]
         self._bwrap = bwrap
         self._memory = memory or MemoryLimit(None)
+        self._network = network
 
     def command(
         self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str = "/app"
@@ -94,6 +119,17 @@ class Sandbox:
         """Run ``argv`` in the sandbox; returns the exit code and the whole output. A step stopped for
         using more memory than the build limit says so in its last output line."""
         cmd = self.command(argv, mounts, env, cwd=cwd)
+        if self._network is None:
+            return await self._run_caged(cmd, on_line=on_line, timeout=timeout)
+        try:
+            async with self._network.lease() as lease:
+                return await self._run_caged([*lease.enter(), *cmd], on_line=on_line, timeout=timeout)
+        except netns.NetworkError as e:
+            raise SandboxError(f"the build sandbox has no network: {e}") from e
+
+    async def _run_caged(
+        self, cmd: list[str], *, on_line: LineSink | None, timeout: float | None
+    ) -> tuple[int, str]:
         async with self._memory.cage() as cage:
             if cage is None:
                 return await run_streaming(cmd, on_line=on_line, timeout=timeout)

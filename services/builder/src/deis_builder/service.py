@@ -20,11 +20,12 @@ from deis_builder.metrics import BuilderMetrics
 from deis_builder.pull import ImagePuller
 from deis_builder.receive import Receiver
 from deis_builder.repos import Repos
-from deis_builder.sandbox import Sandbox
-from deis_builder.settings import Settings
+from deis_builder.sandbox import Network, Sandbox
+from deis_builder.settings import BuilderSettings, Settings
 from deis_builder.slugbuild import SlugBuilder
 from deis_builder.ssh import SshServer
 from deis_builder.worker import BuildWorker, build_router
+from deis_common import netns
 from deis_common.service import Service
 from deis_common.store import ObjectStore, open_store
 
@@ -60,7 +61,10 @@ def build(settings: Settings) -> Service:
         repos, PushLocks(conf.lock_timeout), sessions, hooks.socket_path, controller.check_access, metrics
     )
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
-    sandbox = Sandbox(conf.sandbox_ro_paths, memory=MemoryLimit(parse_size(conf.build_memory_limit)))
+    network = _network(conf)
+    sandbox = Sandbox(
+        conf.sandbox_ro_paths, memory=MemoryLimit(parse_size(conf.build_memory_limit)), network=network
+    )
     buildah = Buildah(data, conf.buildah_storage_driver)
     worker = BuildWorker(
         store,
@@ -73,6 +77,8 @@ def build(settings: Settings) -> Service:
     service.include_router(build_router(worker, conf.build_concurrency))
     service.include_router(cleanup_router(Cleaner(repos, store)))
     service.add_resource(lambda _: _clients(store, controller))
+    if network is not None:
+        service.add_resource(lambda _: _sandbox_networks(network))
     service.add_resource(lambda _: hooks.running())
     service.add_resource(lambda _: ssh.running())
 
@@ -87,6 +93,23 @@ def build(settings: Settings) -> Service:
     service.add_readiness_check("store", store_answers)
     service.add_readiness_check("controller", controller.reachable)
     return service
+
+
+def _network(conf: BuilderSettings) -> Network | None:
+    """Build steps' networks (None: they share the builder's, where something else isolates it)."""
+    if conf.network != "isolated":
+        return None
+    owner = "builder-" + hashlib.sha256(str(conf.data_dir.resolve()).encode()).hexdigest()[:8]
+    return Network(owner, conf.network_cidr)
+
+
+@contextlib.asynccontextmanager
+async def _sandbox_networks(network: Network) -> AsyncIterator[None]:
+    """The firewall is in place before the first build; leftovers of a builder that died are removed."""
+    await netns.setup(network.cidr)
+    await netns.reap(network.owner, ())
+    yield
+    await netns.reap(network.owner, ())
 
 
 def _private_dirs(settings: Settings) -> list[Path]:

@@ -7,6 +7,7 @@ Read once in ``__main__`` from ``DEIS_``-prefixed environment variables (``DEIS_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -60,6 +61,14 @@ class BuilderSettings(BaseModel):
             "npm_config_registry",
         ],
         description="names of builder environment variables handed to buildpacks (package indexes, proxies)",
+    )
+    network: Literal["isolated", "host"] = Field(
+        "isolated",
+        description="'isolated' runs every build step in a network namespace of its own that reaches the "
+        "outside world but not this host (needs root); 'host' shares the builder's network (e.g. in a pod)",
+    )
+    network_cidr: str = Field(
+        "10.213.0.0/16", description="addresses of build sandbox networks (a /30 per running step)"
     )
     buildah_storage_driver: str = Field(
         "vfs",
