@@ -12,7 +12,10 @@ Targets: the router keeps at least 90% of direct throughput and adds under 1 ms 
 On a machine whose cores are all busy, nginx's CPU per request (tens of microseconds) comes straight off
 the app's; BENCH_PIN=1 puts the app on cpu 0 and wrk and nginx on cpu 1.
 Run: ``uv run python -m bench router_throughput`` (env BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_ROUNDS,
-BENCH_DEPLOYS, BENCH_BURST_APPS, BENCH_APP_WORK_MS, BENCH_NGINX_WORKERS, BENCH_PIN).
+BENCH_DEPLOYS, BENCH_BURST_APPS, BENCH_APP_WORK_MS, BENCH_NGINX_WORKERS, BENCH_PIN, BENCH_NETWORK).
+BENCH_NETWORK=isolated (the default, as the platform runs apps) puts each app in a network namespace of its
+own and reaches it at its address through the veth pair; BENCH_NETWORK=loopback runs it on the host's
+loopback, to see what the isolation costs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from deis_common import netns
 from deis_common.bus import Bus
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.routes import RoutesUpdated
@@ -50,6 +54,7 @@ BURST_APPS = int(os.environ.get("BENCH_BURST_APPS", "300"))
 APP_WORK_MS = float(os.environ.get("BENCH_APP_WORK_MS", "1"))
 APP_CPUS, LOAD_CPUS = "0", "1"  # the app alone on one core; wrk and nginx share the other
 DEPLOYS = int(os.environ.get("BENCH_DEPLOYS", "30"))
+NETWORK = os.environ.get("BENCH_NETWORK", "isolated")
 
 APP = """
 import sys, time
@@ -65,7 +70,7 @@ async def hello(request):
 
 app = web.Application()
 app.router.add_get("/", hello)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+web.run_app(app, host=sys.argv[3], port=int(sys.argv[1]), access_log=None, print=None)
 """
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -165,24 +170,34 @@ class App:
     work_ms: float
     port: int
     pid: int = 0
+    network: netns.Lease | None = None
 
     @property
     def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.network.address if self.network else '127.0.0.1'}:{self.port}"
+
+    async def start(self) -> asyncio.subprocess.Process:
+        enter: list[str] = []
+        if NETWORK == "isolated":
+            await netns.setup()
+            self.network = await netns.allocate("bench-router")
+            enter = self.network.enter()
+        bind = "0.0.0.0" if self.network else "127.0.0.1"
+        return await asyncio.create_subprocess_exec(
+            *enter, sys.executable, "-c", APP, str(self.port), str(self.work_ms), bind
+        )
 
 
 async def run(workdir: Path) -> None:
     apps = [App("hello", 0.0, free_port()), App("busy", APP_WORK_MS, free_port())]
-    procs = [
-        await asyncio.create_subprocess_exec(sys.executable, "-c", APP, str(app.port), str(app.work_ms))
-        for app in apps
-    ]
+    procs = [await app.start() for app in apps]
     for app, proc in zip(apps, procs, strict=True):
         app.pid = proc.pid
         pin(proc.pid, APP_CPUS)
     try:
         for app in apps:
-            await asyncio.to_thread(wait_for_port, app.port)
+            host, port = app.endpoint.rsplit(":", 1)
+            await asyncio.to_thread(wait_for_port, int(port), host)
         with nats_server(workdir / "nats") as nats:
             settings = RouterSyncSettings(
                 nats=NatsSettings(url=nats.url),
@@ -211,7 +226,8 @@ async def run(workdir: Path) -> None:
                     print(
                         f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s (median of {ROUNDS} alternating rounds) and "
                         f"-t1 -c1; nginx workers: {WORKERS}; {placement}; "
-                        f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}"
+                        f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}; "
+                        f"apps on the {NETWORK} network"
                     )
                     for app in apps:
                         await report(settings, app)
@@ -226,6 +242,9 @@ async def run(workdir: Path) -> None:
         for proc in procs:
             proc.terminate()
             await proc.wait()
+        for app in apps:
+            if app.network is not None:
+                await netns.release(app.network)
     samples_ms = sorted(s * 1000 for s in samples)
     print(
         f"containers.healthy -> routes.updated over {len(samples_ms)} deploys: "

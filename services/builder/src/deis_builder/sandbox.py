@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -47,13 +48,8 @@ class Network:
     owner: str
     cidr: str = netns.DEFAULT_CIDR
 
-    @contextlib.asynccontextmanager
-    async def lease(self) -> AsyncIterator[netns.Lease]:
-        lease = await netns.allocate(self.owner, self.cidr)
-        try:
-            yield lease
-        finally:
-            await netns.release(lease)
+    async def allocate(self) -> netns.Lease:
+        return await netns.allocate(self.owner, self.cidr)
 
 
 class Sandbox:
@@ -69,6 +65,24 @@ class Sandbox:
         self._bwrap = bwrap
         self._memory = memory or MemoryLimit(None)
         self._network = network
+        self._lease: netns.Lease | None = None
+
+    @contextlib.asynccontextmanager
+    async def shared_network(self) -> AsyncIterator[Sandbox]:
+        """This sandbox with one network for every step run through it (one build's steps)."""
+        if self._network is None:
+            yield self
+            return
+        try:
+            lease = await self._network.allocate()
+        except netns.NetworkError as e:
+            raise SandboxError(f"the build sandbox has no network: {e}") from e
+        shared = copy.copy(self)
+        shared._lease = lease
+        try:
+            yield shared
+        finally:
+            await netns.release(lease)
 
     def command(
         self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str = "/app"
@@ -119,13 +133,11 @@ class Sandbox:
         """Run ``argv`` in the sandbox; returns the exit code and the whole output. A step stopped for
         using more memory than the build limit says so in its last output line."""
         cmd = self.command(argv, mounts, env, cwd=cwd)
-        if self._network is None:
-            return await self._run_caged(cmd, on_line=on_line, timeout=timeout)
-        try:
-            async with self._network.lease() as lease:
-                return await self._run_caged([*lease.enter(), *cmd], on_line=on_line, timeout=timeout)
-        except netns.NetworkError as e:
-            raise SandboxError(f"the build sandbox has no network: {e}") from e
+        if self._lease is not None or self._network is None:
+            enter = self._lease.enter() if self._lease is not None else []
+            return await self._run_caged([*enter, *cmd], on_line=on_line, timeout=timeout)
+        async with self.shared_network() as alone:
+            return await alone.run(argv, mounts, env, on_line=on_line, cwd=cwd, timeout=timeout)
 
     async def _run_caged(
         self, cmd: list[str], *, on_line: LineSink | None, timeout: float | None

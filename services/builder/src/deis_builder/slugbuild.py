@@ -76,11 +76,12 @@ class SlugBuilder:
         else:
             packs = bundled_buildpacks(workspace)
         env = self._env(sha8, ssh_key=workspace.ssh_key.is_file())
-        runner = BuildpackRunner(self._sandbox, workspace, env, log)
-        pack, name = await runner.detect(packs)
-        await log.step(f"{name} app detected")
-        await runner.compile(pack)
-        release = await runner.release(pack)
+        async with self._sandbox.shared_network() as sandbox:  # one network namespace for the whole build
+            runner = BuildpackRunner(sandbox, workspace, env, log)
+            pack, name = await runner.detect(packs)
+            await log.step(f"{name} app detected")
+            await runner.compile(pack)
+            release = await runner.release(pack)
 
         await log.step("Discovering process types")
         defaults = slug.default_process_types(release)
