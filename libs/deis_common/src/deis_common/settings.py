@@ -9,12 +9,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class NatsSettings(BaseModel):
     url: str = Field("nats://127.0.0.1:4222", description="NATS server URL(s), comma-separated")
+    user: str = Field(
+        "",
+        description="NATS user this service connects as (the platform's servers refuse anonymous "
+        "connections and limit each user to its subjects, see deis_common.natsauth); empty: none",
+    )
+    password: SecretStr = Field(
+        SecretStr(""), description="password of that NATS user (secret, never logged)"
+    )
     connect_timeout: float = Field(5.0, description="seconds to wait for each connection attempt")
     stream_replicas: int = Field(1, description="JetStream replicas per stream (3 in a NATS cluster)")
 

@@ -28,12 +28,14 @@ from deis_common.errors import BusError
 from deis_common.events.base import Envelope, Event, Model
 from deis_common.events.logs import LINES_PER_APP, LOGS_PREFIX, LOGS_STREAM, log_subject
 from deis_common.events.registry import FAMILIES, stream_name
+from deis_common.natsauth import inbox_prefix
 from deis_common.settings import NatsSettings
 
 log = structlog.get_logger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 
+AUTHORIZATION_VIOLATION = "authorization violation"
 DUPLICATE_WINDOW = timedelta(minutes=2)
 EVENT_MAX_AGE = timedelta(days=7)
 
@@ -49,9 +51,25 @@ class Bus:
 
     @classmethod
     async def connect(cls, settings: NatsSettings, *, source: str) -> Bus:
+        """Connect, waiting for NATS as long as it takes, but not for credentials it refused."""
+        connected = False
+
         async def on_error(exc: Exception) -> None:
+            if not connected and AUTHORIZATION_VIOLATION in str(exc).lower():
+                # raised from the callback, this ends the client's first-connect retry loop: a refused
+                # user or password will not become right by retrying
+                who = f"user {settings.user!r}" if settings.user else "anonymous connections"
+                raise BusError(f"NATS at {settings.url} refuses {who}")
             log.warning("nats.error", error=str(exc))
 
+        credentials: dict[str, Any] = {}
+        if settings.user:
+            # replies come to the user's own inbox prefix: the only one its permissions let it read
+            credentials = {
+                "user": settings.user,
+                "password": settings.password.get_secret_value(),
+                "inbox_prefix": inbox_prefix(settings.user),
+            }
         try:
             nc = await nats.connect(
                 servers=[url.strip() for url in settings.url.split(",")],
@@ -61,9 +79,11 @@ class Bus:
                 reconnect_time_wait=1,
                 error_cb=on_error,
                 drain_timeout=5,
+                **credentials,
             )
         except (OSError, nats.errors.Error) as e:
             raise BusError(f"cannot connect to NATS at {settings.url}: {e}") from e
+        connected = True
         return cls(nc, source=source, replicas=settings.stream_replicas)
 
     # -- streams ---------------------------------------------------------------------------------
@@ -194,7 +214,9 @@ class Bus:
                 reply = json.dumps({"error": str(e) or type(e).__name__}).encode()
             await msg.respond(reply)
 
-        return await self.nc.subscribe(subject, queue=queue, cb=on_request)
+        sub = await self.nc.subscribe(subject, queue=queue, cb=on_request)
+        await self.nc.flush()  # the server knows the responder once this returns
+        return sub
 
     # -- app logs --------------------------------------------------------------------------------
 

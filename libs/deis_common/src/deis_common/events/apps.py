@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import Field
 
 from deis_common.events.base import Event
@@ -19,11 +21,15 @@ class AppScaled(Event):
     """The process structure changed; ``state`` is the full desired state at the new generation."""
 
     subject = "deis.v1.apps.scaled"
+    confidential = True
 
     app: str
     generation: int
     structure: dict[str, int]
     state: AppState
+
+    def redacted(self) -> Self:
+        return self.model_copy(update={"state": self.state.redacted()})
 
 
 class RestartRequested(Event):
@@ -40,12 +46,16 @@ class RunRequested(Event):
     """A one-off ``deis run``; answered by ``runs.finished`` with the same ``run_id``."""
 
     subject = "deis.v1.apps.run_requested"
+    confidential = True
 
     app: str
     run_id: str
     command: str
     state: AppState
     timeout_seconds: float = Field(1200.0, description="the run is killed after this long")
+
+    def redacted(self) -> Self:
+        return self.model_copy(update={"state": self.state.redacted()})
 
 
 class SettingsChanged(Event):

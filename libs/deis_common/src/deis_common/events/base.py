@@ -3,6 +3,10 @@
 An event is a frozen pydantic model whose class constant ``subject`` names where it is published
 (``deis.v1.<family>.<event>``). Inside a major version changes are additive: consumers ignore unknown
 fields, so every model accepts and drops extra keys.
+
+An event whose payload carries secrets (config values, a private key, a run's output) says so with
+``confidential = True`` and knows how to hide them (:meth:`Event.redacted`): read-only subscribers never
+get it from NATS, and users get it from the controller's event stream only redacted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, ClassVar, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 SUBJECT_PREFIX = "deis.v1"
+REDACTED = "[redacted]"
 
 E = TypeVar("E", bound="Event")
 
@@ -30,6 +35,7 @@ class Event(Model):
 
     subject: ClassVar[str]
     family: ClassVar[str]
+    confidential: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -39,6 +45,12 @@ class Event(Model):
             if len(parts) != 4 or ".".join(parts[:2]) != SUBJECT_PREFIX:
                 raise ValueError(f"{cls.__name__}.subject must look like deis.v1.<family>.<event>")
             cls.family = parts[2]
+        if cls.__dict__.get("confidential") and "redacted" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__} is confidential and must say how it is redacted")
+
+    def redacted(self) -> Self:
+        """This event with every secret value replaced by ``REDACTED`` (itself when it carries none)."""
+        return self
 
     @property
     def app_name(self) -> str | None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import Field
 
-from deis_common.events.base import Event
+from deis_common.events.base import REDACTED, Event
 
 
 class PushReceived(Event):
     """The pushed revision is archived in the store and waits for a build worker."""
 
     subject = "deis.v1.pushes.received"
+    confidential = True
 
     app: str
     build_id: str = Field(description="id of the build this push starts; names the build log subject")
@@ -24,3 +27,6 @@ class PushReceived(Event):
         description="an image to pull instead of pushed source (deis pull): the builder fetches it and "
         "completes the build with kind 'image'; sha and source_key are then empty",
     )
+
+    def redacted(self) -> Self:
+        return self.model_copy(update={"env": dict.fromkeys(self.env, REDACTED)})

@@ -17,7 +17,7 @@ from deis_common.events import (
     routes,
     runs,
 )
-from deis_common.events.base import Event
+from deis_common.events.base import Envelope, Event
 
 _MODULES = (pushes, builds, releases, apps, containers, deploys, runs, routes, domains, certs, backups)
 
@@ -27,6 +27,9 @@ ALL_EVENTS: tuple[type[Event], ...] = tuple(
     for obj in vars(module).values()
     if isinstance(obj, type) and issubclass(obj, Event) and obj is not Event and "subject" in obj.__dict__
 )
+
+# events whose payload carries secrets: never for read-only subscribers, redacted for users
+CONFIDENTIAL_EVENTS: tuple[type[Event], ...] = tuple(cls for cls in ALL_EVENTS if cls.confidential)
 
 BY_SUBJECT: dict[str, type[Event]] = {cls.subject: cls for cls in ALL_EVENTS}
 BY_NAME: dict[str, type[Event]] = {cls.__name__: cls for cls in ALL_EVENTS}
@@ -53,3 +56,17 @@ def lookup(name_or_subject: str) -> type[Event]:
     if found is None:
         raise KeyError(name_or_subject)
     return found
+
+
+def redact(envelope: Envelope) -> Envelope:
+    """The envelope with its event's secret values hidden (:meth:`Event.redacted`).
+
+    A confidential event is re-serialised from its model, so fields this version does not know are
+    dropped rather than passed on unchecked. Raises ``KeyError`` for a type outside the catalogue and
+    ``pydantic.ValidationError`` for a payload that does not fit its type.
+    """
+    cls = BY_SUBJECT[envelope.type]
+    if not cls.confidential:
+        return envelope
+    hidden = envelope.open(cls).redacted()
+    return envelope.model_copy(update={"data": hidden.model_dump(mode="json")})

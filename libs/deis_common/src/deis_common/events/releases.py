@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from pydantic import Field
 
 from deis_common.events.base import Event
@@ -12,6 +14,7 @@ class ReleaseCreated(Event):
     """A new release: carries the app's whole desired state (the scheduler needs nothing else)."""
 
     subject = "deis.v1.releases.created"
+    confidential = True
 
     app: str
     version: int
@@ -20,6 +23,9 @@ class ReleaseCreated(Event):
     summary: str = ""
     state: AppState
     rollback_of: int | None = Field(None, description="set when the controller redeploys a good release")
+
+    def redacted(self) -> Self:
+        return self.model_copy(update={"state": self.state.redacted()})
 
 
 class ReleaseRejected(Event):

@@ -7,11 +7,11 @@ and the controller snapshot holds everything router-sync needs, so no consumer c
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
-from deis_common.events.base import Model
+from deis_common.events.base import REDACTED, Model
 
 BuildKind = Literal["buildpack", "dockerfile", "image"]
 
@@ -56,6 +56,10 @@ class AppState(Model):
     summary: str = ""
     created_at: datetime | None = None
     autoscale: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    def redacted(self) -> Self:
+        """The same state with the config values hidden (the names stay)."""
+        return self.model_copy(update={"env": dict.fromkeys(self.env, REDACTED)})
 
 
 class RouteSettings(Model):

@@ -22,7 +22,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from deis_common.bus import Bus, ConsumerRunner, HandlerMetrics, Router
+from deis_common.bus import Bus, ConsumerRunner, HandlerMetrics, HandlerSpec, Router
 from deis_common.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -78,6 +78,11 @@ class Service:
 
     def add_readiness_check(self, name: str, check: ReadinessCheck) -> None:
         self._checks[name] = check
+
+    @property
+    def handlers(self) -> list[HandlerSpec]:
+        """Every event handler included so far; each runs as one durable consumer."""
+        return [spec for router in self._routers for spec in router.handlers]
 
     @property
     def bus(self) -> Bus:

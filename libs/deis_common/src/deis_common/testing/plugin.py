@@ -1,6 +1,8 @@
 """pytest plugin with the fixtures every test package shares (loaded with ``-p deis_common.testing.plugin``).
 
-- ``nats_server`` / ``nats_url``: a fresh nats-server with JetStream per test.
+- ``nats_server`` / ``nats_url``: a fresh nats-server with JetStream per test (anonymous clients welcome).
+- ``secured_nats``: a fresh nats-server that runs the platform's NATS users and permissions
+  (``deis_common.natsauth``): connect with ``secured_nats.settings("scheduler")`` to act as a service.
 - ``bus``: a connected :class:`~deis_common.bus.Bus` with the streams ensured.
 - ``recorder``: an :class:`EventRecorder` on that server.
 - ``pg_cluster``: one Postgres per session; ``pg_dsn``: a fresh database per test.
@@ -16,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from deis_common.bus import Bus
+from deis_common.natsauth import NatsCredentials
 from deis_common.pgserver import PostgresCluster
 from deis_common.settings import NatsSettings
 from deis_common.testing.nats import NatsServer
@@ -27,6 +30,12 @@ from deis_common.testing.recorder import EventRecorder
 @pytest.fixture
 def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     with start_nats_server(tmp_path / "nats") as server:
+        yield server
+
+
+@pytest.fixture
+def secured_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    with start_nats_server(tmp_path / "secured-nats", credentials=NatsCredentials.generate()) as server:
         yield server
 
 
