@@ -71,6 +71,36 @@ for target in sys.argv[1:]:
 print("RESULT " + json.dumps(out))
 """
 
+# Like gunicorn whose worker cannot import the app: the port is bound (connections are accepted), nothing
+# ever answers, and the master exits soon after.
+BIND_THEN_DIE = """
+import os, socket, sys, time
+listener = socket.create_server(("0.0.0.0", int(os.environ["PORT"])))
+print("Listening at", os.environ["PORT"], flush=True)
+time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 0.5)
+print("Worker failed to boot.", flush=True)
+sys.exit(3)
+"""
+
+# Answers HTTP for a moment (with whatever status), then falls over.
+ANSWER_THEN_DIE = """
+import http.server, os, sys, threading
+status = int(os.environ.get("STATUS", "200"))
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+server = http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler)
+lifetime = float(os.environ.get("LIFETIME", "0"))
+if lifetime:
+    threading.Timer(lifetime, lambda: (print("crashing now", flush=True), os._exit(4))).start()
+server.serve_forever()
+"""
+
 WORKER = "import time\nprint('worker up', flush=True)\nwhile True: time.sleep(1)\n"
 
 
@@ -110,6 +140,8 @@ async def web_release(
         "server.py": SERVER,
         "worker.py": WORKER,
         "probe.py": PROBE,
+        "bind_then_die.py": BIND_THEN_DIE,
+        "answer_then_die.py": ANSWER_THEN_DIE,
         "Procfile": "".join(f"{k}: {v}\n" for k, v in procfile.items()),
         ".profile.d/greeting.sh": "export PROFILE_SOURCED=yes\n",
     }

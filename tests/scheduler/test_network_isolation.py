@@ -121,9 +121,7 @@ async def test_an_image_keeps_its_exposed_port_unprivileged_and_scaled(
     base = await image_release(store, rootfs)
     assert base.build is not None and base.build.image is not None
     image = base.build.image.model_copy(update={"exposed_ports": [80]})
-    build = base.build.model_copy(
-        update={"image": image, "procfile": {"cmd": "-m http.server 80"}}
-    )
+    build = base.build.model_copy(update={"image": image, "procfile": {"cmd": "-m http.server 80"}})
     state = base.model_copy(update={"build": build, "structure": {"cmd": 3}})
 
     await bus.publish(ReleaseCreated(app=state.app, version=2, generation=2, state=state))

@@ -136,6 +136,22 @@ def port_of(state: AppState) -> int | None:
     return None
 
 
+MIN_READY_KEY = "DEIS_MIN_READY_SECONDS"
+
+
+def min_ready_seconds(state: AppState, default: float) -> float:
+    """How long a new process must stay up after it is ready before the release it replaces is retired.
+
+    The app's ``DEIS_MIN_READY_SECONDS`` config (like Workflow's ``DEIS_DEPLOY_TIMEOUT``), else ``default``;
+    Kubernetes calls it ``minReadySeconds``.
+    """
+    try:
+        value = float(state.env.get(MIN_READY_KEY, default))
+    except ValueError:
+        return default
+    return value if 0 <= value <= 3600 else default
+
+
 def workdir_for(build: BuildArtifact) -> str:
     if build.kind == "buildpack":
         return "/app"

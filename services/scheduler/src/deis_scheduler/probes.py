@@ -3,8 +3,9 @@
 Config follows the Kubernetes probe shape that ``deis healthchecks:set`` stores (``httpGet`` with path, port
 and headers, ``tcpSocket``, ``exec`` with a command, plus ``initialDelaySeconds``, ``timeoutSeconds``,
 ``periodSeconds``, ``successThreshold``, ``failureThreshold``). Routable types without a readiness probe
-get the default one: a TCP connect to ``PORT``. Exec probes run through a callable the backend provides,
-since only the backend knows how to run a command next to a process.
+get the default one: an HTTP answer, whatever its status, on ``PORT`` (a bound port alone is not enough: a
+server whose workers failed to start accepts connections and never answers). Exec probes run through a
+callable the backend provides, since only the backend knows how to run a command next to a process.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class Probe:
     period: float = 10.0
     success_threshold: int = 1
     failure_threshold: int = 3
+    any_status: bool = False
+    """An HTTP answer with any status passes (the default readiness), not only 200-399."""
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Probe:
@@ -66,8 +69,9 @@ def _port(value: Any) -> int | None:
     return int(value)
 
 
-# Locally processes start in well under a second, so the default readiness probe polls quickly.
-DEFAULT_READINESS = Probe("tcp", timeout=1.0, period=0.01, failure_threshold=1)
+# Locally processes start in well under a second, so the default readiness probe polls quickly; an app
+# whose first answer is slow gets Workflow's 5 s per attempt.
+DEFAULT_READINESS = Probe("http", timeout=5.0, period=0.01, failure_threshold=1, any_status=True)
 
 
 @dataclass(frozen=True)
@@ -129,4 +133,6 @@ async def _http(host: str, port: int | None, probe: Probe) -> bool:
         with contextlib.suppress(OSError):
             await writer.wait_closed()
     parts = status_line.split()
-    return len(parts) >= 2 and parts[1].isdigit() and 200 <= int(parts[1]) < 400
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        return False
+    return probe.any_status or 200 <= int(parts[1]) < 400

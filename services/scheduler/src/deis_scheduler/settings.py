@@ -61,6 +61,11 @@ class SchedulerGroup(BaseModel):
         description="seconds between routes.updated and stopping the replaced processes, for requests the "
         "router had already sent them to finish",
     )
+    min_ready_seconds: float = Field(
+        0.5,
+        description="seconds a new process must stay up once ready before the previous release is retired; "
+        "a crash inside the window fails the deploy (per app: config DEIS_MIN_READY_SECONDS)",
+    )
     crash_limit: int = Field(
         3, description="a deploy fails early once one of its new processes has crashed this many times"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import shlex
 from typing import Any
 
@@ -21,6 +22,7 @@ from deis_scheduler.desired import (
     DesiredStateError,
     healthcheck_config,
     is_routable,
+    min_ready_seconds,
     port_of,
 )
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings
@@ -299,6 +301,7 @@ def deployment(
         },
         "spec": {
             "replicas": replicas,
+            "minReadySeconds": math.ceil(min_ready_seconds(state, 0)),
             "revisionHistoryLimit": 10,
             "selector": {"matchLabels": labels(state.app, ptype)},
             "strategy": {

@@ -34,6 +34,7 @@ from deis_scheduler.desired import (
     DesiredStateError,
     environment,
     fingerprint,
+    min_ready_seconds,
     run_command_for,
     wanted_structure,
 )
@@ -200,6 +201,7 @@ class LocalBackend:
             started = await self._launch_all(state, slots)
             try:
                 await self._wait_ready(state, started, timeout)
+                await self._stay_up(state, started)
             except DeployError:
                 await self._stop(started)
                 raise
@@ -257,6 +259,25 @@ class LocalBackend:
             await asyncio.gather(*(self.monitor.check_ready(p) for p in waiting))
             if any(p.record.name not in self.monitor.ready for p in waiting):
                 await asyncio.sleep(READY_POLL)
+
+    async def _stay_up(self, state: AppState, started: list[Process]) -> None:
+        """The new processes must stay up for the app's window once ready (Kubernetes' minReadySeconds)."""
+        window = min_ready_seconds(state, self.settings.min_ready_seconds)
+        restarts = {p.record.name: p.status().restarts for p in started}
+        until = time.monotonic() + window
+        while True:
+            for process in started:
+                status = process.status()
+                if status.restarts > restarts[process.record.name] or not process.alive():
+                    reason = exit_reason(status.last_exit, status.oom_kills > 0)
+                    raise DeployError(
+                        f"{process.record.label} of v{state.version} crashed within {window:g}s of "
+                        f"becoming ready ({reason.lower()})",
+                        process.tail(20),
+                    )
+            if time.monotonic() >= until:
+                return
+            await asyncio.sleep(min(READY_POLL * 2, max(0.0, until - time.monotonic())))
 
     async def retire(self, rollout: Rollout) -> None:
         names = set(rollout.retire)
