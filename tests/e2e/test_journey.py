@@ -224,6 +224,26 @@ def test_a_failing_build_leaves_the_running_release_serving(
     assert "v3" not in admin.ok("releases", cwd=repo)
 
 
+def test_a_release_that_crashes_right_after_binding_its_port_never_replaces_the_running_one(
+    platform: Platform, admin: User, tmp_path: Path
+) -> None:
+    repo = admin.checkout("python-web", tmp_path)
+    admin.ok("create", "bindcrash", cwd=repo)
+    assert admin.push(repo).code == 0
+    assert "code=one" in page(platform, "bindcrash.localhost")
+
+    # gunicorn binds the port, its workers cannot import `app`, and the master exits.
+    (repo / "app.py").write_text((repo / "app.py").read_text().replace("app = Flask", "application = Flask"))
+    admin.commit_all(repo, "rename the app object")
+    with Traffic(platform, "bindcrash.localhost") as traffic:
+        pushed = admin.push(repo)
+    assert pushed.code != 0, pushed.text
+    assert "keeps crashing" in pushed.err or "crashed within" in pushed.err, pushed.err
+    assert traffic.failures == [], traffic.failures[:5]
+    assert traffic.bodies and all("code=one" in body for body in traffic.bodies)
+    assert "code=one" in page(platform, "bindcrash.localhost")
+
+
 def test_a_node_app_is_built_and_served(platform: Platform, admin: User, tmp_path: Path) -> None:
     repo = admin.checkout("node-web", tmp_path)
     admin.ok("create", "nodey", cwd=repo)
