@@ -101,7 +101,7 @@ async def test_python_version_file_picks_the_interpreter(tmp_path: Path) -> None
 async def test_a_step_using_more_memory_than_the_limit_is_stopped_and_says_so(tmp_path: Path) -> None:
     limit = MemoryLimit(64 * 1024**2)
     if not limit.usable:
-        pytest.skip("no writable cgroup v1 memory controller here")
+        pytest.skip("no writable cgroup memory controller here (v1 or v2)")
     app = tmp_path / "app"
     await asyncio.to_thread(app.mkdir)
     lines: list[str] = []

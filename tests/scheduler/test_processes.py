@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from deis_common import netns
+from deis_common import cgroups, netns
 from deis_common.bus import Bus
 from deis_common.events.apps import RestartRequested, RunRequested
 from deis_common.events.containers import ContainersCrashed, ContainersHealthy
@@ -17,7 +17,6 @@ from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.store import FsStore
 from deis_common.testing.recorder import EventRecorder
-from deis_scheduler.backends.local import cgroups
 from deis_scheduler.backends.local.launcher import cgroup_root_name
 from deis_scheduler.backends.local.process import Process
 from deis_scheduler.settings import SchedulerSettings

@@ -46,6 +46,7 @@ def build(settings: Settings) -> Service:
     conf = settings.builder
     data = conf.data_dir
     data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)  # other apps' sources and builds: not for the build user, nor any other
     store = open_store(settings.store)
     controller = ControllerClient(settings.controller_url, settings.builder_key)
     metrics = BuilderMetrics(service.registry)
@@ -62,10 +63,9 @@ def build(settings: Settings) -> Service:
     )
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     network = _network(conf)
-    sandbox = Sandbox(
-        conf.sandbox_ro_paths, memory=MemoryLimit(parse_size(conf.build_memory_limit)), network=network
-    )
-    buildah = Buildah(data, conf.buildah_storage_driver)
+    memory = MemoryLimit(parse_size(conf.build_memory_limit), owner=_installation(conf))
+    sandbox = Sandbox(conf.sandbox_ro_paths, memory=memory, network=network)
+    buildah = Buildah(data, conf.buildah_storage_driver, conf.build_user, conf.sandbox_env_passthrough)
     worker = BuildWorker(
         store,
         conf,
@@ -77,6 +77,7 @@ def build(settings: Settings) -> Service:
     service.include_router(build_router(worker, conf.build_concurrency))
     service.include_router(cleanup_router(Cleaner(repos, store)))
     service.add_resource(lambda _: _clients(store, controller))
+    service.add_resource(lambda _: buildah.prepared())
     if network is not None:
         service.add_resource(lambda _: _sandbox_networks(network))
     service.add_resource(lambda _: hooks.running())
@@ -99,8 +100,12 @@ def _network(conf: BuilderSettings) -> Network | None:
     """Build steps' networks (None: they share the builder's, where something else isolates it)."""
     if conf.network != "isolated":
         return None
-    owner = "builder-" + hashlib.sha256(str(conf.data_dir.resolve()).encode()).hexdigest()[:8]
-    return Network(owner, conf.network_cidr)
+    return Network(_installation(conf), conf.network_cidr)
+
+
+def _installation(conf: BuilderSettings) -> str:
+    """This builder's name for what it owns machine-wide (networks, cgroups): one per data dir."""
+    return "builder-" + hashlib.sha256(str(conf.data_dir.resolve()).encode()).hexdigest()[:8]
 
 
 @contextlib.asynccontextmanager

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from pathlib import Path
+
+import deis_common
 
 SHIM = Path(__file__).with_name("shim.py")
 
@@ -27,8 +30,10 @@ class ForkServer:
 
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
+            # Without site-packages the shim finds the one package it imports (deis_common) on PYTHONPATH.
+            env = {**os.environ, "PYTHONPATH": str(Path(deis_common.__file__).parent.parent)}
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-S", str(SHIM), "--serve",
+                sys.executable, "-S", str(SHIM), "--serve", env=env,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, start_new_session=True,
             )  # fmt: skip
         return self._proc

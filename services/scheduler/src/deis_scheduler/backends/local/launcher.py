@@ -13,9 +13,8 @@ import socket
 import string
 from pathlib import Path
 
-from deis_common import netns
+from deis_common import cgroups, netns
 from deis_common.events.state import AppState
-from deis_scheduler.backends.local import cgroups
 from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.process import Process, ProcessRecord
 from deis_scheduler.backends.local.sandbox import Sandbox

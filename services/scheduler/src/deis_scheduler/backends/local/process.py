@@ -21,8 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from deis_common import netns
-from deis_scheduler.backends.local import cgroups
+from deis_common import cgroups, netns
 from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.shim import start_time
 

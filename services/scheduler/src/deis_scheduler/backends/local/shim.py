@@ -29,10 +29,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-if not __package__:  # started as a file with ``python -S`` (fast, no site-packages): find our package
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-
-from deis_scheduler.backends.local import cgroups
+# Started as a file with ``python -S`` (fast, no site-packages): the fork server puts deis_common on
+# PYTHONPATH.
+from deis_common import cgroups
 
 MAX_OUTPUT = 8 * 1024 * 1024  # bytes of output.log before it is rotated (one old file is kept)
 ORPHAN_CHECK = 2.0  # seconds between checks that the process directory still exists

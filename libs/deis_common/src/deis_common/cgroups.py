@@ -1,11 +1,14 @@
-"""Memory and CPU limits for one sandboxed process through cgroups, with rlimits as the fallback.
+"""Memory and CPU limits for sandboxed processes through cgroups, v1 or v2, with rlimits as the fallback.
 
-One cgroup per process (``<root>/<app>/<process>``) under every writable controller: cgroup v1 ``memory``
-and ``cpu`` hierarchies, or the v2 unified hierarchy when that is where controllers live. The process
-enters its cgroup before exec (:func:`entering`), so everything it starts is limited and can be killed as one.
-When no controller is writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU).
+The one cgroup module of the platform: the scheduler limits each app process with it, the builder each
+build. One cgroup per process (``<root>/<group>/<name>``, e.g. an installation, an app and a process) under
+every writable controller: cgroup v1 ``memory`` and ``cpu`` hierarchies, or the v2 unified hierarchy when
+that is where controllers live (every current Debian). The process enters its cgroup before exec
+(:func:`entering`), so everything it starts is limited and can be killed as one. When no controller is
+writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU).
 
-Imported by the shim, so this module uses the standard library only.
+Imported by the scheduler's process supervisor (started with ``python -S``), so this module uses the
+standard library only.
 """
 
 from __future__ import annotations
@@ -37,28 +40,41 @@ def _writable(path: Path) -> bool:
     return path.is_dir() and os.access(path, os.W_OK)
 
 
+def _own_cgroup() -> str | None:
+    """This process's cgroup on the v2 hierarchy (the ``0::`` line of /proc/self/cgroup)."""
+    try:
+        return Path("/proc/self/cgroup").read_text().strip().splitlines()[-1].split(":", 2)[2]
+    except (OSError, IndexError):
+        return None
+
+
 def _v2_root() -> Path | None:
     if not (CGROUP_FS / "cgroup.controllers").exists():
         return None
-    try:
-        own = Path("/proc/self/cgroup").read_text().strip().splitlines()[-1].split(":", 2)[2]
-    except (OSError, IndexError):
+    own = _own_cgroup()
+    if own is None:
         return None
     base = CGROUP_FS / own.lstrip("/")
     return base if _writable(base) else None
 
 
-def plan(root_name: str, app: str, name: str) -> CgroupPlan:
+def limits_memory() -> bool:
+    """Whether this machine lets us put a memory limit on a cgroup (else rlimits are the fallback)."""
+    probe = plan("probe", "probe", "probe")
+    return bool(probe.memory or probe.unified)
+
+
+def plan(root_name: str, group: str, name: str) -> CgroupPlan:
     """Where the cgroups of process ``name`` go, given what this machine lets us write."""
     v1_memory, v1_cpu = CGROUP_FS / "memory", CGROUP_FS / "cpu"
     if _writable(v1_memory) or _writable(v1_cpu):
         return CgroupPlan(
-            memory=str(v1_memory / root_name / app / name) if _writable(v1_memory) else None,
-            cpu=str(v1_cpu / root_name / app / name) if _writable(v1_cpu) else None,
+            memory=str(v1_memory / root_name / group / name) if _writable(v1_memory) else None,
+            cpu=str(v1_cpu / root_name / group / name) if _writable(v1_cpu) else None,
         )
     v2 = _v2_root()
     if v2 is not None:
-        return CgroupPlan(unified=str(v2 / root_name / app / name))
+        return CgroupPlan(unified=str(v2 / root_name / group / name))
     return CgroupPlan()
 
 
@@ -78,12 +94,15 @@ def create(cgroups: CgroupPlan, *, memory: int | None, cpu: float | None) -> Non
         (path / "cpu.cfs_quota_us").write_text(str(int(cpu * CFS_PERIOD_US)) if cpu else "-1")
     if cgroups.unified:
         path = Path(cgroups.unified)
+        # Each level hands the controllers down to the next (v2 enables them per subtree), new levels
+        # included; the top of the hierarchy is the kernel's, not ours.
         for parent in reversed(path.parents):
             if parent == CGROUP_FS or CGROUP_FS not in parent.parents:
                 continue
+            parent.mkdir(exist_ok=True)
             with contextlib.suppress(OSError):
                 (parent / "cgroup.subtree_control").write_text("+memory +cpu")
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(exist_ok=True)
         if memory:
             (path / "memory.max").write_text(str(memory))
             with contextlib.suppress(OSError):
@@ -132,10 +151,24 @@ def kill_all(cgroups: CgroupPlan, sig: int = signal.SIGKILL) -> None:
             os.kill(pid, sig)
 
 
-def remove(cgroups: CgroupPlan) -> None:
-    """Remove the process's cgroups, and its app's and installation's directories once empty."""
+def peak_memory_reached(cgroups: CgroupPlan) -> bool:
+    """Whether the cgroup's memory use ever reached its limit (v1: the failure counter)."""
+    if not cgroups.memory:
+        return False
+    path = Path(cgroups.memory)
+    with contextlib.suppress(OSError, ValueError):
+        if int((path / "memory.failcnt").read_text().strip() or 0) == 0:
+            return False
+        limit = int((path / "memory.limit_in_bytes").read_text())
+        return int((path / "memory.max_usage_in_bytes").read_text()) >= limit
+    return False
+
+
+def remove(cgroups: CgroupPlan) -> bool:
+    """Remove the process's cgroups, and its group's and root's directories once empty; True when gone."""
     for directory in cgroups.dirs:
         path = Path(directory)
         for candidate in (path, path.parent, path.parent.parent):
             with contextlib.suppress(OSError):
                 candidate.rmdir()
+    return not any(os.path.isdir(directory) for directory in cgroups.dirs)
