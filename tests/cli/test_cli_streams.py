@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from asyncio.subprocess import Process
+from typing import Any
 
-from conftest import DEIS
+from conftest import DEIS, register
 
 from deis_common.bus import Bus
 
@@ -56,25 +58,33 @@ async def test_logs_of_a_missing_app_is_an_error(deis, admin) -> None:
     assert result.stderr == "Error: 404 Not Found\nNo App matches the given query.\n"
 
 
-async def test_events_streams_envelopes_as_json_lines(deis, admin, nats_url: str, workspace) -> None:
+async def watch_events(workspace: Any, *args: str, env: dict[str, str] | None = None) -> Process:
+    """``deis events ...`` running in the background, once it said it is watching."""
     watcher = await asyncio.create_subprocess_exec(
         DEIS,
         "events",
-        "--app",
-        "evt",
-        "--type",
-        "apps.created",
-        "-n",
-        "1",
+        *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=workspace.cwd,
-        env={**workspace.env, "DEIS_NATS_URL": nats_url},
+        env={**workspace.env, **(env or {})},
     )
+    assert watcher.stderr is not None and watcher.stdout is not None
+    ready = await asyncio.wait_for(watcher.stderr.readline(), 30)
+    assert ready.decode().startswith("Watching deis.v1.> on http://127.0.0.1:"), ready
+    return watcher
+
+
+async def stop(watcher: Process) -> None:
+    if watcher.returncode is None:
+        watcher.terminate()
+        await watcher.wait()
+
+
+async def test_events_streams_envelopes_as_json_lines(deis, admin, workspace) -> None:
+    watcher = await watch_events(workspace, "--app", "evt", "--type", "apps.created", "-n", "1")
     try:
-        assert watcher.stderr is not None and watcher.stdout is not None
-        ready = await asyncio.wait_for(watcher.stderr.readline(), 30)
-        assert ready.decode().startswith("Watching deis.v1.> on ")
+        assert watcher.stdout is not None
         assert (await deis("create", "other", "--no-remote")).ok
         assert (await deis("create", "evt", "--no-remote")).ok
         line = await asyncio.wait_for(watcher.stdout.readline(), 30)
@@ -83,18 +93,47 @@ async def test_events_streams_envelopes_as_json_lines(deis, admin, nats_url: str
         assert envelope["subject"] == "evt" and envelope["data"]["app"] == "evt"
         assert await asyncio.wait_for(watcher.wait(), 30) == 0
     finally:
-        if watcher.returncode is None:
-            watcher.terminate()
-            await watcher.wait()
+        await stop(watcher)
 
 
-async def test_events_needs_a_nats_url(deis) -> None:
-    result = await deis("events")
-    assert result.returncode == 1
-    assert result.stderr == "Error: No NATS URL: pass --nats nats://host:4222 or set DEIS_NATS_URL\n"
-    unreachable = await deis("events", "--nats", "nats://127.0.0.1:9")
+async def test_events_show_only_the_users_apps_and_no_config_values(
+    deis, controller, admin, workspace
+) -> None:
+    alice = await register(deis, controller, "alice")
+    assert (await deis("create", "admins", "--no-remote")).ok
+    watcher = await watch_events(workspace, "--type", "releases.created", "-n", "2", env=alice)
+    try:
+        assert watcher.stdout is not None
+        assert (await deis("config:set", "TOKEN=admins-secret", "-a", "admins")).ok
+        assert (await deis("create", "alices", "--no-remote", env=alice)).ok
+        assert (await deis("config:set", "TOKEN=alices-secret", "-a", "alices", env=alice)).ok
+        lines = [await asyncio.wait_for(watcher.stdout.readline(), 30) for _ in range(2)]
+        assert await asyncio.wait_for(watcher.wait(), 30) == 0
+    finally:
+        await stop(watcher)
+    seen = [json.loads(line) for line in lines]
+    assert [(e["subject"], e["data"]["version"]) for e in seen] == [("alices", 1), ("alices", 2)]
+    assert seen[1]["data"]["state"]["env"] == {"TOKEN": "[redacted]"}
+    assert b"secret" not in b"".join(lines)
+    refused = await deis("events", "--app", "admins", env=alice)
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "Error: You do not have permission to perform this action.\n",
+    )
+
+
+async def test_events_needs_a_login_and_a_reachable_controller(deis, admin, workspace) -> None:
+    profile = workspace.profile_dir / "client.json"
+    data = json.loads(profile.read_text())
+    data["controller"] = "http://127.0.0.1:9"
+    profile.write_text(json.dumps(data))
+    unreachable = await deis("events")
     assert unreachable.returncode == 1
-    assert unreachable.stderr.startswith("Error: Could not connect to NATS at nats://127.0.0.1:9")
+    assert unreachable.stderr.startswith("Error: Could not reach the controller at http://127.0.0.1:9")
+    profile.unlink()
+    anonymous = await deis("events")
+    assert anonymous.returncode == 1
+    assert "Are you logged in?" in anonymous.stderr
 
 
 async def test_platform_status_and_version_all_ask_the_controller(controller, deis, admin, workspace) -> None:

@@ -84,14 +84,16 @@ class RunningController:
 async def running_controller(
     pg_dsn: str, nats_url: str, builder_key: str = "builder-secret", **settings: Any
 ) -> AsyncIterator[RunningController]:
-    """A started controller; extra keyword arguments override :class:`ControllerSettings` fields.
+    """A started controller; extra keyword arguments override :class:`ControllerSettings` fields (``nats``
+    too: ``nats=secured_nats.settings("controller")`` runs it with its own NATS credentials).
 
     API changes do not wait for deploys or the router (``deploy_wait=0``, ``route_wait=0``) unless
     asked to: no scheduler or router runs here; for the same reason image builds are released directly
     (``pull_through_builder=False``) instead of being handed to a builder.
     """
+    nats = settings.pop("nats", None) or NatsSettings(url=nats_url)
     config = ControllerSettings(
-        nats=NatsSettings(url=nats_url),
+        nats=nats,
         http=HttpSettings(host="127.0.0.1", port=0),
         database=DatabaseSettings(url=pg_dsn),
         builder_key=builder_key,

@@ -7,7 +7,9 @@ readable message. It knows nothing about profiles or output.
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -259,6 +261,43 @@ class DeisClient:
         parts = ["/v2/apps", quote(app, safe="")]
         parts.extend(quote(p, safe="") for p in rest)
         return "/".join(parts) + "/"
+
+    def events(
+        self, app: str | None, types: tuple[str, ...], *, on_open: Callable[[], None] | None = None
+    ) -> Iterator[JSON]:
+        """The controller's event stream (``GET /v2/events``), one envelope at a time, until it ends.
+
+        ``on_open`` is called once the controller accepted the request and listens for events; empty
+        keep-alive lines are skipped.
+        """
+        hx = _httpx()
+        params: dict[str, str | list[str]] = {"type": list(types)}
+        if app:
+            params["app"] = app
+        headers = {"Authorization": f"token {self.token}", "Accept": "application/x-ndjson"}
+        # an idle stream only carries a keep-alive line every few seconds: no read timeout
+        timeout = hx.Timeout(DEFAULT_TIMEOUT, read=None)
+        opened = False
+        try:
+            with self._http.stream(
+                "GET", "/v2/events/", params=params, headers=headers, timeout=timeout
+            ) as response:
+                opened = True
+                self._check_version(response)
+                if response.is_error:
+                    response.read()
+                    raise APIError(response.status_code, format_error(response))
+                if on_open is not None:
+                    on_open()
+                for line in response.iter_lines():
+                    if line.strip():
+                        envelope = json.loads(line)
+                        if isinstance(envelope, dict):
+                            yield envelope
+        except hx.HTTPError as e:
+            if not opened:
+                raise CLIError(f"Could not reach the controller at {self.controller}: {e}") from e
+            raise CLIError(f"Lost the event stream of the controller at {self.controller}: {e}") from e
 
     def logs(self, app: str, lines: int | None = None) -> str:
         params = {"log_lines": lines} if lines else None

@@ -12,6 +12,7 @@ from deis_controller.http import (
     certs,
     config,
     domains,
+    events,
     hooks,
     keys,
     openapi,
@@ -39,6 +40,7 @@ MODULES = (
     certs,
     settings,
     perms,
+    events,
     openapi,
 )
 

@@ -48,3 +48,22 @@ async def authorize(
     if not allowed(await role_of(tx, app, user), request.method, owner_only=owner_only):
         raise PermissionDenied()
     return user, app
+
+
+async def may_read(tx: Tx, app_id: str, user: User) -> bool | None:
+    """Whether ``user`` may see the app named ``app_id`` (what a GET on it needs); None: no such app."""
+    app = await apps_db.get(tx, app_id)
+    if app is None:
+        return None
+    return allowed(await role_of(tx, app, user), "GET")
+
+
+async def readable_apps(tx: Tx, user: User) -> set[str]:
+    """Names of every app ``user`` may see (owner, collaborator; admins see all)."""
+    names: set[str] = set()
+    page = 500
+    while True:
+        count, rows = await apps_db.page_visible(tx, user.username, user.is_superuser, page, len(names))
+        names.update(row["id"] for row in rows)
+        if not rows or len(names) >= count:
+            return names

@@ -30,6 +30,7 @@ class Doc:
     paginated: bool
     listed: bool
     auth: Auth
+    media_type: str
 
 
 def doc(
@@ -40,11 +41,12 @@ def doc(
     paginated: bool = False,
     listed: bool = False,
     auth: Auth = "token",
+    media_type: str = "application/json",
 ) -> Callable[[F], F]:
-    """Describe a handler for the OpenAPI document."""
+    """Describe a handler for the OpenAPI document (``media_type``: of the response, e.g. a stream's)."""
 
     def mark(handler: F) -> F:
-        handler.__openapi__ = Doc(request, response, status, paginated, listed, auth)  # type: ignore[attr-defined]
+        handler.__openapi__ = Doc(request, response, status, paginated, listed, auth, media_type)  # type: ignore[attr-defined]
         return handler
 
     return mark
@@ -86,7 +88,9 @@ def _operation(method: str, path: str, handler: Any, info: Doc | None) -> dict[s
             }
         elif info.listed:
             schema = {"type": "array", "items": schema}
-        response["content"] = {"application/json": {"schema": schema}}
+        response["content"] = {info.media_type: {"schema": schema}}
+    elif info and info.media_type != "application/json":
+        response["content"] = {info.media_type: {}}
     op["responses"] = {
         status: response,
         "default": {"description": "error", "content": {"application/json": {}}},
