@@ -1,7 +1,8 @@
 # The two commands of the Quick start: `make up` and `make test`. Both install what they need.
 SHELL := /bin/bash
 UV ?= python3 -m uv
-APT_PACKAGES := bubblewrap buildah git openssh-client wrk iproute2 nftables
+# uidmap: newuidmap/newgidmap, for rootless buildah as the build user (services/builder/README.md)
+APT_PACKAGES := bubblewrap buildah uidmap git openssh-client wrk iproute2 nftables
 PYTEST_ARGS ?=
 # Most tests wait on real servers and subprocesses, so a few workers help even on 2 cores;
 # loadscope keeps each module (and its module-scoped fixtures) on one worker. The suites that start a

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import shutil
 import tarfile
+import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from builder_harness import APPS, run
 from conftest import RunningBuilder
@@ -19,8 +24,9 @@ from deis_common.testing.recorder import EventRecorder
 
 
 @pytest_asyncio.fixture
-async def image_archive(tmp_path: Path) -> str:
-    """The Dockerfile fixture app built with buildah and saved as an OCI archive (no registry needed)."""
+async def image_archive(tmp_path: Path) -> AsyncIterator[str]:
+    """The Dockerfile fixture app built with buildah and saved as an OCI archive (no registry needed),
+    where the build user can read it (pytest's own temp dirs are private to this user)."""
     context = tmp_path / "image"
     shutil.copytree(APPS / "dockerfile", context)
     code, out = await run("gcc", "-static", "-Os", "-o", "server", "server.c", cwd=context)
@@ -38,10 +44,13 @@ async def image_archive(tmp_path: Path) -> str:
         *buildah, "bud", "--isolation", "chroot", "-q", "-t", "localhost/pulled:1", str(context)
     )
     assert code == 0, out
-    archive = tmp_path / "pulled.tar"
-    code, out = await run(*buildah, "push", "localhost/pulled:1", f"oci-archive:{archive}")
-    assert code == 0, out
-    return f"oci-archive:{archive}"
+    with tempfile.TemporaryDirectory(prefix="deis-pull-") as shared:
+        archive = Path(shared) / "pulled.tar"
+        code, out = await run(*buildah, "push", "localhost/pulled:1", f"oci-archive:{archive}")
+        assert code == 0, out
+        await asyncio.to_thread(os.chmod, shared, 0o755)
+        await asyncio.to_thread(os.chmod, archive, 0o644)
+        yield f"oci-archive:{archive}"
 
 
 def _pull(app: str, image: str, **env: str) -> PushReceived:
@@ -86,3 +95,17 @@ async def test_registry_credentials_need_both_a_username_and_a_password(
         failed.reason
         == "Set both DEIS_REGISTRY_USERNAME and DEIS_REGISTRY_PASSWORD to pull from a private registry"
     )
+
+
+async def test_an_archive_the_build_user_cannot_read_is_not_pulled(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, image_archive: str, tmp_path: Path
+) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only a root builder runs buildah as another user")
+    private = tmp_path / "private.tar"  # pytest's temp dirs are this user's only
+    await asyncio.to_thread(shutil.copy, image_archive.removeprefix("oci-archive:"), private)
+    request = _pull("privatepull", f"oci-archive:{private}")
+    await bus.publish(request)
+    failed = await recorder.wait_for(BuildFailed, where=lambda e: e.build_id == request.build_id, timeout=30)
+    assert failed.reason.startswith(f"Cannot pull the image oci-archive:{private}: ")
+    assert "permission denied" in failed.reason

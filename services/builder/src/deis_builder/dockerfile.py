@@ -1,7 +1,8 @@
 """Dockerfile builds with buildah, without a Docker daemon or a registry.
 
 ``buildah bud --isolation chroot`` builds the image into the builder's own image storage (under the data
-dir); the image's root filesystem is then exported as a tarball to the store
+dir), rootless: as the build user, so a ``RUN`` step is root only in buildah's user namespace, never on the
+host (:mod:`deis_builder.images`). The image's root filesystem is then exported as a tarball to the store
 (``home/<app>:git-<sha8>/push/rootfs.tgz``) together with what its config says about running it
 (entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally. With
 ``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
@@ -10,6 +11,7 @@ also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``).
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from deis_builder import names, slug
@@ -107,40 +109,44 @@ class DockerfileBuilder:
         except BuildError as e:
             await log.line(str(e))
             raise BuildError(f"Build exited with code 1, stopping build. ({e})") from e
-        dockerfile = workspace.root / "Dockerfile"
         args: list[str] = []
         if self._build_args or BUILD_ARGS_FLAG in push.env:
             keys = sorted(k for k in push.env if _ARG_NAME.match(k))
             source = with_build_args(source, keys)
             for key in keys:
                 args += ["--build-arg", f"{key}={push.env[key]}"]
-        dockerfile.write_text(source)
         tag = f"localhost/{names.image_name(push.app, sha8)}"
 
         async def relay(line: str) -> None:
             match = _STEP.match(line)
             await log.line(f"Step {match[1]}/{match[2]} : {match[3]}" if match else line)
 
-        await log.step("Building the Docker image")
-        await self._buildah.run(
-            "bud", "--isolation", "chroot", "--layers=false", "-f", str(dockerfile), "-t", tag, *args,
-            str(workspace.app),
-            on_line=relay, failure="Build exited with code {code}, stopping build.", timeout=900,
-        )  # fmt: skip
-        rootfs = workspace.root / "rootfs.tgz"
-        try:
-            config = await self._buildah.inspect(tag)
-            size = await self._buildah.export_rootfs(tag, rootfs)
-        finally:
-            await self._buildah.remove(tag)
-        await log.step(f"Image root filesystem is {slug.human_size(size)}")
-        key = names.rootfs_key(push.app, sha8)
-        await self._store.put_file(names.BUCKET, key, rootfs)
+        async with self._buildah.build_dir(push.build_id) as work:
+            # buildah (the build user) reads the context and the Dockerfile from its own area
+            context = await asyncio.to_thread(work.adopt, workspace.app, "context")
+            await asyncio.to_thread(work.write_private, "Dockerfile", source)
+            await log.step("Building the Docker image")
+            await self._buildah.run(
+                # chroot isolation in buildah's user namespace; without CAP_SYS_CHROOT a RUN step
+                # cannot chroot its way out of the image into what the build user sees
+                "bud", "--isolation", "chroot", "--cap-drop", "CAP_SYS_CHROOT", "--layers=false",
+                "-f", work.seen_by_buildah("Dockerfile"), "-t", tag, *args, work.seen_by_buildah("context"),
+                on_line=relay, failure="Build exited with code {code}, stopping build.", timeout=900,
+            )  # fmt: skip
+            try:
+                config = await self._buildah.inspect(tag)
+                size = await self._buildah.export_rootfs(tag, work, "rootfs.tgz")
+            finally:
+                await self._buildah.remove(tag)
+            await log.step(f"Image root filesystem is {slug.human_size(size)}")
+            key = names.rootfs_key(push.app, sha8)
+            await self._store.put_file(names.BUCKET, key, work.host / "rootfs.tgz")
+            procfile = slug.read_procfile(context) or {}
         return BuildArtifact(
             kind="dockerfile",
             location=names.image_name(push.app, sha8),
             sha=sha8,
-            procfile=slug.read_procfile(workspace.app) or {},
+            procfile=procfile,
             image=config,
             rootfs=key,
         )

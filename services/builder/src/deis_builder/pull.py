@@ -2,11 +2,17 @@
 such as ``oci-archive:``) becomes a root filesystem in the store plus its run config, like a Dockerfile
 build without the building.
 
-Registry credentials come from the app config: ``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``.
+buildah pulls as the build user (:mod:`deis_builder.images`), so an archive on this host (``oci-archive:``,
+``dir:``, ...) must be readable by that user. Registry credentials come from the app config:
+``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``. They reach buildah in an auth file only the build
+user can read, removed with the build; never on a command line, which every local user could read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import json
 from pathlib import Path
 
 from deis_builder import names, slug
@@ -22,6 +28,21 @@ USERNAME = "DEIS_REGISTRY_USERNAME"
 PASSWORD = "DEIS_REGISTRY_PASSWORD"
 _LOCAL_TRANSPORTS = ("oci-archive:", "docker-archive:", "oci:", "dir:")
 _REFUSED_TRANSPORTS = ("containers-storage:", "docker-daemon:", "sif:", "ostree:")
+
+
+def registry_of(reference: str) -> str:
+    """The registry a ``docker://`` (or transport-less) reference names, as auth files key it."""
+    name = reference.removeprefix("docker://")
+    first, slash, _ = name.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return "docker.io" if first == "index.docker.io" else first
+    return "docker.io"
+
+
+def auth_file(reference: str, username: str, password: str) -> str:
+    """A containers-auth.json with one registry's credentials."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return json.dumps({"auths": {registry_of(reference): {"auth": token}}})
 
 
 def check_reference(reference: str, private_dirs: list[Path]) -> None:
@@ -45,20 +66,24 @@ class ImagePuller:
     async def pull(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
         reference = push.image.strip()
         check_reference(reference, self._private_dirs)
-        creds = None
-        if push.env.get(USERNAME) or push.env.get(PASSWORD):
-            if not (push.env.get(USERNAME) and push.env.get(PASSWORD)):
-                raise BuildError(f"Set both {USERNAME} and {PASSWORD} to pull from a private registry")
-            creds = f"{push.env[USERNAME]}:{push.env[PASSWORD]}"
+        username, password = push.env.get(USERNAME), push.env.get(PASSWORD)
+        if (username or password) and not (username and password):
+            raise BuildError(f"Set both {USERNAME} and {PASSWORD} to pull from a private registry")
         await log.step(f"Pulling image {reference}")
-        image = await self._buildah.pull(reference, creds)
-        rootfs = workspace.root / "rootfs.tgz"
-        try:
-            config = await self._buildah.inspect(image)
-            size = await self._buildah.export_rootfs(image, rootfs)
-        finally:
-            await self._buildah.remove(image)
-        await log.step(f"Image root filesystem is {slug.human_size(size)}")
-        key = names.image_rootfs_key(push.app, push.build_id)
-        await self._store.put_file(names.BUCKET, key, rootfs)
+        async with self._buildah.build_dir(push.build_id) as work:
+            authfile = None
+            if username and password:
+                await asyncio.to_thread(
+                    work.write_private, "auth.json", auth_file(reference, username, password)
+                )
+                authfile = work.seen_by_buildah("auth.json")
+            image = await self._buildah.pull(reference, authfile)
+            try:
+                config = await self._buildah.inspect(image)
+                size = await self._buildah.export_rootfs(image, work, "rootfs.tgz")
+            finally:
+                await self._buildah.remove(image)
+            await log.step(f"Image root filesystem is {slug.human_size(size)}")
+            key = names.image_rootfs_key(push.app, push.build_id)
+            await self._store.put_file(names.BUCKET, key, work.host / "rootfs.tgz")
         return BuildArtifact(kind="image", location=reference, sha="", procfile={}, image=config, rootfs=key)

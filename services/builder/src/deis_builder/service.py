@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -46,7 +47,8 @@ def build(settings: Settings) -> Service:
     conf = settings.builder
     data = conf.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    data.chmod(0o700)  # other apps' sources and builds: not for the build user, nor any other
+    if data.stat().st_uid == os.geteuid():  # not a volume's root that someone else owns
+        data.chmod(0o700)  # other apps' sources and builds: not for the build user, nor any other
     store = open_store(settings.store)
     controller = ControllerClient(settings.controller_url, settings.builder_key)
     metrics = BuilderMetrics(service.registry)

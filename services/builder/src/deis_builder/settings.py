@@ -70,9 +70,15 @@ class BuilderSettings(BaseModel):
     network_cidr: str = Field(
         "10.213.0.0/16", description="addresses of build sandbox networks (a /30 per running step)"
     )
+    build_user: str = Field(
+        "deis-build",
+        description="OS user a root builder runs buildah as (Dockerfile builds, image pulls), created with "
+        "a subordinate uid/gid range when missing; a builder that is not root runs buildah as itself",
+    )
     buildah_storage_driver: str = Field(
-        "vfs",
-        description="buildah storage driver for Dockerfile builds (vfs works everywhere; overlay is faster)",
+        "overlay",
+        description="buildah storage driver: overlay (native in buildah's user namespace, Linux 5.11+) "
+        "makes Dockerfile steps about ten times faster than vfs, which works everywhere",
     )
     docker_build_args: bool = Field(
         False,
