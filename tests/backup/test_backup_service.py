@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 from conftest import Archive
+from pydantic import SecretStr
 
 from deis_backup.service import build
 from deis_backup.settings import BackupServiceSettings, BackupSettings, DatabaseSettings
@@ -20,13 +21,13 @@ from deis_common.testing.recorder import EventRecorder
 
 
 def service_settings(
-    nats_url: str, store: StoreSettings, database_url: str, scratch: Path
+    nats_url: str, store: StoreSettings, database_url: str, scratch: Path, password: str = ""
 ) -> BackupServiceSettings:
     return BackupServiceSettings(
         nats=NatsSettings(url=nats_url),
         http=HttpSettings(port=free_port()),
         store=store,
-        database=DatabaseSettings(url=database_url),
+        database=DatabaseSettings(url=database_url, password=SecretStr(password)),
         backup=BackupSettings(data_dir=scratch, frequency=3600, retain=2, archiver_check_interval=0.5),
         log_json=False,
     )
@@ -65,8 +66,15 @@ async def run_until_failed(service: Service, recorder: EventRecorder) -> tuple[B
 async def test_the_service_backs_up_the_database_at_start_and_reports_it(
     fs_archive: Archive, nats_url: str, recorder: EventRecorder
 ) -> None:
-    database_url = f"postgresql://postgres@127.0.0.1:{fs_archive.port}/postgres"
-    service = build(service_settings(nats_url, fs_archive.store, database_url, fs_archive.root / "scratch"))
+    service = build(
+        service_settings(
+            nats_url,
+            fs_archive.store,
+            fs_archive.database_url,
+            fs_archive.root / "scratch",
+            password=fs_archive.backup_password,
+        )
+    )
 
     async with service.running(), aiohttp.ClientSession() as http:
         completed = await recorder.wait_for(BackupCompleted, timeout=120)

@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
+from deis_platform.pgauth import DatabasePasswords
 from deis_platform.ports import DEFAULT_PORTS
 from tests.deploy.chart import (
     NAMESPACE,
@@ -27,7 +28,13 @@ from tests.deploy.chart import (
 
 
 def contract_names(service: str) -> set[str]:
-    inputs = ContractInputs(data_dir=Path("/data"), ports=DEFAULT_PORTS, domain="localhost", builder_key="k")
+    inputs = ContractInputs(
+        data_dir=Path("/data"),
+        ports=DEFAULT_PORTS,
+        domain="localhost",
+        builder_key="k",
+        database_passwords=DatabasePasswords(superuser="s", controller="c", backup="b"),
+    )
     return set(service_environment(service, inputs))
 
 

@@ -23,6 +23,7 @@ from deis_common import pgserver
 from deis_common.pgserver import PostgresCluster
 from deis_common.testing.ports import free_port
 from deis_common.testing.postgres import postgres_cluster
+from deis_platform import pgauth
 from deis_platform.env_contract import SERVICES
 from tests.deploy.chart import (
     OFFCLUSTER_VALUES,
@@ -90,7 +91,8 @@ def test_postgres_archives_every_wal_segment_with_deis_backup(default: Rendered)
     claim = default.get("StatefulSet", "workflow-postgres")["spec"]["volumeClaimTemplates"][0]
     assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"
     backup_env = env_of(default.container(*SERVICE_CONTAINERS["backup"]))
-    assert backup_env["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-url")
+    assert backup_env["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-backup-url")
+    assert backup_env["DEIS_DATABASE__PASSWORD"] == ("secret", SECRET, "database-backup-password")
 
 
 def test_an_empty_database_volume_with_no_backups_is_left_for_initdb(
@@ -148,15 +150,23 @@ def test_a_default_install_generates_every_credential(default: Rendered) -> None
     for key, length in {
         "builder-key": 48,
         "database-password": 32,
+        "database-controller-password": 32,
+        "database-backup-password": 32,
         "s3-access-key": 20,
         "s3-secret-key": 40,
         "registry-http-secret": 48,
     }.items():
         assert re.fullmatch(rf"[A-Za-z0-9]{{{length}}}", data[key]), key
-    assert (
-        data["database-url"]
-        == f"postgresql://postgres:{data['database-password']}@workflow-postgres:5432/deis"
-    )
+    # each service logs in with a role of its own; the passwords are not in the URLs
+    assert data["database-url"] == "postgresql://deis@workflow-postgres:5432/deis"
+    assert data["database-backup-url"] == "postgresql://deis_backup@workflow-postgres:5432/deis"
+    controller = env_of(default.container(*SERVICE_CONTAINERS["controller"]))
+    assert controller["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-url")
+    assert controller["DEIS_DATABASE__PASSWORD"] == ("secret", SECRET, "database-controller-password")
+    # the superuser's password stays in the Postgres pod
+    for service in SERVICES:
+        env = env_of(default.container(*SERVICE_CONTAINERS[service]))
+        assert ("secret", SECRET, "database-password") not in env.values(), service
     minio = env_of(default.container("Deployment", "workflow-minio", "minio"))
     assert minio["MINIO_ROOT_USER"] == ("secret", SECRET, "s3-access-key")
 
@@ -224,6 +234,7 @@ def test_offcluster_values_run_no_database_or_minio_and_point_services_outside(o
         assert env["DEIS_PLATFORM_DOMAIN"] == "apps.example.com"
     controller = env_of(offcluster.container(*SERVICE_CONTAINERS["controller"]))
     assert controller["DEIS_DATABASE__URL"] == ("secret", SECRET, "database-url")
+    assert "DEIS_DATABASE__PASSWORD" not in controller  # the external URL carries its credentials
     for service in ("builder", "scheduler"):
         env = env_of(offcluster.container(*SERVICE_CONTAINERS[service]))
         assert env["DEIS_REGISTRY__HOST"] == env["DEIS_REGISTRY__PULL_HOST"] == "registry.example.com"
@@ -257,28 +268,105 @@ def postgres() -> Iterator[PostgresCluster]:
         yield cluster
 
 
-def test_a_restored_database_takes_the_release_password_when_postgres_starts(
+def test_the_postgres_pod_runs_the_roles_script_of_the_embedded_platform(default: Rendered) -> None:
+    config = default.get("ConfigMap", "workflow-postgres")["data"]
+    assert config["roles.sql"] == (Path(pgauth.__file__).with_name("roles.sql")).read_text()
+    rules = [line.split() for line in config["pg_hba.conf"].splitlines() if line and not line.startswith("#")]
+    assert {rule[-1] for rule in rules} == {"scram-sha-256"}
+    postgres = default.container("StatefulSet", "workflow-postgres", "postgres")
+    assert env_of(postgres)["POSTGRES_INITDB_ARGS"] == "--auth=scram-sha-256"
+
+
+def _readable_by_the_server(cluster: PostgresCluster, name: str, text: str) -> Path:
+    path = cluster.data_dir.parent / name
+    path.write_text(text)
+    path.chmod(0o644)
+    return path
+
+
+def test_the_postgres_pod_gives_each_role_the_release_password_also_on_a_restored_database(
     default: Rendered, postgres: PostgresCluster
 ) -> None:
-    """The postStart hook, run against a real Postgres (TCP instead of the pod's unix socket)."""
+    """The superuser-password init container and the postStart hook, run against a real Postgres that has
+    another release's superuser password (as after a restore from its backups), with the chart's
+    pg_hba.conf (TCP instead of the pod's unix socket)."""
+    config = default.get("ConfigMap", "workflow-postgres")["data"]
+    hba = _readable_by_the_server(postgres, "pg_hba.conf", config["pg_hba.conf"])
+    roles = _readable_by_the_server(postgres, "roles.sql", config["roles.sql"])
+    release = default.secret_data(SECRET)
+    env = {
+        "PATH": f"{pgserver.bin_dir()}:/usr/bin:/bin",
+        "PGPORT": str(postgres.port),
+        "PGDATA": str(postgres.data_dir),
+        "POSTGRES_PASSWORD": release["database-password"],
+        "DATABASE_CONTROLLER_PASSWORD": release["database-controller-password"],
+        "DATABASE_BACKUP_PASSWORD": release["database-backup-password"],
+    }
+
+    postgres.stop()
+    init = default.container("StatefulSet", "workflow-postgres", "superuser-password")
+    user = postgres.user
+    ran = subprocess.run(
+        init["command"],
+        env=env,
+        user=user,
+        group=user,
+        extra_groups=[] if user else None,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "superuser password set" in ran.stdout
+    postgres.settings["hba_file"] = str(hba)
+    postgres.start()
     hook = default.container("StatefulSet", "workflow-postgres", "postgres")["lifecycle"]["postStart"]
     command = hook["exec"]["command"]
     assert command[:2] == ["sh", "-c"]
-    script = command[2].replace("-h /var/run/postgresql", "-h 127.0.0.1")
-    env = {"PATH": f"{pgserver.bin_dir()}:/usr/bin:/bin", "PGPORT": str(postgres.port)}
-    query = "SELECT coalesce(rolpassword, '') FROM pg_authid WHERE rolname = 'postgres'"
-    psql = [str(pgserver.bin_dir() / "psql"), "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-tA"]
+    script = (
+        command[2]
+        .replace("-h /var/run/postgresql", "-h 127.0.0.1")
+        .replace("/etc/deis-postgres/roles.sql", str(roles))
+    )
+    for _ in range(2):  # on every start of the container
+        hooked = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+        assert hooked.returncode == 0, hooked.stderr
 
-    def set_password(password: str) -> str:
-        run = subprocess.run(["sh", "-c", script], env={**env, "POSTGRES_PASSWORD": password}, timeout=60)
-        assert run.returncode == 0
-        return subprocess.run(
-            [*psql, "-c", query], env=env, capture_output=True, text=True, check=True
-        ).stdout
+    def login(user: str, password: str | None, database: str = "deis", sql: str = "SELECT 1") -> str:
+        argv = [
+            pgserver.binary("psql"),
+            "-X",
+            "-w",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            user,
+            "-d",
+            database,
+            "-tAc",
+            sql,
+        ]
+        client = {"PATH": env["PATH"], "PGPORT": env["PGPORT"], "PGPASSFILE": "/dev/null"}
+        if password is not None:
+            client["PGPASSWORD"] = password
+        done = subprocess.run(argv, env=client, capture_output=True, text=True, timeout=30)
+        return (done.stdout + done.stderr).strip()
 
-    first = set_password("it's a secret")
-    assert first.startswith("SCRAM-SHA-256$")
-    assert set_password("another") != first
+    assert login("postgres", release["database-password"], "postgres") == "1"
+    assert "password authentication failed" in login("postgres", postgres.password, "postgres")
+    controller = release["database-controller-password"]
+    assert login(
+        "deis", controller, sql="SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'deis'"
+    ) == ("deis")
+    assert "no password supplied" in login("deis", None)
+    assert "permission denied" in login("deis", controller, sql="CREATE ROLE intruder")
+    assert "no pg_hba.conf entry" in login("deis", controller, "postgres")
+    backup = release["database-backup-password"]
+    assert (
+        login("deis_backup", backup, sql="SELECT rolreplication FROM pg_roles WHERE rolname = current_user")
+        == "t"
+    )
 
 
 def test_apps_reach_minio_for_slugs_but_neither_nats_nor_postgres(

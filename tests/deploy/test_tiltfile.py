@@ -193,10 +193,10 @@ def test_development_credentials_stay_the_same_across_reloads(tilt: TiltRun) -> 
     secret_again = [o for o in again.objects if o["metadata"]["name"] == "workflow-secrets"]
     assert secret[0]["stringData"] == secret_again[0]["stringData"]
     data = secret[0]["stringData"]
-    assert (
-        data["database-url"]
-        == f"postgresql://postgres:{data['database-password']}@workflow-postgres:5432/deis"
-    )
+    assert data["database-password"] == "tilt-dev-database-password"
+    assert data["database-controller-password"] == "tilt-dev-controller-password"
+    assert data["database-backup-password"] == "tilt-dev-backup-password"
+    assert data["database-url"] == "postgresql://deis@workflow-postgres:5432/deis"
 
 
 def test_tilt_forwards_the_controller_the_builder_and_the_router(tilt: TiltRun) -> None:

@@ -7,13 +7,16 @@ from pathlib import Path
 import pytest
 
 from deis_platform.env_contract import SERVICES, ContractInputs, service_environment
+from deis_platform.pgauth import DatabasePasswords
 from deis_platform.ports import DEFAULT_PORTS
 
+PASSWORDS = DatabasePasswords(superuser="super-pw", controller="controller-pw", backup="backup-pw")
 INPUTS = ContractInputs(
     data_dir=Path("/data"),
     ports={**DEFAULT_PORTS, "nats": 41000, "postgres": 42000},
     domain="example.test",
     builder_key="k3y",
+    database_passwords=PASSWORDS,
 )
 
 
@@ -45,14 +48,21 @@ def test_each_service_serves_health_on_its_own_port() -> None:
     }
 
 
-def test_only_the_controller_and_backup_reach_the_database() -> None:
+def test_only_the_controller_and_backup_reach_the_database_each_with_a_role_of_its_own() -> None:
     with_db = {s for s in SERVICES if "DEIS_DATABASE__URL" in service_environment(s, INPUTS)}
+    controller = service_environment("controller", INPUTS)
+    backup = service_environment("backup", INPUTS)
 
     assert with_db == {"controller", "backup"}
-    assert (
-        service_environment("backup", INPUTS)["DEIS_DATABASE__URL"]
-        == "postgresql://postgres@127.0.0.1:42000/deis"
-    )
+    assert controller["DEIS_DATABASE__URL"] == "postgresql://deis@127.0.0.1:42000/deis"
+    assert controller["DEIS_DATABASE__PASSWORD"] == "controller-pw"
+    assert backup["DEIS_DATABASE__URL"] == "postgresql://deis_backup@127.0.0.1:42000/deis"
+    assert backup["DEIS_DATABASE__PASSWORD"] == "backup-pw"
+
+
+def test_no_service_gets_the_superuser_password() -> None:
+    for service in SERVICES:
+        assert "super-pw" not in service_environment(service, INPUTS).values(), service
 
 
 def test_router_sync_knows_the_nginx_prefix_and_ports() -> None:

@@ -62,8 +62,17 @@ class PlatformDir:
         rows = [{c: line[a:b].strip() for c, (a, b) in zip(columns, bounds, strict=True)} for line in lines]
         return result.returncode, {row["COMPONENT"]: row for row in rows}
 
-    def sql(self, statement: str) -> str:
-        return postgres.psql(self.state["ports"]["postgres"], statement, database="deis")
+    @property
+    def passwords(self) -> dict[str, str]:
+        """The database roles' passwords the launcher generated (superuser, controller, backup)."""
+        return json.loads((self.root / "postgres-credentials.json").read_text())  # type: ignore[no-any-return]
+
+    def sql(self, statement: str, user: str = "postgres", password: str | None = None) -> str:
+        """One statement in the ``deis`` database, as the superuser unless ``user`` (and its password)."""
+        password = self.passwords["superuser"] if password is None else password
+        return postgres.psql(
+            self.state["ports"]["postgres"], statement, password=password, database="deis", user=user
+        )
 
 
 def _kill_leftover_supervisord(root: Path) -> None:
@@ -136,6 +145,7 @@ def test_state_file_records_the_actual_ports_and_pids(platform: PlatformDir) -> 
     assert {name: str(pid) for name, pid in state["pids"].items()} == {n: r["PID"] for n, r in rows.items()}
     assert len(set(state["ports"].values())) == len(state["ports"])
     assert (platform.root / "secrets.json").stat().st_mode & 0o777 == 0o600
+    assert (platform.root / "postgres-credentials.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_up_when_already_up_says_so(platform: PlatformDir) -> None:
@@ -188,9 +198,15 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert code == 3
     assert {row["STATE"] for row in rows.values()} == {"STOPPED"}
 
+    passwords = platform.passwords
     platform.up()
 
+    assert platform.passwords == passwords
     assert platform.sql("SELECT note FROM kept") == "survives a restart"
+    # what the superuser made in the controller's database is handed to the controller's role
+    assert platform.sql("SELECT note FROM kept", user="deis", password=passwords["controller"]) == (
+        "survives a restart"
+    )
     assert (platform.root / "store" / "kept.txt").read_text() == "still here"
     assert platform.state["ports"] == before["ports"]
     code, rows = platform.status_rows()
@@ -223,9 +239,10 @@ def test_the_router_serves_the_controller_at_deis_dot_domain(platform: PlatformD
 
 
 def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(broken: PlatformDir) -> None:
-    postgres.initdb(broken.root / "postgres")
+    postgres.initdb(broken.root / "postgres", "a password")
     with (broken.root / "postgres" / "postgresql.conf").open("a") as conf:
-        conf.write("shared_buffers = 'plenty'\n")
+        # only the server checks this (the launcher's setup before it starts goes through)
+        conf.write("wal_level = minimal\n")
 
     try:
         result = broken.run("up", "--timeout", "5")
@@ -238,5 +255,5 @@ def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(broken:
         "postgres did not become healthy within 5s" in result.stderr
         or "postgres is not running" in result.stderr
     )
-    assert "shared_buffers" in result.stderr  # from the log tail
+    assert "wal_level" in result.stderr  # from the log tail
     assert not (broken.root / "supervisor" / "supervisor.sock").exists()

@@ -232,12 +232,25 @@ The environment every service gets. Call with (list $ "<service>" <http port>).
   value: {{ $root.Values.platform.routerPort | quote }}
 {{- end -}}
 
-{{- define "workflow.databaseUrlEnv" -}}
+{{/*
+Where a service's database login comes from. Call with (list $ "controller") or (list $ "backup"): each has a
+role of its own in the in-cluster database; an external database has the one URL (credentials included).
+*/}}
+{{- define "workflow.databaseEnv" -}}
+{{- $root := index . 0 -}}
+{{- $backup := eq (index . 1) "backup" -}}
 - name: DEIS_DATABASE__URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "workflow.secretName" . }}
-      key: database-url
+      name: {{ include "workflow.secretName" $root }}
+      key: {{ ternary "database-backup-url" "database-url" $backup }}
+{{- if include "workflow.databaseEnabled" $root }}
+- name: DEIS_DATABASE__PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "workflow.secretName" $root }}
+      key: {{ ternary "database-backup-password" "database-controller-password" $backup }}
+{{- end }}
 {{- end -}}
 
 {{/* The registry settings the builder (push) and the scheduler (pull) share. */}}

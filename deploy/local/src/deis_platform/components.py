@@ -89,8 +89,9 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
             command=postgres.server_command(layout.pgdata, ports["postgres"]),
             ports={"sql": ports["postgres"]},
             health=HealthCheck(Check.POSTGRES, ports["postgres"]),
-            # archive_command runs `deis-backup wal-push` inside the server: it needs the backup settings.
-            env=service_environment("backup", inputs) if archive else {},
+            # archive_command runs `deis-backup wal-push` inside the server: it needs the backup's store
+            # settings, not its database login.
+            env=_archive_environment(inputs) if archive else {},
             user=postgres.system_user(),
             stop_signal="INT",  # "fast" shutdown: TERM would wait for every client to disconnect
         ),
@@ -104,6 +105,11 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
         ),
         *(_service(name, inputs) for name in SERVICES),
     ]
+
+
+def _archive_environment(inputs: ContractInputs) -> dict[str, str]:
+    env = service_environment("backup", inputs)
+    return {key: value for key, value in env.items() if not key.startswith("DEIS_DATABASE__")}
 
 
 def _service(name: str, inputs: ContractInputs) -> Component:

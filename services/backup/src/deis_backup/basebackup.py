@@ -103,9 +103,17 @@ class _Compressor:
 
 
 async def take(
-    store: ObjectStore, bucket: str, database_url: str, *, level: int = 3, timeout: float = 3600.0
+    store: ObjectStore,
+    bucket: str,
+    database_url: str,
+    *,
+    password: str | None = None,
+    level: int = 3,
+    timeout: float = 3600.0,
 ) -> BackupInfo:
-    """Take one base backup of the server at ``database_url`` into the store and catalog it."""
+    """Take one base backup of the server at ``database_url`` into the store and catalog it.
+
+    ``password`` (the replication role's) reaches pg_basebackup as ``PGPASSWORD``, out of its argv."""
     started_at = datetime.now(UTC)
     began = time.monotonic()
     name = catalog.new_name(started_at)
@@ -117,7 +125,11 @@ async def take(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         # A peer that accepts but never answers must fail the backup, not hang it.
-        env={**os.environ, "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "30")},
+        env={
+            **os.environ,
+            "PGCONNECT_TIMEOUT": os.environ.get("PGCONNECT_TIMEOUT", "30"),
+            **({"PGPASSWORD": password} if password else {}),
+        },
     )
     compressor = _Compressor(process, level)
     try:

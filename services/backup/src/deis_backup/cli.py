@@ -196,6 +196,7 @@ async def _backup_push(settings: BackupServiceSettings, _: argparse.Namespace) -
             store,
             backup.bucket,
             settings.database.url,
+            password=settings.database.password_or_none(),
             level=backup.compression_level,
             timeout=backup.basebackup_timeout,
         )

@@ -97,6 +97,7 @@ class BackupScheduler:
                 self.store,
                 backup.bucket,
                 self.settings.database.url,
+                password=self.settings.database.password_or_none(),
                 level=backup.compression_level,
                 timeout=backup.basebackup_timeout,
             )
@@ -167,7 +168,10 @@ def build(settings: BackupServiceSettings) -> Service:
     service.add_task(
         "archiver-watch",
         lambda: archiver.watch(
-            settings.database.url, archiver_metrics, settings.backup.archiver_check_interval
+            settings.database.url,
+            archiver_metrics,
+            settings.backup.archiver_check_interval,
+            password=settings.database.password_or_none(),
         ),
     )
     service.http.router.add_get("/backups", scheduler.list_backups)

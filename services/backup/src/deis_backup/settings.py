@@ -1,10 +1,10 @@
 """Settings of the backup service and its command-line verbs.
 
 Everything comes from ``DEIS_``-prefixed environment variables (``DEIS_DATABASE__URL``,
-``DEIS_BACKUP__FREQUENCY``, ``DEIS_STORE__*``), optionally completed by an env file given with
-``--config FILE`` (``KEY=value`` lines with the same names). Postgres runs ``deis-backup wal-push`` and
-``wal-fetch`` itself, so those verbs see whatever environment the server was started with, or the file.
-Real environment variables win over the file.
+``DEIS_DATABASE__PASSWORD``, ``DEIS_BACKUP__FREQUENCY``, ``DEIS_STORE__*``), optionally completed by an
+env file given with ``--config FILE`` (``KEY=value`` lines with the same names). Postgres runs
+``deis-backup wal-push`` and ``wal-fetch`` itself, so those verbs see whatever environment the server was
+started with, or the file. Real environment variables win over the file.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from deis_common.settings import ServiceSettings
 
@@ -43,9 +43,22 @@ def parse_duration(value: Any) -> float:
 
 class DatabaseSettings(BaseModel):
     url: str = Field(
-        "postgresql://postgres@127.0.0.1:5432/deis",
-        description="libpq URL of the platform database; base backups connect here (replication)",
+        "postgresql://deis_backup@127.0.0.1:5432/deis",
+        description=(
+            "libpq URL of the platform database, as a role with REPLICATION (base backups connect here) "
+            "that may read pg_stat_archiver"
+        ),
     )
+    password: SecretStr = Field(
+        SecretStr(""),
+        description=(
+            "password of that role (DEIS_DATABASE__PASSWORD); handed to psql and pg_basebackup through "
+            "their environment, never their command line. Empty: the one in the URL, if any"
+        ),
+    )
+
+    def password_or_none(self) -> str | None:
+        return self.password.get_secret_value() or None
 
 
 class BackupSettings(BaseModel):

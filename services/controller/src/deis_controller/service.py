@@ -21,7 +21,10 @@ def build(settings: ControllerSettings) -> Service:
     async def database(_: Service) -> AsyncIterator[Database]:
         db_settings = settings.database
         async with Database.open(
-            db_settings.url, min_size=db_settings.min_connections, max_size=db_settings.max_connections
+            db_settings.url,
+            password=db_settings.password.get_secret_value() or None,
+            min_size=db_settings.min_connections,
+            max_size=db_settings.max_connections,
         ) as db:
             await migrate(db)
             ctl.attach(db)

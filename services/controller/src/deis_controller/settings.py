@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from deis_common.settings import HttpSettings, ServiceSettings
 
 
 class DatabaseSettings(BaseModel):
     url: str = Field(
-        "postgresql://postgres@127.0.0.1:5432/deis", description="Postgres DSN of the controller's database"
+        "postgresql://deis@127.0.0.1:5432/deis",
+        description="Postgres DSN of the controller's database, connecting as the role that owns it",
+    )
+    password: SecretStr = Field(
+        SecretStr(""),
+        description="password of that role (DEIS_DATABASE__PASSWORD); empty: the one in the URL, if any",
     )
     min_connections: int = Field(1, description="connections kept open in the pool")
     max_connections: int = Field(10, description="most connections the pool opens")

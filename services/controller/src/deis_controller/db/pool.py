@@ -82,9 +82,14 @@ class Database:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncIterator[Database]:
+    async def open(
+        cls, url: str, *, password: str | None = None, min_size: int = 1, max_size: int = 10
+    ) -> AsyncIterator[Database]:
+        """``password``, when given, is the role's password (taking precedence over one in ``url``)."""
         try:
-            pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, init=_init_connection)
+            pool = await asyncpg.create_pool(
+                url, password=password, min_size=min_size, max_size=max_size, init=_init_connection
+            )
         except (OSError, asyncpg.PostgresError) as e:
             raise DatabaseError(f"cannot connect to the database: {e}") from e
         try:
