@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import pwd
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -19,6 +21,11 @@ from deis_common.events.builds import BuildCompleted
 from deis_common.testing.recorder import EventRecorder
 
 
+def host_addresses() -> list[str]:
+    lines = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
+    return [line.split()[3].split("/")[0] for line in lines.splitlines()]
+
+
 def build_user_uid() -> int:
     """Who buildah runs as: the build user under a root builder, else the builder's own user."""
     return pwd.getpwnam("deis-build").pw_uid if os.geteuid() == 0 else os.geteuid()
@@ -29,6 +36,11 @@ async def test_a_run_step_is_root_only_inside_the_build_users_namespace(
 ) -> None:
     await accounts.app("alice", "probe")
     repo = await app_repo("dockerfile-probe", tmp_path / "work", builder.ssh_port, alice_key)
+    # What the step will try to reach: the builder's own SSH port and a listener on every host address.
+    listener = await asyncio.start_server(lambda r, w: w.close(), "0.0.0.0", 0)
+    port = listener.sockets[0].getsockname()[1]
+    targets = [f"127.0.0.1 {builder.ssh_port}", *(f"{address} {port}" for address in host_addresses())]
+    await asyncio.to_thread((repo.path / "targets").write_text, "\n".join(targets) + "\n")
     code, out = await run("gcc", "-static", "-Os", "-o", "probe", "probe.c", cwd=repo.path)
     assert code == 0, out
     await repo.commit("the probe")
@@ -39,7 +51,8 @@ async def test_a_run_step_is_root_only_inside_the_build_users_namespace(
     with tarfile.open(
         fileobj=io.BytesIO(await builder.store.get("builder", completed.artifact.rootfs))
     ) as tar:
-        files = {name: tar.extractfile(f"./{name}").read().decode() for name in ("uid", "uid_map", "chroot")}  # type: ignore[union-attr]
+        recorded = ("uid", "uid_map", "chroot", "net")
+        files = {name: tar.extractfile(f"./{name}").read().decode() for name in recorded}  # type: ignore[union-attr]
         owners = {name: tar.getmember(f"./{name}").uid for name in ("uid", "owned")}
     assert files["uid"].strip() == "0", "the step is root inside its user namespace, as images expect"
     inside, outside, count = (int(n) for n in files["uid_map"].split("\n")[0].split())
@@ -49,6 +62,11 @@ async def test_a_run_step_is_root_only_inside_the_build_users_namespace(
     )
     assert files["chroot"].strip() != "allowed", "a step cannot chroot out of the image"
     assert owners == {"uid": 0, "owned": 1000}, "the root filesystem keeps the image's own owners"
+    listener.close()
+    reached = files["net"].splitlines()
+    assert len(reached) == len(targets) and not [line for line in reached if line.endswith(" connected")], (
+        f"a RUN step reached this host: {reached}"
+    )
 
 
 async def test_buildah_reads_registry_credentials_from_a_file_only_the_build_user_can_read(

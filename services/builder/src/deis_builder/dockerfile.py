@@ -132,6 +132,7 @@ class DockerfileBuilder:
                 "bud", "--isolation", "chroot", "--cap-drop", "CAP_SYS_CHROOT", "--layers=false",
                 "-f", work.seen_by_buildah("Dockerfile"), "-t", tag, *args, work.seen_by_buildah("context"),
                 on_line=relay, failure="Build exited with code {code}, stopping build.", timeout=900,
+                isolated=True,
             )  # fmt: skip
             try:
                 config = await self._buildah.inspect(tag)

@@ -28,7 +28,8 @@ import structlog
 from deis_builder import builduser
 from deis_builder.builduser import BuildUser
 from deis_builder.errors import BuildError
-from deis_builder.sandbox import LineSink, SandboxError, run_streaming
+from deis_builder.sandbox import LineSink, Network, SandboxError, run_streaming
+from deis_common import netns
 from deis_common.events.state import ImageConfig
 
 log = structlog.get_logger(__name__)
@@ -107,13 +108,19 @@ class BuildDir:
 
 class Buildah:
     def __init__(
-        self, data_dir: Path, storage_driver: str, user: str, env_passthrough: Sequence[str] = ()
+        self,
+        data_dir: Path,
+        storage_driver: str,
+        user: str,
+        env_passthrough: Sequence[str] = (),
+        network: Network | None = None,
     ) -> None:
         self.area = data_dir.absolute() / "buildah"
         self._driver = storage_driver
         self._user_name = user
         self._passthrough = list(env_passthrough)
         self._user: BuildUser | None = None
+        self._network = network
 
     @property
     def user(self) -> BuildUser:
@@ -198,17 +205,35 @@ class Buildah:
         finally:
             await asyncio.to_thread(shutil.rmtree, host, True)
 
-    async def _call(self, *args: str, on_line: LineSink | None = None, timeout: float) -> tuple[int, str]:
-        return await run_streaming(
-            self.command(*args), on_line=on_line, timeout=timeout, env=self.environment()
-        )
+    async def _call(
+        self, *args: str, on_line: LineSink | None = None, timeout: float, isolated: bool = False
+    ) -> tuple[int, str]:
+        command = self.command(*args)
+        if not isolated or self._network is None:
+            return await run_streaming(command, on_line=on_line, timeout=timeout, env=self.environment())
+        # The Dockerfile's RUN steps are the app's code: a network of their own, as for buildpack builds.
+        try:
+            lease = await self._network.allocate()
+        except netns.NetworkError as e:
+            raise BuildError(f"the build has no network: {e}") from e
+        try:
+            return await run_streaming(
+                [*lease.enter(), *command], on_line=on_line, timeout=timeout, env=self.environment()
+            )
+        finally:
+            await netns.release(lease)
 
     async def run(
-        self, *args: str, on_line: LineSink | None = None, failure: str | None = None, timeout: float = 120
+        self,
+        *args: str,
+        on_line: LineSink | None = None,
+        failure: str | None = None,
+        timeout: float = 120,
+        isolated: bool = False,
     ) -> str:
-        """Run ``buildah <args>``; a failure raises :class:`BuildError` with ``failure`` (or buildah's
-        own last words) as the reason."""
-        code, output = await self._call(*args, on_line=on_line, timeout=timeout)
+        """Run ``buildah <args>`` (``isolated``: in a network namespace of its own); a failure raises
+        :class:`BuildError` with ``failure`` (or buildah's own last words) as the reason."""
+        code, output = await self._call(*args, on_line=on_line, timeout=timeout, isolated=isolated)
         if code != 0:
             if failure is not None:
                 raise BuildError(failure.format(code=code))

@@ -67,7 +67,9 @@ def build(settings: Settings) -> Service:
     network = _network(conf)
     memory = MemoryLimit(parse_size(conf.build_memory_limit), owner=_installation(conf))
     sandbox = Sandbox(conf.sandbox_ro_paths, memory=memory, network=network)
-    buildah = Buildah(data, conf.buildah_storage_driver, conf.build_user, conf.sandbox_env_passthrough)
+    buildah = Buildah(
+        data, conf.buildah_storage_driver, conf.build_user, conf.sandbox_env_passthrough, network=network
+    )
     worker = BuildWorker(
         store,
         conf,
