@@ -65,10 +65,15 @@ def test_a_single_nats_server_runs_without_cluster_routes(chart: helm.Chart) -> 
 @pytest.mark.parametrize("replicas", [1, 3])
 def test_nats_server_accepts_the_rendered_config(chart: helm.Chart, replicas: int, tmp_path: Path) -> None:
     nats_server = Path(sys.executable).parent / "nats-server"
-    config = nats_config(render(chart, {"nats": {"replicas": replicas}})).replace("/data", str(tmp_path))
-    (tmp_path / "nats.conf").write_text(config)
+    rendered = render(chart, {"nats": {"replicas": replicas}})
+    config = nats_config(rendered).replace("/data", str(tmp_path))
+    # laid out as in the pod: /etc/nats/nats.conf includes ../nats-auth/auth.conf (the users)
+    (tmp_path / "nats").mkdir()
+    (tmp_path / "nats" / "nats.conf").write_text(config)
+    (tmp_path / "nats-auth").mkdir()
+    (tmp_path / "nats-auth" / "auth.conf").write_text(rendered.secret_data("workflow-nats-auth")["auth.conf"])
     check = subprocess.run(
-        [str(nats_server), "-t", "-c", str(tmp_path / "nats.conf")],
+        [str(nats_server), "-t", "-c", str(tmp_path / "nats" / "nats.conf")],
         capture_output=True,
         text=True,
         timeout=30,

@@ -104,6 +104,10 @@ Offline rendering (helm template, tests) sees no cluster and always generates.
 {{- end -}}
 {{- end -}}
 
+{{- define "workflow.natsAuthName" -}}
+{{- include "workflow.component" (list . "nats-auth") -}}
+{{- end -}}
+
 {{- define "workflow.natsUrl" -}}
 {{- if .Values.nats.external.url -}}
 {{- .Values.nats.external.url -}}
@@ -178,13 +182,25 @@ Offline rendering (helm template, tests) sees no cluster and always generates.
 {{- end -}}
 
 {{/*
-The environment every service gets. Call with (list $ "<service>" <http port>).
+The environment every service gets. Call with (list $ "<service>" <http port>); the service connects to NATS
+as its own user (workflow-nats-auth). A tool that runs with a service's settings but never talks to NATS
+(Postgres running `deis-backup wal-push`) passes a fourth element, false, and gets no NATS login.
 */}}
 {{- define "workflow.commonEnv" -}}
 {{- $root := index . 0 -}}
+{{- $service := index . 1 -}}
 {{- $port := index . 2 -}}
 - name: DEIS_NATS__URL
   value: {{ include "workflow.natsUrl" $root | quote }}
+{{- if or (lt (len .) 4) (index . 3) }}
+- name: DEIS_NATS__USER
+  value: {{ $service | quote }}
+- name: DEIS_NATS__PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "workflow.natsAuthName" $root }}
+      key: {{ printf "%s-password" $service }}
+{{- end }}
 - name: DEIS_NATS__STREAM_REPLICAS
   value: {{ include "workflow.streamReplicas" $root | quote }}
 - name: DEIS_HTTP__HOST

@@ -68,6 +68,9 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
             stage=STAGE_NATS,
             command=[
                 executables.nats_server(),
+                # the users and their permissions (deis_common.natsauth); no anonymous clients
+                "--config",
+                str(layout.nats_config),
                 "--addr",
                 HOST,
                 "--port",
@@ -90,7 +93,7 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
             ports={"sql": ports["postgres"]},
             health=HealthCheck(Check.POSTGRES, ports["postgres"]),
             # archive_command runs `deis-backup wal-push` inside the server: it needs the backup's store
-            # settings, not its database login.
+            # settings, not its database or NATS login.
             env=_archive_environment(inputs) if archive else {},
             user=postgres.system_user(),
             stop_signal="INT",  # "fast" shutdown: TERM would wait for every client to disconnect
@@ -109,7 +112,9 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
 
 def _archive_environment(inputs: ContractInputs) -> dict[str, str]:
     env = service_environment("backup", inputs)
-    return {key: value for key, value in env.items() if not key.startswith("DEIS_DATABASE__")}
+    return {
+        key: value for key, value in env.items() if not key.startswith(("DEIS_DATABASE__", "DEIS_NATS__"))
+    }
 
 
 def _service(name: str, inputs: ContractInputs) -> Component:

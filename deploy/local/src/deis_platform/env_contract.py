@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis_common.natsauth import NatsCredentials
 from deis_platform.pgauth import BACKUP_ROLE, CONTROLLER_ROLE, DATABASE, DatabasePasswords
 from deis_platform.ports import HOST
 
@@ -39,6 +40,8 @@ class ContractInputs:
     domain: str
     builder_key: str
     database_passwords: DatabasePasswords
+    # each service's NATS password; None only where no server will check it (documentation, tests)
+    nats_credentials: NatsCredentials | None = None
 
     def path(self, *parts: str) -> str:
         return str(self.data_dir.joinpath(*parts))
@@ -46,6 +49,15 @@ class ContractInputs:
 
 def nats_url(inputs: ContractInputs) -> str:
     return f"nats://{HOST}:{inputs.ports['nats']}"
+
+
+def nats_login(service: str, inputs: ContractInputs) -> dict[str, str]:
+    """The NATS user a service connects as (its own, see deis_common.natsauth) and its password."""
+    credentials = inputs.nats_credentials
+    return {
+        "DEIS_NATS__USER": service,
+        "DEIS_NATS__PASSWORD": credentials.password(service) if credentials is not None else "",
+    }
 
 
 def database_url(inputs: ContractInputs, role: str) -> str:
@@ -114,6 +126,7 @@ def service_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
     http_port = inputs.ports[SERVICE_HTTP_PORT_ROLE[service]]
     return {
         **common_environment(inputs),
+        **nats_login(service, inputs),
         "DEIS_HTTP__PORT": str(http_port),
         **_own_environment(service, inputs),
     }

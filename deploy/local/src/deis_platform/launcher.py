@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from deis_common import natsauth
 from deis_platform import components as components_mod
 from deis_platform import nginx, postgres
 from deis_platform.components import Component
@@ -75,6 +76,7 @@ class Platform:
             domain=state.domain,
             builder_key=secrets.builder_key,
             database_passwords=self._database_passwords(),
+            nats_credentials=natsauth.NatsCredentials.load_or_create(self.layout.nats_credentials),
         )
 
     def _database_passwords(self) -> DatabasePasswords:
@@ -134,6 +136,9 @@ class Platform:
 
     def _prepare(self, state: PlatformState, report: Report, *, router_changed: bool) -> None:
         inputs = self._inputs(state)
+        if inputs.nats_credentials is not None:
+            # rewritten at every `up`, so the permissions follow the installed version
+            natsauth.write_config(self.layout.nats_config, inputs.nats_credentials)
         wal_push = f"{console_script('deis-backup')} wal-push %p"
         outcome = postgres.prepare(
             self.layout.pgdata,

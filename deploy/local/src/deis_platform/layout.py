@@ -39,6 +39,11 @@ class Layout:
         return self.root / "secrets.json"
 
     @property
+    def nats_credentials(self) -> Path:
+        """The NATS users' passwords (0600, see :mod:`deis_common.natsauth`)."""
+        return self.root / "nats-credentials.json"
+
+    @property
     def postgres_credentials(self) -> Path:
         """The database roles' passwords (0600, see :mod:`deis_platform.pgauth`)."""
         return self.root / "postgres-credentials.json"
@@ -76,6 +81,11 @@ class Layout:
     @property
     def nats_dir(self) -> Path:
         return self.root / "nats"
+
+    @property
+    def nats_config(self) -> Path:
+        """nats-server's config: the users and their permissions, written at every ``up`` (0600)."""
+        return self.nats_dir / "nats-server.conf"
 
     @property
     def pgdata(self) -> Path:
