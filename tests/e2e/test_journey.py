@@ -286,11 +286,15 @@ def test_deis_pull_deploys_an_image_and_serves_it(platform: Platform, admin: Use
     ]
     built = run([*storage, "bud", "--isolation", "chroot", "-q", "-t", "localhost/greeter:1", str(context)])
     assert built.code == 0, built.text
-    archive = tmp_path / "greeter.tar"
-    assert run([*storage, "push", "localhost/greeter:1", f"oci-archive:{archive}"]).code == 0
+    # buildah pulls as the build user: the archive must be readable by it (pytest's temp dirs are not)
+    with tempfile.TemporaryDirectory(prefix="deis-e2e-pull-") as shared:
+        archive = Path(shared) / "greeter.tar"
+        assert run([*storage, "push", "localhost/greeter:1", f"oci-archive:{archive}"]).code == 0
+        Path(shared).chmod(0o755)
+        archive.chmod(0o644)
 
-    admin.ok("create", "greeter", "--no-remote")
-    pulled = admin.deis("pull", f"oci-archive:{archive}", "--app=greeter")
+        admin.ok("create", "greeter", "--no-remote")
+        pulled = admin.deis("pull", f"oci-archive:{archive}", "--app=greeter")
     assert pulled.code == 0, pulled.text
     assert "Creating build... done" in pulled.out
     wait_until(
