@@ -75,6 +75,7 @@ async def test_a_custom_buildpack_from_a_git_url_builds_the_app_with_its_config(
         "-----> Custom buildpack compiling",
         "      greeting from config: hello from config",
         "      git over ssh uses the key: -----BEGIN OPENSSH PRIVATE KEY-----",
+        "      root-only host files: refused",
         "Default process types for Custom -> web",
         "Done, custom:v3 deployed to Workflow",
     )

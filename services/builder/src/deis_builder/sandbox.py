@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from deis_builder import builduser
+from deis_builder.builduser import BuildUser
 from deis_builder.limits import MemoryLimit
 from deis_common import netns
 from deis_common.errors import DeisError
@@ -60,16 +62,31 @@ class Sandbox:
         bwrap: str = "bwrap",
         memory: MemoryLimit | None = None,
         network: Network | None = None,
+        user: str | None = None,
     ) -> None:
         self._ro_paths = [p for p in ro_paths if os.path.exists(p)]
         self._bwrap = bwrap
         self._memory = memory or MemoryLimit(None)
         self._network = network
         self._lease: netns.Lease | None = None
+        self._user_name = user
+        self._user: BuildUser | None = None
+
+    async def build_user(self) -> BuildUser | None:
+        """Who steps run as on the host when the builder is root (never root itself); None: the builder."""
+        if self._user_name is None or os.geteuid() != 0:
+            return None
+        if self._user is None:
+            self._user = await asyncio.to_thread(builduser.resolve, self._user_name)
+        return self._user
 
     @contextlib.asynccontextmanager
-    async def shared_network(self) -> AsyncIterator[Sandbox]:
-        """This sandbox with one network for every step run through it (one build's steps)."""
+    async def session(self, owned: Sequence[Path] = ()) -> AsyncIterator[Sandbox]:
+        """This sandbox for one build: one network for all its steps, and ``owned`` (the app, the cache)
+        handed to the build user, who must write them."""
+        user = await self.build_user()
+        if user is not None:
+            await asyncio.to_thread(_hand_over, owned, user)
         if self._network is None:
             yield self
             return
@@ -86,6 +103,26 @@ class Sandbox:
 
     def command(
         self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str = "/app"
+    ) -> list[str]:
+        user = self._user if self._user_name is not None and os.geteuid() == 0 else None
+        if user is None:
+            return self._bwrap_command(argv, mounts, env, cwd=cwd)
+        # As root: bind each mount where the build user can reach it (the data dir is private), in a mount
+        # namespace of the step's own, then drop to the build user before bubblewrap starts.
+        staged, binds = [], []
+        for index, mount in enumerate(mounts):
+            stage = _stage(index, mount.source.is_dir())
+            staged.append(Mount(stage, mount.target, mount.writable))
+            binds += [str(mount.source), str(stage)]
+        drop = ["setpriv", f"--reuid={user.uid}", f"--regid={user.gid}", "--clear-groups", "--"]
+        return [
+            "unshare", "--mount", "--propagation", "private", "--",
+            "/bin/sh", "-c", _BIND_ALL, "deis-build-step", str(len(mounts)), *binds,
+            *drop, *self._bwrap_command(argv, staged, env, cwd=cwd),
+        ]  # fmt: skip
+
+    def _bwrap_command(
+        self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str
     ) -> list[str]:
         cmd = [self._bwrap, "--ro-bind", "/usr", "/usr"]
         for link in _ROOT_LINKS:
@@ -132,11 +169,12 @@ class Sandbox:
     ) -> tuple[int, str]:
         """Run ``argv`` in the sandbox; returns the exit code and the whole output. A step stopped for
         using more memory than the build limit says so in its last output line."""
-        cmd = self.command(argv, mounts, env, cwd=cwd)
         if self._lease is not None or self._network is None:
+            await self.build_user()
+            cmd = self.command(argv, mounts, env, cwd=cwd)
             enter = self._lease.enter() if self._lease is not None else []
             return await self._run_caged([*enter, *cmd], on_line=on_line, timeout=timeout)
-        async with self.shared_network() as alone:
+        async with self.session() as alone:
             return await alone.run(argv, mounts, env, on_line=on_line, cwd=cwd, timeout=timeout)
 
     async def _run_caged(
@@ -153,6 +191,37 @@ class Sandbox:
                     await on_line(line)
                 output += "\n" + line
             return code, output
+
+
+# Mount points only (empty), where a step's private mount namespace binds what the build user must reach.
+STAGE = Path("/run/deis-build-stage")
+_BIND_ALL = (
+    'n=$1; shift; while [ "$n" -gt 0 ]; do '
+    'mount --bind -- "$1" "$2" || exit 125; shift 2; n=$((n - 1)); '
+    'done; exec "$@"'
+)
+
+
+def _stage(index: int, directory: bool) -> Path:
+    path = STAGE / f"{'d' if directory else 'f'}{index}"
+    if not path.exists():
+        STAGE.mkdir(mode=0o755, parents=True, exist_ok=True)
+        if directory:
+            path.mkdir(mode=0o755, exist_ok=True)
+        else:
+            path.touch(mode=0o644, exist_ok=True)
+    return path
+
+
+def _hand_over(paths: Sequence[Path], user: BuildUser) -> None:
+    """``paths`` and everything under them owned by the build user (a checkout and cache made as root)."""
+    for top in paths:
+        if not top.exists():
+            continue
+        os.lchown(top, user.uid, user.gid)
+        for dirpath, dirnames, filenames in os.walk(top):
+            for name in (*dirnames, *filenames):
+                os.lchown(os.path.join(dirpath, name), user.uid, user.gid)
 
 
 async def run_streaming(

@@ -66,7 +66,7 @@ def build(settings: Settings) -> Service:
     ssh = SshServer(settings.ssh.host, settings.ssh.port, data / "host_keys", controller.key_owner, git)
     network = _network(conf)
     memory = MemoryLimit(parse_size(conf.build_memory_limit), owner=_installation(conf))
-    sandbox = Sandbox(conf.sandbox_ro_paths, memory=memory, network=network)
+    sandbox = Sandbox(conf.sandbox_ro_paths, memory=memory, network=network, user=conf.build_user)
     buildah = Buildah(
         data, conf.buildah_storage_driver, conf.build_user, conf.sandbox_env_passthrough, network=network
     )

@@ -65,6 +65,10 @@ async def pack(source_dir: Path, dest: Path) -> int:
             "-C",
             str(source_dir),
             "--exclude=./.git",
+            # the build user's numbers mean nothing where the slug runs
+            "--owner=0",
+            "--group=0",
+            "--numeric-owner",
             "--use-compress-program=gzip -1",
             "-cf",
             str(dest),

@@ -76,7 +76,9 @@ class SlugBuilder:
         else:
             packs = bundled_buildpacks(workspace)
         env = self._env(sha8, ssh_key=workspace.ssh_key.is_file())
-        async with self._sandbox.shared_network() as sandbox:  # one network namespace for the whole build
+        # One network namespace for the whole build; the build user (never root) writes the app and cache.
+        owned = [workspace.app, workspace.cache, workspace.ssh_key.parent]
+        async with self._sandbox.session(owned) as sandbox:
             runner = BuildpackRunner(sandbox, workspace, env, log)
             pack, name = await runner.detect(packs)
             await log.step(f"{name} app detected")
