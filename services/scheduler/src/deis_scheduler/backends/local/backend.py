@@ -282,7 +282,7 @@ class LocalBackend:
     async def retire(self, rollout: Rollout) -> None:
         names = set(rollout.retire)
         await self._stop([p for p in self._of(rollout.app) if p.record.name in names])
-        await self.releases.prune({Path(p.record.release_dir) for p in self.monitor.processes.values()})
+        await self.releases.prune(self._release_dirs)
 
     async def _stop(self, processes: list[Process]) -> None:
         async def stop(process: Process) -> None:
@@ -298,13 +298,16 @@ class LocalBackend:
 
         await asyncio.gather(*(stop(p) for p in processes))
 
+    def _release_dirs(self) -> set[Path]:
+        return {Path(p.record.release_dir) for p in self.monitor.processes.values()}
+
     async def destroy(self, app: str) -> None:
         await self._stop(self._of(app))
         self._states.pop(app, None)
         with contextlib.suppress(FileNotFoundError):
             (self.apps_dir / f"{app}.json").unlink()
         shutil.rmtree(self.processes_dir / app, ignore_errors=True)
-        await self.releases.prune({Path(p.record.release_dir) for p in self.monitor.processes.values()})
+        await self.releases.prune(self._release_dirs)
 
     # -- one-off runs and exec probes ------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import os
 import shutil
 import stat
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from deis_common.errors import ObjectNotFound, StoreError
@@ -39,12 +39,17 @@ class ReleaseCache:
     @contextlib.asynccontextmanager
     async def using(self, build: BuildArtifact) -> AsyncIterator[Path]:
         """The unpacked release, kept from :meth:`prune` while the block runs (processes starting, runs)."""
-        path = await self.unpack(build)
-        self._users[path.parent] += 1
+        target = self.path_for(build)
+        async with self._lock(target):  # unpacked and counted as used before any prune can look
+            path = await self._unpack(build, target)
+            self._users[target] += 1
         try:
             yield path
         finally:
-            self._users[path.parent] -= 1
+            self._users[target] -= 1
+
+    def _lock(self, target: Path) -> asyncio.Lock:
+        return self._locks.setdefault(str(target), asyncio.Lock())
 
     @staticmethod
     def key_of(build: BuildArtifact) -> str:
@@ -58,48 +63,58 @@ class ReleaseCache:
         digest = hashlib.sha256(f"{build.kind}:{self.key_of(build)}".encode()).hexdigest()[:16]
         return self.root / digest
 
-    async def unpack(self, build: BuildArtifact) -> Path:
-        """The directory holding the release's files, fetching and unpacking it on first use."""
-        target = self.path_for(build)
-        lock = self._locks.setdefault(str(target), asyncio.Lock())
-        async with lock:
-            if (target / "root").is_dir():
-                return target / "root"
-            key = self.key_of(build)
-            work = target.with_name(target.name + ".partial")
-            await asyncio.to_thread(shutil.rmtree, work, True)
-            work.mkdir(parents=True)
-            archive = work / "archive"
-            try:
-                await self.store.get_file(BUCKET, key, archive)
-            except ObjectNotFound as e:
-                raise ReleaseError(f"the release's files are missing from the store ({BUCKET}/{key})") from e
-            except StoreError as e:
-                raise ReleaseError(f"cannot fetch {BUCKET}/{key}: {e}") from e
-            extracted = work / "extracted"
-            extracted.mkdir()
-            await _untar(archive, extracted)
-            archive.unlink()
-            source = _strip_app_dir(extracted) if build.kind == "buildpack" else extracted
-            if build.kind != "buildpack":
-                _add_mount_points(source)
-            await asyncio.to_thread(_make_readable, source)
-            source.rename(work / "root")
-            await asyncio.to_thread(shutil.rmtree, extracted, True)
-            for directory in (self.root, target.parent):
-                directory.chmod(directory.stat().st_mode | stat.S_IXOTH | stat.S_IROTH)
-            work.chmod(0o755)
-            work.rename(target)
+    async def _unpack(self, build: BuildArtifact, target: Path) -> Path:
+        """The directory holding the release's files, fetching and unpacking it on first use (under the
+        target's lock)."""
+        if (target / "root").is_dir():
             return target / "root"
+        key = self.key_of(build)
+        work = target.with_name(target.name + ".partial")
+        await asyncio.to_thread(shutil.rmtree, work, True)
+        work.mkdir(parents=True)
+        archive = work / "archive"
+        try:
+            await self.store.get_file(BUCKET, key, archive)
+        except ObjectNotFound as e:
+            raise ReleaseError(f"the release's files are missing from the store ({BUCKET}/{key})") from e
+        except StoreError as e:
+            raise ReleaseError(f"cannot fetch {BUCKET}/{key}: {e}") from e
+        extracted = work / "extracted"
+        extracted.mkdir()
+        await _untar(archive, extracted)
+        archive.unlink()
+        source = _strip_app_dir(extracted) if build.kind == "buildpack" else extracted
+        if build.kind != "buildpack":
+            _add_mount_points(source)
+        await asyncio.to_thread(_make_readable, source)
+        source.rename(work / "root")
+        await asyncio.to_thread(shutil.rmtree, extracted, True)
+        for directory in (self.root, target.parent):
+            directory.chmod(directory.stat().st_mode | stat.S_IXOTH | stat.S_IROTH)
+        work.chmod(0o755)
+        work.rename(target)
+        return target / "root"
 
-    async def prune(self, in_use: set[Path]) -> None:
-        """Delete unpacked releases that no process mounts any more."""
+    async def prune(self, in_use: Callable[[], set[Path]]) -> None:
+        """Delete unpacked releases that no process mounts any more.
+
+        ``in_use`` (the release dirs of the processes) is asked again for each release, under the lock a
+        deploy unpacks and claims it with: a release claimed while the prune runs is never deleted.
+        """
         if not self.root.is_dir():
             return
-        keep = {p.parent for p in in_use} | {path for path, users in self._users.items() if users > 0}
-        for entry in self.root.iterdir():
-            if entry not in keep and not entry.name.endswith(".partial"):
+        for entry in sorted(self.root.iterdir()):
+            if entry.name.endswith(".deleting"):  # left by a scheduler that stopped mid-delete
                 await asyncio.to_thread(shutil.rmtree, entry, True)
+                continue
+            if entry.name.endswith(".partial"):
+                continue
+            async with self._lock(entry):
+                if self._users[entry] > 0 or entry in {p.parent for p in in_use()}:
+                    continue
+                doomed = entry.with_name(entry.name + ".deleting")
+                entry.rename(doomed)  # gone at once for an unpack that comes next; deleted at leisure
+            await asyncio.to_thread(shutil.rmtree, doomed, True)
 
 
 async def _untar(archive: Path, into: Path) -> None:
