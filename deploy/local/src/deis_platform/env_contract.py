@@ -10,6 +10,7 @@ It must stay a pure function of its inputs: no I/O, no secrets generated here, n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,7 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
             return {
                 "DEIS_SCHEDULER__BACKEND": "local",
                 "DEIS_SCHEDULER__DATA_DIR": inputs.path("scheduler"),
+                "DEIS_SCHEDULER__ROUTER_PORTS": json.dumps([ports["router_http"], ports["router_https"]]),
             }
         case "router-sync":
             return {

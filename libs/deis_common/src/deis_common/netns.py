@@ -9,7 +9,8 @@ there: NATS, PostgreSQL, the services and the store are simply not reachable.
 A machine-wide nftables table (``inet deis_sandbox``, the same for every installation on the machine) does
 the rest, on interfaces named ``dz<n>``:
 
-- *input*: a sandbox reaches none of the host's own addresses (only replies to the host's connections);
+- *input*: a sandbox reaches none of the host's own addresses (only replies to the host's connections), but
+  the router's ports (set ``router_ports``): apps reach each other through the router's public address;
 - *forward*: sandbox to sandbox is dropped (apps meet only through the router); sandbox to the outside world
   is allowed and masqueraded (registries, APIs); nothing from outside enters a sandbox.
 
@@ -48,10 +49,12 @@ add table inet {TABLE}
 add chain inet {TABLE} input {{ type filter hook input priority filter - 10; policy accept; }}
 add chain inet {TABLE} forward {{ type filter hook forward priority filter - 10; policy accept; }}
 add chain inet {TABLE} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}
+add set inet {TABLE} router_ports {{ type inet_service; }}
 flush chain inet {TABLE} input
 flush chain inet {TABLE} forward
 flush chain inet {TABLE} postrouting
 add rule inet {TABLE} input iifname "{IFACE}*" ct state established,related accept
+add rule inet {TABLE} input iifname "{IFACE}*" tcp dport @router_ports accept
 add rule inet {TABLE} input iifname "{IFACE}*" drop
 add rule inet {TABLE} forward iifname "{IFACE}*" oifname "{IFACE}*" drop
 add rule inet {TABLE} forward iifname "{IFACE}*" meta nfproto ipv4 accept
@@ -150,12 +153,18 @@ async def _run(argv: list[str], stdin: str | None = None) -> None:
         raise NetworkError(f"{' '.join(argv[:3])}: {err.decode(errors='replace').strip()}")
 
 
-async def setup(cidr: str = DEFAULT_CIDR) -> None:
-    """Turn on forwarding and install the firewall; idempotent, safe to run from several installations."""
+async def setup(cidr: str = DEFAULT_CIDR, router_ports: Iterable[int] = ()) -> None:
+    """Turn on forwarding and install the firewall; idempotent, safe to run from several installations.
+
+    ``router_ports``: where the router listens on the host; sandboxes may connect to them (on any host
+    address the router listens on; with a router bound to loopback only, apps do not reach each other).
+    """
     reason = available()
     if reason is not None:
         raise NetworkError(reason)
-    await _run([_tool("nft"), "-f", "-"], FIREWALL)
+    ports = ", ".join(str(int(port)) for port in router_ports)
+    elements = f"add element inet {TABLE} router_ports {{ {ports} }}\n" if ports else ""
+    await _run([_tool("nft"), "-f", "-"], FIREWALL + elements)
     # Addresses of the range without a sandbox (one that stopped) are unreachable here, never sent on to
     # the host's default route; each sandbox's own /30 route is more specific.
     await _run([_tool("ip"), "route", "replace", "unreachable", cidr])

@@ -91,6 +91,11 @@ class SchedulerGroup(BaseModel):
     network_cidr: str = Field(
         "10.213.0.0/16", description="local backend: addresses of sandbox networks (a /30 per process)"
     )
+    router_ports: list[int] = Field(
+        default_factory=list,
+        description="local backend: the router's ports on this host, which apps may reach (where the router "
+        "listens beyond loopback): the only way from one app to another",
+    )
     snapshot_retry: float = Field(2.0, description="seconds between snapshot requests while nobody answers")
     resync_interval: float = Field(
         10.0, description="seconds between checks that every app runs what it should (self-healing)"

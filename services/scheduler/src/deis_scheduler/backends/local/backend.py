@@ -81,7 +81,7 @@ class LocalBackend:
                     f"app processes cannot get networks of their own: {reason} "
                     "(DEIS_SCHEDULER__NETWORK=host runs them on the host's network, without isolation)"
                 )
-            await netns.setup(self.settings.network_cidr)
+            await netns.setup(self.settings.network_cidr, self.settings.router_ports)
         for path in self.apps_dir.glob("*.json"):
             with contextlib.suppress(OSError, ValueError):
                 state = AppState.model_validate_json(path.read_text())
