@@ -6,7 +6,6 @@ import asyncio
 import io
 import os
 import pwd
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -18,12 +17,8 @@ from deis_builder.builduser import free_range, parse_ranges
 from deis_builder.images import Buildah
 from deis_builder.pull import auth_file, registry_of
 from deis_common.events.builds import BuildCompleted
+from deis_common.testing import reach
 from deis_common.testing.recorder import EventRecorder
-
-
-def host_addresses() -> list[str]:
-    lines = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[3].split("/")[0] for line in lines.splitlines()]
 
 
 def build_user_uid() -> int:
@@ -39,7 +34,7 @@ async def test_a_run_step_is_root_only_inside_the_build_users_namespace(
     # What the step will try to reach: the builder's own SSH port and a listener on every host address.
     listener = await asyncio.start_server(lambda r, w: w.close(), "0.0.0.0", 0)
     port = listener.sockets[0].getsockname()[1]
-    targets = [f"127.0.0.1 {builder.ssh_port}", *(f"{address} {port}" for address in host_addresses())]
+    targets = [f"127.0.0.1 {builder.ssh_port}", *(f"{address} {port}" for address in reach.host_addresses())]
     await asyncio.to_thread((repo.path / "targets").write_text, "\n".join(targets) + "\n")
     code, out = await run("gcc", "-static", "-Os", "-o", "probe", "probe.c", cwd=repo.path)
     assert code == 0, out

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from deis_common.testing import reach
 from tests.controller import pem
 from tests.e2e.platform import Platform, User, run, served_certificate, wait_until
 
@@ -332,16 +332,13 @@ def process_addresses(platform: Platform, app: str) -> list[str]:
     return [f"{r['address']}:{r['port']}" for r in map(json.loads, (p.read_text() for p in records))]
 
 
-def host_addresses() -> list[str]:
-    lines = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[3].split("/")[0] for line in lines.splitlines()]
-
-
 def test_apps_of_two_users_reach_neither_the_platform_nor_each_other(
     platform: Platform, admin: User, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # Both builds install their packages from the registry: builds keep the outside world.
     ada_repo = admin.checkout("probe-web", tmp_path / "ada")
+    (ada_repo / "probe.py").write_text(reach.PROBE)
+    admin.commit_all(ada_repo, "the probe")
     admin.ok("create", "tenant-a", cwd=ada_repo)
     assert admin.push(ada_repo).code == 0
     carol = User("carol", tmp_path_factory.mktemp("carol-home"), platform)
@@ -350,13 +347,15 @@ def test_apps_of_two_users_reach_neither_the_platform_nor_each_other(
     )
     carol.ok("keys:add", str(carol.key) + ".pub")
     carol_repo = carol.checkout("probe-web", tmp_path / "carol")
+    (carol_repo / "probe.py").write_text(reach.PROBE)
+    carol.commit_all(carol_repo, "the probe")
     carol.ok("create", "tenant-b", cwd=carol_repo)
     assert carol.push(carol_repo).code == 0
 
     # Every port of the platform (NATS and its monitor, PostgreSQL, each service, the router, the git
     # server) on every address of the host, and Carol's process directly (around the router's rules).
     ports = sorted(set(platform.ports.values()))
-    targets = [f"{address}:{port}" for address in host_addresses() for port in ports]
+    targets = [f"{address}:{port}" for address in reach.host_addresses() for port in ports]
     targets += process_addresses(platform, "tenant-b")
     assert len(process_addresses(platform, "tenant-b")) == 1
 
@@ -371,8 +370,7 @@ def test_apps_of_two_users_reach_neither_the_platform_nor_each_other(
     # ...and from a one-off process, which still reaches the outside world.
     ran = admin.deis("run", "python probe.py pypi.org:443 " + " ".join(targets), cwd=ada_repo)
     assert ran.code == 0, ran.text
-    [line] = [line for line in ran.out.splitlines() if line.startswith("PROBE ")]
-    from_run = json.loads(line.removeprefix("PROBE "))
+    from_run = reach.verdicts(ran.out)
     assert from_run.pop("pypi.org:443") == "connected", ran.out
     assert [t for t, outcome in from_run.items() if outcome == "connected"] == []
 

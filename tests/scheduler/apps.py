@@ -10,6 +10,7 @@ from typing import Any
 
 from deis_common.events.state import AppState, BuildArtifact
 from deis_common.store import ObjectStore
+from deis_common.testing import reach
 
 SERVER = textwrap.dedent(
     """
@@ -56,20 +57,6 @@ SERVER = textwrap.dedent(
     http.server.ThreadingHTTPServer(("0.0.0.0", int(os.environ["PORT"])), Handler).serve_forever()
     """
 )
-
-# Tries each host:port of its arguments; prints one JSON object {target: "connected" | the error's name}.
-PROBE = """
-import json, socket, sys
-out = {}
-for target in sys.argv[1:]:
-    host, port = target.rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=2).close()
-        out[target] = "connected"
-    except OSError as e:
-        out[target] = type(e).__name__
-print("RESULT " + json.dumps(out))
-"""
 
 # Like gunicorn whose worker cannot import the app: the port is bound (connections are accepted), nothing
 # ever answers, and the master exits soon after.
@@ -139,7 +126,7 @@ async def web_release(
     files = {
         "server.py": SERVER,
         "worker.py": WORKER,
-        "probe.py": PROBE,
+        "probe.py": reach.PROBE,
         "bind_then_die.py": BIND_THEN_DIE,
         "answer_then_die.py": ANSWER_THEN_DIE,
         "Procfile": "".join(f"{k}: {v}\n" for k, v in procfile.items()),

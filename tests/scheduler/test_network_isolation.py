@@ -7,9 +7,6 @@ reaches each process at its own address, on Workflow's port.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import subprocess
 import urllib.parse
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +20,7 @@ from deis_common.events.containers import ContainersHealthy
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.runs import RunFinished
 from deis_common.store import FsStore
+from deis_common.testing import reach
 from deis_common.testing.recorder import EventRecorder
 from deis_scheduler.settings import SchedulerSettings
 from tests.scheduler.apps import web_release
@@ -35,19 +33,10 @@ from tests.scheduler.test_rolling_deploy import deploy
 pytestmark = pytest.mark.sandbox
 
 
-def host_addresses() -> list[str]:
-    """Every IPv4 address of this machine but loopback's (those are the sandbox's own inside)."""
-    lines = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, check=True).stdout
-    return [line.split()[3].split("/")[0] for line in lines.splitlines() if " lo " not in line]
-
-
 @pytest_asyncio.fixture
 async def host_listener() -> AsyncIterator[int]:
-    """A server on every host address, like any service bound to 0.0.0.0."""
-    server = await asyncio.start_server(lambda r, w: w.close(), "0.0.0.0", 0)
-    yield server.sockets[0].getsockname()[1]
-    server.close()
-    await server.wait_closed()
+    async with reach.host_listener() as port:
+        yield port
 
 
 def forbidden(settings: SchedulerSettings, listener: int, other: str) -> list[str]:
@@ -56,7 +45,7 @@ def forbidden(settings: SchedulerSettings, listener: int, other: str) -> list[st
         f"{nats.hostname}:{nats.port}",
         f"127.0.0.1:{settings.http.port}",  # the scheduler's health and metrics
         f"127.0.0.1:{listener}",
-        *(f"{address}:{listener}" for address in host_addresses()),
+        *(f"{address}:{listener}" for address in reach.host_addresses(loopback=False)),
         other,  # another app's process, around the router
     ]
 
@@ -99,8 +88,7 @@ async def test_an_app_reaches_the_outside_world_but_not_the_platform_nor_other_a
     command = "python3 probe.py " + " ".join([*targets, "pypi.org:443"])
     await bus.publish(RunRequested(app="alpha", run_id="probe", command=command, state=state))
     finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "probe", timeout=60)
-    [line] = [line for line in finished.output.splitlines() if line.startswith("RESULT ")]
-    results = json.loads(line.removeprefix("RESULT "))
+    results = reach.verdicts(finished.output)
     assert results.pop("pypi.org:443") == "connected", finished.output
     assert results == {t: results[t] for t in targets} and "connected" not in results.values(), results
 

@@ -18,6 +18,7 @@ import shutil
 import signal
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import structlog
 
@@ -243,12 +244,7 @@ class LocalBackend:
             for process in waiting:
                 status = process.status()
                 if status.restarts >= self.settings.crash_limit or not process.alive():
-                    reason = exit_reason(status.last_exit, status.oom_kills > 0)
-                    raise DeployError(
-                        f"{process.record.label} of v{state.version} keeps crashing "
-                        f"({status.restarts} restarts; {reason.lower()})",
-                        process.tail(20),
-                    )
+                    _crashed(process, state, f"keeps crashing ({status.restarts} restarts; {{reason}})")
             if time.monotonic() >= deadline:
                 process = waiting[0]
                 raise DeployError(
@@ -267,14 +263,8 @@ class LocalBackend:
         until = time.monotonic() + window
         while True:
             for process in started:
-                status = process.status()
-                if status.restarts > restarts[process.record.name] or not process.alive():
-                    reason = exit_reason(status.last_exit, status.oom_kills > 0)
-                    raise DeployError(
-                        f"{process.record.label} of v{state.version} crashed within {window:g}s of "
-                        f"becoming ready ({reason.lower()})",
-                        process.tail(20),
-                    )
+                if process.status().restarts > restarts[process.record.name] or not process.alive():
+                    _crashed(process, state, f"crashed within {window:g}s of becoming ready ({{reason}})")
             if time.monotonic() >= until:
                 return
             await asyncio.sleep(min(READY_POLL * 2, max(0.0, until - time.monotonic())))
@@ -345,6 +335,15 @@ class LocalBackend:
             return result.exit_code
 
         return run_exec
+
+
+def _crashed(process: Process, state: AppState, what: str) -> NoReturn:
+    """Fail the deploy for a new process that exited: ``what`` happened, its ``{reason}`` filled in."""
+    status = process.status()
+    reason = exit_reason(status.last_exit, status.oom_kills > 0).lower()
+    raise DeployError(
+        f"{process.record.label} of v{state.version} " + what.format(reason=reason), process.tail(20)
+    )
 
 
 async def _run_sandboxed(argv: list[str], env: dict[str, str], timeout: float) -> RunResult:
