@@ -104,5 +104,12 @@ class Unprocessable(ApiError):
     status = 422
 
 
+class PayloadTooLarge(ApiError):
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body is larger than {limit} bytes.")
+
+
 class Unavailable(ApiError):
     status = 503

@@ -16,6 +16,7 @@ RELEASE_COLUMNS = (
     "uuid, app_uuid, owner, version, summary, kind, failed, deployed, generation, config_uuid, build_uuid,"
     " created, updated"
 )
+VERSION_MAX = 2**31 - 1  # releases.version is an integer column
 
 
 # -- configs --------------------------------------------------------------------------------------
@@ -147,6 +148,8 @@ async def current(tx: Tx, app_uuid: uuid.UUID) -> dict[str, Any] | None:
 
 
 async def by_version(tx: Tx, app_uuid: uuid.UUID, version: int) -> dict[str, Any] | None:
+    if not 0 <= version <= VERSION_MAX:
+        return None  # no such release can exist, and Postgres would refuse the comparison
     return await tx.row(
         f"SELECT {RELEASE_COLUMNS} FROM releases WHERE app_uuid = $1 AND version = $2", app_uuid, version
     )

@@ -1,12 +1,12 @@
 """Config sections: validation of a POST, merging it into the current config, and rendering it.
 
-A POST may carry each section as an object or as a string holding JSON; a ``null`` value unsets a key
-(unsetting a missing key is a 422). Legacy ``HEALTHCHECK_*`` values become a ``web/cmd`` healthcheck.
+A POST may carry each section as an object or as a string holding JSON (the HTTP layer decodes those,
+``http.inputs``); a ``null`` value unsets a key (unsetting a missing key is a 422). Legacy
+``HEALTHCHECK_*`` values become a ``web/cmd`` healthcheck.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -33,11 +33,6 @@ CPU_MESSAGE = "CPU limit format: <value> or <value>/<value>, where value must be
 def _section(name: str, raw: Any) -> dict[str, Any] | None:
     if raw is None:
         return None
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as e:
-            raise FieldErrors.one(name, f"{name} is not valid JSON: {e}") from e
     if not isinstance(raw, dict):
         raise FieldErrors.one(name, f"{name} must be a JSON object")
     return raw

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from deis_common.events.apps import AppScaled
@@ -56,14 +57,15 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
 def pods(
     processes: list[ProcessInfo], proctype: str | None = None, name: str | None = None
 ) -> list[dict[str, Any]]:
-    """The ``deis ps`` view: no one-off ``run`` processes, newest first."""
+    """The ``deis ps`` view: no one-off ``run`` processes, newest first; an unknown start time is now."""
+    now = datetime.now(UTC)
     selected = [
         p
         for p in processes
         if p.type != "run" and (proctype is None or p.type == proctype) and (name is None or p.name == name)
     ]
-    selected.sort(key=lambda p: p.started.timestamp() if p.started else 0.0, reverse=True)
+    selected.sort(key=lambda p: (p.started or now).timestamp(), reverse=True)
     return [
-        {"name": p.name, "state": p.state, "type": p.type, "release": p.release, "started": p.started}
+        {"name": p.name, "state": p.state, "type": p.type, "release": p.release, "started": p.started or now}
         for p in selected
     ]

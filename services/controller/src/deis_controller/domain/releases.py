@@ -137,9 +137,11 @@ async def rollback(work: Work, app: dict[str, Any], user: str, raw_version: Any)
     if raw_version is None or raw_version == "":
         target = reference["version"] - 1
     else:
+        if isinstance(raw_version, float) and not raw_version.is_integer():
+            raise BadRequest(f"version must be an integer, not {raw_version!r}")
         try:
             target = int(raw_version)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, OverflowError) as e:
             raise BadRequest(f"version must be an integer, not {raw_version!r}") from e
     if target < 1:
         raise BadRequest("version cannot be below 0")

@@ -15,9 +15,11 @@ from deis_controller.domain.releases import default_tags
 from deis_controller.errors import FieldErrors, NoMatch, PermissionDenied, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
+from deis_controller.http.validation import parse
 
 APP = "/v2/apps/{id:[a-z0-9-]+}"
 
@@ -85,16 +87,15 @@ async def get_app(request: web.Request) -> web.Response:
 
 @doc(request=TransferRequest)
 async def transfer_app(request: web.Request) -> web.Response:
-    data = await body(request)
-    new_owner = data.get("owner")
+    new_owner = parse(TransferRequest, await body(request)).owner
     async with controller(request).work() as work:
         user, app = await authorize(work.tx, request, lock=True)
         if new_owner:
             if not (user.is_superuser or app["owner"] == user.username):
                 raise PermissionDenied()
-            if await users_db.by_username(work.tx, str(new_owner)) is None:
+            if await users_db.by_username(work.tx, new_owner) is None:
                 raise NoMatch("User")
-            await apps_db.transfer(work.tx, app["uuid"], app["owner"], str(new_owner))
+            await apps_db.transfer(work.tx, app["uuid"], app["owner"], new_owner)
             work.log(app["id"], f"{user.username} transferred {app['id']} to {new_owner}")
     return web.Response(status=200)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiohttp import web
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, RootModel, field_validator
 
 from deis_controller.db import UniqueViolation
 from deis_controller.db import users as users_db
@@ -24,8 +26,9 @@ from deis_controller.errors import (
     PermissionDenied,
 )
 from deis_controller.http.context import add, controller, current_user, require_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
 
 
@@ -63,10 +66,23 @@ class TokenResponse(BaseModel):
     token: str
 
 
+class TokensResponse(RootModel[TokenResponse | Literal[""]]):
+    """The new token, or ``""`` when every user's token was regenerated."""
+
+
 class PasswdRequest(BaseModel):
     new_password: str | None = None
     password: str | None = None
     username: str | None = None
+
+
+class CancelRequest(BaseModel):
+    username: str | None = Field(None, description="admins: cancel this user's account instead")
+
+
+class TokensRequest(BaseModel):
+    username: str | None = Field(None, description="admins: regenerate this user's token instead")
+    all: bool | None = Field(None, description='admins: regenerate every user\'s token (the answer is "")')
 
 
 class UserResponse(BaseModel):
@@ -169,12 +185,11 @@ async def passwd(request: web.Request) -> web.Response:
     return ok({"status": "password set"})
 
 
-@doc(status=204)
+@doc(request=CancelRequest, status=204)
 async def cancel(request: web.Request) -> web.Response:
     user = require_user(request)
-    data = await body(request)
-    username = data.get("username")
-    target = await _target(request, user, str(username) if username else None)
+    data = parse(CancelRequest, await body(request))
+    target = await _target(request, user, data.username or None)
     async with controller(request).work() as work:
         owned = await users_db.owned_counts(work.tx, target.username)
         if owned.pop("apps"):
@@ -186,19 +201,19 @@ async def cancel(request: web.Request) -> web.Response:
     return empty()
 
 
-@doc(response=TokenResponse)
+@doc(request=TokensRequest, response=TokensResponse)
 async def tokens(request: web.Request) -> web.Response:
     user = require_user(request)
-    data = await body(request)
+    data = parse(TokensRequest, await body(request))
     ctl = controller(request)
-    if data.get("all"):
+    if data.all:
         if not user.is_superuser:
             raise PermissionDenied()
         async with ctl.work() as work:
             for username in await users_db.all_tokens(work.tx):
                 await users_db.set_token(work.tx, username, *new_token())
         return ok("")
-    target = await _target(request, user, data.get("username") or None)
+    target = await _target(request, user, data.username or None)
     token, digest = new_token()
     async with ctl.work() as work:
         await users_db.set_token(work.tx, target.username, token, digest)

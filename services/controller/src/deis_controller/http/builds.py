@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
@@ -11,14 +10,15 @@ from pydantic import BaseModel, Field
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild, check_procfile
-from deis_controller.errors import BadRequest, FieldErrors, NoMatch
+from deis_controller.errors import BadRequest, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.inputs import body, decode_json
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.pull import pull
-from deis_controller.http.respond import body, ok
+from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
 
@@ -46,10 +46,7 @@ def new_build(data: dict[str, Any]) -> NewBuild:
     parsed = parse(BuildRequest, data)
     procfile = parsed.procfile
     if isinstance(procfile, str):
-        try:
-            procfile = json.loads(procfile) if procfile.strip() else {}
-        except ValueError as e:
-            raise FieldErrors.one("procfile", f"procfile is not valid JSON: {e}") from e
+        procfile = decode_json(procfile, "procfile") if procfile.strip() else {}
     return NewBuild(
         image=parsed.image,
         sha=parsed.sha or "",

@@ -14,9 +14,10 @@ from deis_controller.domain.certificates import parse as parse_pem
 from deis_controller.domain.hostnames import to_ace
 from deis_controller.errors import BadRequest, Conflict, FieldErrors, NoMatch
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
 

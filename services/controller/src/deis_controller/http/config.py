@@ -14,8 +14,9 @@ from deis_controller.errors import BadRequest
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.inputs import body, decode_json
 from deis_controller.http.openapi import doc
-from deis_controller.http.respond import body, ok
+from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 
 Section = dict[str, Any] | str | None
@@ -58,6 +59,9 @@ async def get_config(request: web.Request) -> web.Response:
 async def set_config(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = await body(request)
+    for name in releases_db.CONFIG_SECTIONS:  # a section may come as a string holding its JSON
+        if isinstance(data.get(name), str):
+            data[name] = decode_json(data[name], name)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
             user, app = await authorize(work.tx, request, lock=True)

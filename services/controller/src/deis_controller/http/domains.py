@@ -16,9 +16,10 @@ from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
 

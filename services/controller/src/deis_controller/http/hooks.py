@@ -18,12 +18,14 @@ from deis_controller.db import users as users_db
 from deis_controller.domain import builds, releases
 from deis_controller.domain import config as config_domain
 from deis_controller.domain.users import User
-from deis_controller.errors import NoMatch, NotAuthenticated, NotFound, PermissionDenied
+from deis_controller.errors import BadRequest, NoMatch, NotAuthenticated, NotFound, PermissionDenied
 from deis_controller.http.access import allowed, role_of
 from deis_controller.http.builds import new_build
 from deis_controller.http.context import add, controller, current_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
-from deis_controller.http.respond import body, ok
+from deis_controller.http.respond import ok
+from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
 
 
@@ -51,7 +53,7 @@ class BuildHookResponse(BaseModel):
 def _check_builder(request: web.Request) -> None:
     expected = controller(request).settings.builder_key
     given = request.headers.get("X-Deis-Builder-Auth", "")
-    if expected and given and hmac.compare_digest(expected.encode(), given.encode()):
+    if expected and given and given.isascii() and hmac.compare_digest(expected.encode(), given.encode()):
         return
     if current_user(request) is not None:
         raise PermissionDenied()
@@ -131,21 +133,26 @@ async def receive_config(request: web.Request) -> web.Response:
 
 @doc(request=BuildHookRequest, response=BuildHookResponse, auth="builder")
 async def receive_build(request: web.Request) -> web.Response:
+    """A push's build: release it and, like ``POST .../builds``, answer once its deploy ran or failed."""
     _check_builder(request)
     ctl = controller(request)
     data = await body(request)
     receive = parse(ReceiveRequest, data)
     build = new_build(data)
-    async with ctl.work() as work:
-        user, app = await _user_and_app(work.tx, receive.receive_user, receive.receive_repo)
-        _, release = await builds.release_build(
-            work,
-            app,
-            user.username,
-            build,
-            remove_missing=ctl.settings.deploy_procfile_missing_remove,
-            reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
-        )
+    async with rollout(ctl) as deploy:
+        async with ctl.work() as work:
+            user, app = await _user_and_app(work.tx, receive.receive_user, receive.receive_repo)
+            _, release = await builds.release_build(
+                work,
+                app,
+                user.username,
+                build,
+                remove_missing=ctl.settings.deploy_procfile_missing_remove,
+                reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
+            )
+        reason = await deploy.failure(app["id"], release["generation"])
+        if reason is not None:
+            raise BadRequest(reason)
     return ok({"release": {"version": release["version"]}})
 
 

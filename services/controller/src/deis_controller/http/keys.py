@@ -12,9 +12,10 @@ from deis_controller.db import keys as keys_db
 from deis_controller.domain.keys import fingerprint
 from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
 
 

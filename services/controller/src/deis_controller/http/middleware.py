@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from deis_controller.db import users as users_db
 from deis_controller.domain.users import User, token_digest, token_matches
-from deis_controller.errors import ApiError, MethodNotAllowed, NotAuthenticated
+from deis_controller.errors import ApiError, MethodNotAllowed, NotAuthenticated, PayloadTooLarge
 from deis_controller.http.context import USER_KEY, Handler, controller
+from deis_controller.http.inputs import check_path_and_query
 from deis_controller.http.respond import ok
 from deis_controller.http.validation import field_errors
 from deis_controller.version import API_VERSION, PLATFORM_VERSION
@@ -46,7 +47,8 @@ async def _authenticate(request: web.Request) -> None:
         return
     key = key.strip()
     user: User | None = None
-    if key:
+    # a token is 40 hex digits: anything else (header bytes that are not ASCII too) is unknown
+    if key and key.isascii():
         async with controller(request).db.read() as tx:
             row = await users_db.by_token_digest(tx, token_digest(key))
         if row is not None and row["is_active"] and token_matches(row["token"], key):
@@ -61,14 +63,29 @@ def _error_response(error: ApiError) -> web.Response:
     return ok(error.body(), status=error.status, headers=error.headers())
 
 
+def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
+    """aiohttp's own refusals (no route, body too large, ...) in the API's JSON shape."""
+    if isinstance(error, web.HTTPRequestEntityTooLarge):
+        return _error_response(PayloadTooLarge(request.client_max_size))
+    detail = "Not found." if error.status == 404 else error.reason
+    kept = {k: v for k, v in error.headers.items() if k in ("Allow", "WWW-Authenticate", "Retry-After")}
+    return ok({"detail": detail}, status=error.status, headers=kept)
+
+
 @web.middleware
 async def api_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/v2"):
-        return await handler(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as e:
+            if e.status < 400:
+                raise
+            return _http_error(request, e)
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         return web.Response(status=200, headers={"Access-Control-Allow-Methods": _PREFLIGHT_METHODS})
     try:
         await _authenticate(request)
+        check_path_and_query(request)
         return await handler(request)
     except ApiError as e:
         return _error_response(e)
@@ -78,8 +95,10 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         if request.get(USER_KEY) is None:
             return _error_response(NotAuthenticated())
         return _error_response(MethodNotAllowed(request.method))
-    except web.HTTPException:
-        raise
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        return _http_error(request, e)
     except Exception:
         log.exception("http.unhandled", method=request.method, path=request.path)
         return ok({"detail": "Server Error"}, status=500)

@@ -7,21 +7,18 @@ from typing import Any
 
 from aiohttp import web
 
+from deis_controller.http.inputs import query_int
+
 DEFAULT_LIMIT = 100
 
 
 def window(request: web.Request) -> tuple[int, int]:
-    """(limit, offset) from the query; a missing, zero or non-numeric limit means the default."""
-    try:
-        limit = int(request.query.get("limit", DEFAULT_LIMIT))
-    except ValueError:
+    """(limit, offset) from the query; a missing, zero or non-numeric limit means the default
+    (an integer beyond what Postgres takes is a 400)."""
+    limit = query_int(request, "limit")
+    if limit is None or limit <= 0:
         limit = DEFAULT_LIMIT
-    if limit <= 0:
-        limit = DEFAULT_LIMIT
-    try:
-        offset = max(int(request.query.get("offset", 0)), 0)
-    except ValueError:
-        offset = 0
+    offset = max(query_int(request, "offset") or 0, 0)
     return limit, offset
 
 

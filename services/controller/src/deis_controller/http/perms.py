@@ -15,9 +15,10 @@ from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.auth import UserResponse
 from deis_controller.http.context import add, controller, require_user
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
 
 

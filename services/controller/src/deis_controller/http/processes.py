@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import string
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 from deis_common.errors import BusError
 from deis_common.events.apps import RestartRequested, RunRequested
@@ -22,9 +22,14 @@ from deis_controller.errors import BadRequest, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
-from deis_controller.http.respond import body, empty, ok
+from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import rollout
+
+
+class ScaleRequest(RootModel[dict[str, int | str]]):
+    """Process type -> number of processes (a numeric string counts too)."""
 
 
 class RunRequest(BaseModel):
@@ -37,14 +42,23 @@ class RunResponse(BaseModel):
 
 
 class PodResponse(BaseModel):
-    name: str
-    state: str
+    name: str = Field(description="<app>-<type>-<id>")
+    state: Literal[
+        "initializing", "creating", "starting", "up", "terminating", "down", "destroyed", "crashed", "error"
+    ]
     type: str
-    release: str
-    started: str | None
+    release: str = Field(description="v<N>")
+    started: str = Field(description="when the process started (now, when not known)")
 
 
-@doc(status=204)
+class PodListResponse(BaseModel):
+    """``deis ps``: not paginated, a count and the pods."""
+
+    count: int
+    results: list[PodResponse]
+
+
+@doc(request=ScaleRequest, status=204)
 async def scale(request: web.Request) -> web.Response:
     data = await body(request)
     ctl = controller(request)
@@ -76,7 +90,7 @@ def _name(app_id: str, name: str | None) -> str | None:
     return name
 
 
-@doc(response=PodResponse)
+@doc(response=PodListResponse)
 async def list_pods(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)

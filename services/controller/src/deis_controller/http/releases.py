@@ -13,9 +13,10 @@ from deis_controller.errors import BadRequest, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
+from deis_controller.http.inputs import body, path_int
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
-from deis_controller.http.respond import body, ok
+from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 
 
@@ -69,7 +70,8 @@ async def list_releases(request: web.Request) -> web.Response:
 async def get_release(request: web.Request) -> web.Response:
     async with controller(request).db.read() as tx:
         _, app = await authorize(tx, request)
-        row = await releases_db.by_version(tx, app["uuid"], int(request.match_info["version"]))
+        version = path_int(request, "version")
+        row = await releases_db.by_version(tx, app["uuid"], version) if version is not None else None
     if row is None:
         raise NoMatch("Release")
     return ok(render(row, app["id"]))

@@ -36,19 +36,3 @@ def ok(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> w
 
 def empty(status: int = 204) -> web.Response:
     return web.Response(status=status)
-
-
-async def body(request: web.Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body counts as ``{}``); anything else is a 400."""
-    from deis_controller.errors import BadRequest
-
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError as e:
-        raise BadRequest(f"JSON parse error - {e}") from e
-    if not isinstance(data, dict):
-        raise BadRequest("Invalid data. Expected a JSON object.")
-    return data
