@@ -9,7 +9,7 @@ which a stand-in router answers at once). For each release it measures:
 - app start-up: from the moment the supervisor started the sandboxed process to the app's first output
   line ("Serving HTTP on ...", printed once it listens), both taken from the process's own records;
 - scheduler overhead: total minus app start-up and minus the stays-up window a new process must survive
-  once ready (``DEIS_SCHEDULER__MIN_READY_SECONDS``, 0.5 s; a deliberate wait, printed separately):
+  once ready (``DEIS_SCHEDULER__MIN_READY_SECONDS``, 0.25 s; a deliberate wait, printed separately):
   event delivery, network namespace, planning, supervisor start, readiness detection, publishing.
 
 Prints each round and the medians. Target: median scheduler overhead under 100 ms.

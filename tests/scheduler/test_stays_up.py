@@ -2,7 +2,7 @@
 
 The default readiness of a routable process is an HTTP answer, whatever its status, from a process that is
 still alive; after that, the new processes must stay up for the app's window (``DEIS_MIN_READY_SECONDS``,
-0.5 s by default) before the previous release's processes are retired.
+0.25 s by default) before the previous release's processes are retired.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class SchedulerGroup(BaseModel):
         "router had already sent them to finish",
     )
     min_ready_seconds: float = Field(
-        0.5,
+        0.25,
         description="seconds a new process must stay up once ready before the previous release is retired; "
         "a crash inside the window fails the deploy (per app: config DEIS_MIN_READY_SECONDS)",
     )
