@@ -6,7 +6,9 @@ host (:mod:`deis_builder.images`). The image's root filesystem is then exported 
 (``home/<app>:git-<sha8>/push/rootfs.tgz``) together with what its config says about running it
 (entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally. With
 ``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
-also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``).
+also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``). A short base image name
+(``FROM python:3.11``) is spelled out the way Docker reads it (``docker.io/library/python:3.11``), whatever
+this host's registries.conf says (:mod:`deis_builder.references`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from deis_builder import names, slug
+from deis_builder import names, references, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
@@ -48,6 +50,8 @@ INSTRUCTIONS = frozenset(
 BUILD_ARGS_FLAG = "DEIS_DOCKER_BUILD_ARGS_ENABLED"
 _STEP = re.compile(r"^STEP (\d+)/(\d+): (.*)$")
 _ARG_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# FROM [--platform=...] <image> [AS <stage>], on one line
+_FROM = re.compile(r"^(\s*FROM\s+(?:--\S+\s+)*)(\S+)((?:\s+AS\s+(\S+))?\s*)$", re.IGNORECASE)
 
 
 def instructions(dockerfile: str) -> list[tuple[int, str, str]]:
@@ -95,6 +99,23 @@ def with_build_args(dockerfile: str, keys: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_qualified_bases(dockerfile: str) -> str:
+    """The Dockerfile with each ``FROM`` image named as Docker would pull it; earlier stages, ``scratch``
+    and names built from ``ARG`` values stay as they are."""
+    stages: set[str] = set()
+    lines = []
+    for line in dockerfile.splitlines():
+        match = _FROM.match(line)
+        if match:
+            head, image, tail, stage = match.groups()
+            if image.lower() not in stages and image.lower() != "scratch" and "$" not in image:
+                line = head + references.qualified(image) + tail
+            if stage:
+                stages.add(stage.lower())
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 class DockerfileBuilder:
     def __init__(self, store: ObjectStore, buildah: Buildah, *, build_args: bool) -> None:
         self._store = store
@@ -109,6 +130,7 @@ class DockerfileBuilder:
         except BuildError as e:
             await log.line(str(e))
             raise BuildError(f"Build exited with code 1, stopping build. ({e})") from e
+        source = with_qualified_bases(source)
         args: list[str] = []
         if self._build_args or BUILD_ARGS_FLAG in push.env:
             keys = sorted(k for k in push.env if _ARG_NAME.match(k))

@@ -6,6 +6,9 @@ buildah pulls as the build user (:mod:`deis_builder.images`), so an archive on t
 ``dir:``, ...) must be readable by that user. Registry credentials come from the app config:
 ``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``. They reach buildah in an auth file only the build
 user can read, removed with the build; never on a command line, which every local user could read.
+
+A short name (``deis pull deis/example-go``) is pulled from where Docker would pull it
+(``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`deis_builder.references`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import base64
 import json
 from pathlib import Path
 
-from deis_builder import names, slug
+from deis_builder import names, references, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
@@ -32,11 +35,7 @@ _REFUSED_TRANSPORTS = ("containers-storage:", "docker-daemon:", "sif:", "ostree:
 
 def registry_of(reference: str) -> str:
     """The registry a ``docker://`` (or transport-less) reference names, as auth files key it."""
-    name = reference.removeprefix("docker://")
-    first, slash, _ = name.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return "docker.io" if first == "index.docker.io" else first
-    return "docker.io"
+    return references.qualified(reference.removeprefix("docker://")).partition("/")[0]
 
 
 def auth_file(reference: str, username: str, password: str) -> str:
@@ -69,15 +68,16 @@ class ImagePuller:
         username, password = push.env.get(USERNAME), push.env.get(PASSWORD)
         if (username or password) and not (username and password):
             raise BuildError(f"Set both {USERNAME} and {PASSWORD} to pull from a private registry")
-        await log.step(f"Pulling image {reference}")
+        source = references.qualified(reference)  # buildah never resolves a short name itself
+        await log.step(f"Pulling image {reference}" + ("" if source == reference else f" ({source})"))
         async with self._buildah.build_dir(push.build_id) as work:
             authfile = None
             if username and password:
                 await asyncio.to_thread(
-                    work.write_private, "auth.json", auth_file(reference, username, password)
+                    work.write_private, "auth.json", auth_file(source, username, password)
                 )
                 authfile = work.seen_by_buildah("auth.json")
-            image = await self._buildah.pull(reference, authfile)
+            image = await self._buildah.pull(source, authfile)
             try:
                 config = await self._buildah.inspect(image)
                 size = await self._buildah.export_rootfs(image, work, "rootfs.tgz")
