@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import hashlib
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from deis_common import podnames
 
 Obj = dict[str, Any]
 Behaviour = Literal["ready", "crash", "pull-error", "never-ready"]
@@ -97,7 +98,7 @@ class FakeKube:
         meta, spec = deployment["metadata"], deployment["spec"]
         namespace, name = meta["namespace"], meta["name"]
         template = spec["template"]
-        digest = hashlib.sha256(repr(template).encode()).hexdigest()[:10]
+        template_hash = podnames.template_hash(repr(template))  # a ReplicaSet per template, as Kubernetes
         replicas = spec["replicas"]
         ready = self.pod_behaviour == "ready"
         for key in [k for k, o in self.objects.items() if k[0] == "Pod" and _owner(o) == name]:
@@ -105,8 +106,8 @@ class FakeKube:
                 "labels"
             ].get("version"):
                 del self.objects[key]
-        for i in range(replicas):
-            pod_name = f"{name}-{digest}-{i:05d}"
+        for _ in range(replicas):
+            pod_name = f"{name}-{template_hash}-{podnames.suffix()}"
             self.objects[("Pod", namespace, pod_name)] = {
                 "kind": "Pod",
                 "metadata": {

@@ -11,13 +11,12 @@ releases; Kubernetes itself retires the old pods.
 from __future__ import annotations
 
 import asyncio
-import secrets
-import string
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from deis_common.events.state import AppState, ProcessInfo
+from deis_common.podnames import suffix
 from deis_common.settings import ServiceSettings
 from deis_scheduler.backends.base import DeployError, Rollout, RunResult, Selector
 from deis_scheduler.backends.kubernetes import manifests
@@ -32,7 +31,6 @@ POD_FAILURES = (
     "CrashLoopBackOff",
     "CreateContainerConfigError",
 )
-_SUFFIX = string.ascii_lowercase + string.digits
 REGISTRY_SECRET = "deis-registry"
 
 
@@ -233,7 +231,7 @@ class KubernetesBackend:
         }
 
     async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
-        name = f"{state.app}-run-" + "".join(secrets.choice(_SUFFIX) for _ in range(5))
+        name = f"{state.app}-run-{suffix()}"
         state = self._runnable(state)
         try:
             pod = manifests.run_pod(
