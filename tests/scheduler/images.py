@@ -1,4 +1,5 @@
-"""A small but real image root filesystem for tests: Debian's python3 and bash with their libraries.
+"""Small but real image root filesystems for tests: Debian's python3 and bash with their libraries, and one
+with nothing but a POSIX sh (like alpine or busybox images: no bash).
 
 Image releases (Dockerfile builds and ``deis pull``) reach the local backend as a root filesystem tarball in
 the store plus the image's config. This builds such a tarball from this machine's own binaries (resolved
@@ -62,6 +63,30 @@ def build_rootfs(target: Path) -> Path:
         (root / mountpoint).mkdir(parents=True, exist_ok=True)
     (root / "srv/app/server.py").write_text(SERVER)
     archive = target / "rootfs.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(root, arcname=".")
+    shutil.rmtree(root)
+    return archive
+
+
+SH_ONLY = {"/bin/sh": "/usr/bin/dash", "/usr/bin/env": "/usr/bin/env", "/bin/sleep": "/usr/bin/sleep"}
+
+
+def build_sh_rootfs(target: Path) -> Path:
+    """Write ``sh-rootfs.tar`` (``/bin/sh``, ``env`` and ``sleep``, no bash) under ``target``; its path."""
+    root = target / "sh-rootfs"
+    libraries: set[str] = set()
+    for inside, host in SH_ONLY.items():
+        destination = root / inside.lstrip("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(host).resolve(), destination)
+        libraries |= _libraries(host)
+    for name in sorted(libraries):
+        destination = root / name.lstrip("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(name).resolve(), destination)
+    assert not (root / "bin/bash").exists()
+    archive = target / "sh-rootfs.tar"
     with tarfile.open(archive, "w") as tar:
         tar.add(root, arcname=".")
     shutil.rmtree(root)

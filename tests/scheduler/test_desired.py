@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime
 
 import pytest
 
 from deis_common.events.state import AppState, BuildArtifact, ImageConfig
 from deis_scheduler.desired import (
+    PICK_SHELL,
     DesiredStateError,
     command_for,
     environment,
     fingerprint,
+    run_command_for,
     wanted_structure,
 )
 from deis_scheduler.limits import LimitError, cpu_cores, memory_bytes
@@ -78,7 +81,26 @@ def test_image_cmd_processes_use_the_images_entrypoint_and_cmd_unless_the_procfi
 
     assert command_for(image, "cmd") == ["/entry", "serve", "--fast"]
     assert command_for(with_procfile, "cmd") == ["/entry", "serve", "--slow"]
-    assert command_for(with_procfile, "clock") == ["/bin/bash", "-c", "tick"]
+    assert command_for(with_procfile, "clock", shell="/bin/bash") == ["/bin/bash", "-c", "tick"]
+
+
+def test_image_commands_run_through_the_images_own_shell_bash_first_else_sh() -> None:
+    image = BuildArtifact(kind="image", location="alpine:3", procfile={"clock": "tick"})
+
+    assert command_for(image, "clock", shell="/bin/sh") == ["/bin/sh", "-c", "tick"]
+    assert run_command_for(image, "env", shell="/bin/sh") == ["/bin/sh", "-c", "env"]
+    assert run_command_for(SLUG, "env")[:2] == ["/bin/bash", "-c"], "slugs keep bash and profile.d"
+    # Where the image's files are not at hand, its sh chooses when the container starts.
+    assert command_for(image, "clock") == [*PICK_SHELL, "tick"]
+    with pytest.raises(DesiredStateError, match=r"no shell \(/bin/bash or /bin/sh\) to run 'env'"):
+        run_command_for(image, "env", shell="")
+
+
+def test_the_shell_picked_at_start_is_bash_when_there_is_one() -> None:
+    line = 'echo "${BASH_VERSION:+bash}" "$0"; exit 3'
+    picked = subprocess.run([*PICK_SHELL, line], capture_output=True, text=True)
+
+    assert (picked.returncode, picked.stdout) == (3, "bash /bin/bash\n")
 
 
 def test_config_wins_over_defaults_but_the_assigned_port_wins_over_config() -> None:

@@ -17,7 +17,7 @@ from deis_common.store import FsStore
 from deis_common.testing.recorder import EventRecorder
 from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import get
-from tests.scheduler.images import build_rootfs
+from tests.scheduler.images import build_rootfs, build_sh_rootfs
 
 pytestmark = pytest.mark.sandbox
 
@@ -25,6 +25,11 @@ pytestmark = pytest.mark.sandbox
 @pytest.fixture(scope="session")
 def rootfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield build_rootfs(tmp_path_factory.mktemp("image"))
+
+
+@pytest.fixture(scope="session")
+def sh_rootfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield build_sh_rootfs(tmp_path_factory.mktemp("sh-image"))
 
 
 async def image_release(store: FsStore, rootfs: Path, **changes: object) -> AppState:
@@ -85,3 +90,51 @@ async def test_config_overrides_the_images_env_and_runs_use_the_image(
     assert "scratch" in finished.output, "the image gets private scratch space on /run"
     assert "No such file or directory" in finished.output, "the host's /app layout is not there"
     assert finished.exit_code != 0
+
+
+async def test_an_image_with_only_sh_runs_its_procfile_and_deis_run_through_sh(
+    scheduler: object,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
+    store: FsStore,
+    sh_rootfs: Path,
+) -> None:
+    key = "home/tiny:v2/rootfs.tar"
+    await store.put_file("builder", key, sh_rootfs)
+    state = AppState(
+        app="tiny",
+        generation=2,
+        version=2,
+        build=BuildArtifact(
+            kind="image",
+            location="registry.example.com/acme/tiny:1.0",
+            rootfs=key,
+            procfile={"clock": "echo tick; while true; do sleep 600; done"},
+            image=ImageConfig(cmd=["/bin/sh"], env={"PATH": "/usr/bin:/bin"}),
+        ),
+        structure={"clock": 1},
+    )
+
+    await bus.publish(ReleaseCreated(app="tiny", version=2, generation=2, state=state))
+    healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "tiny", timeout=60)
+    await bus.publish(RunRequested(app="tiny", run_id="sh1", command="env", state=state))
+    finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "sh1", timeout=60)
+
+    assert [(p.type, p.state) for p in healthy.processes] == [("clock", "up")]
+    assert finished.exit_code == 0, finished.output
+    assert "DEIS_APP=tiny" in finished.output.splitlines()
+    assert "bash" not in finished.output
+
+
+async def test_runs_in_an_image_with_bash_use_bash_as_on_workflow(
+    scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore, rootfs: Path
+) -> None:
+    state = await image_release(store, rootfs)
+
+    await bus.publish(
+        RunRequested(app="pulled", run_id="b1", command='echo "shell=${BASH_VERSION:+bash}"', state=state)
+    )
+    finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "b1", timeout=60)
+
+    assert (finished.exit_code, finished.output) == (0, "shell=bash\n")

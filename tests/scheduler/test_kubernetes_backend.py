@@ -22,6 +22,7 @@ from deis_common.testing.recorder import EventRecorder
 from deis_scheduler.backends.base import DeployError
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
+from deis_scheduler.desired import PICK_SHELL
 from deis_scheduler.service import build
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings, SchedulerSettings
 from tests.scheduler.conftest import StandInRouter
@@ -164,11 +165,26 @@ def test_image_processes_use_the_images_command_and_its_exposed_port() -> None:
 
     assert "command" not in cmd["containers"][0] and "args" not in cmd["containers"][0]
     assert cmd["containers"][0]["readinessProbe"]["tcpSocket"] == {"port": 8080}
-    assert clock["containers"][0]["command"] == ["/bin/bash", "-c"]
+    # bash when the image has it (as on Workflow), else its sh (alpine, busybox)
+    assert clock["containers"][0]["command"][:3] == ["/bin/sh", "-c", PICK_SHELL[2]]
     assert clock["containers"][0]["args"] == ["python clock.py"]
     assert service["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}]
     assert service["metadata"]["labels"]["router.deis.io/routable"] == "true"
     assert service["spec"]["selector"]["type"] == "cmd"
+
+
+def test_a_run_in_an_image_goes_through_its_shell_and_in_a_slug_through_the_slugrunner() -> None:
+    kube_settings, service_settings = settings()
+    store = service_settings.store
+
+    image = manifests.run_pod(image_state(), "api-run-x2b4z", "env", kube_settings, store)
+    slug = manifests.run_pod(buildpack_state(), "shop-run-x2b4z", "env", kube_settings, store)
+
+    [container] = image["spec"]["containers"]
+    assert container["command"] + container["args"] == [*PICK_SHELL, "env"]
+    [container] = slug["spec"]["containers"]
+    assert container["command"] + container["args"] == ["/runner/init", "env"]
+    validate(image)
 
 
 async def test_a_routable_image_without_a_port_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 from pathlib import Path
@@ -26,6 +27,8 @@ from tests.scheduler.http import eventually, get, reachable
 from tests.scheduler.test_rolling_deploy import deploy
 
 pytestmark = pytest.mark.sandbox
+
+NAME = re.compile(r"^again-web-[0-9]{8,10}-[a-z0-9]{5}$")
 
 
 def processes_of(data_dir: Path, app: str) -> list[Process]:
@@ -157,6 +160,10 @@ async def test_restart_replaces_the_processes_without_downtime(
     )
 
     assert len(healthy.processes) == 2 and not before & {p.name for p in healthy.processes}
+    # Workflow's shape: the same release keeps its hash, each fresh process gets a new suffix
+    [hash_before] = {name.rsplit("-", 1)[0] for name in before}
+    assert {p.name.rsplit("-", 1)[0] for p in healthy.processes} == {hash_before}
+    assert all(NAME.match(p.name) for p in healthy.processes), healthy.processes
     for endpoint in healthy.endpoints:
         assert await get(endpoint) == (200, "hello from v2")
 

@@ -3,10 +3,11 @@
 Pure functions over :class:`~deis_common.events.state.AppState`, shared by both backends, following the
 Workflow rules (workflow-features §3.3-3.4): only ``web`` and ``cmd`` are routable; buildpack processes run
 their Procfile line through bash after sourcing ``/app/.profile.d``; image processes of type ``cmd`` without a
-Procfile entry run the image's entrypoint and cmd; the default env is ``DEIS_APP``, ``WORKFLOW_RELEASE``,
-``WORKFLOW_RELEASE_SUMMARY``, ``WORKFLOW_RELEASE_CREATED_AT``, ``SOURCE_VERSION`` and ``PORT``, and the
-user's config wins over it. ``PORT`` is Workflow's (:func:`port_of`): the user's, else 5000 for buildpack
-apps, else the image's first ``EXPOSE`` port.
+Procfile entry run the image's entrypoint and cmd; other Procfile lines of images, and ``deis run`` in an
+image, go through the image's shell (:data:`IMAGE_SHELLS`); the default env is ``DEIS_APP``,
+``WORKFLOW_RELEASE``, ``WORKFLOW_RELEASE_SUMMARY``, ``WORKFLOW_RELEASE_CREATED_AT``, ``SOURCE_VERSION`` and
+``PORT``, and the user's config wins over it. ``PORT`` is Workflow's (:func:`port_of`): the user's, else
+5000 for buildpack apps, else the image's first ``EXPOSE`` port.
 """
 
 from __future__ import annotations
@@ -25,6 +26,18 @@ SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 # Heroku's profile.d convention: scripts a buildpack leaves behind set up PATH and friends at start.
 PROFILE_D = 'for f in /app/.profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; '
+
+IMAGE_SHELLS = ("/bin/bash", "/bin/sh")
+"""The shells a command runs through in an image, first found first: bash, as on Workflow (a Procfile line may
+rely on it), else the POSIX sh that images without bash (alpine, busybox, distroless-with-shell) have."""
+# For an image whose files cannot be looked into before it runs (Kubernetes), the image's sh makes the same
+# choice when the container starts: ``PICK_SHELL + [command]``.
+PICK_SHELL = [
+    "/bin/sh",
+    "-c",
+    'if [ -x /bin/bash ]; then exec /bin/bash -c "$1"; fi; exec /bin/sh -c "$1"',
+    "sh",
+]
 
 
 class DesiredStateError(ValueError):
@@ -69,8 +82,22 @@ def healthcheck_config(state: AppState, ptype: str) -> dict[str, Any]:
     return dict(config or {})
 
 
-def command_for(build: BuildArtifact, ptype: str) -> list[str]:
-    """The argv a process of ``ptype`` runs inside its sandbox."""
+def shell_command(shell: str | None, command: str) -> list[str]:
+    """``command`` run by an image's ``shell``.
+
+    ``shell`` is the image's first of :data:`IMAGE_SHELLS` where its files were looked into, ``""`` when it
+    has none of them, None when they cannot be looked into (the image's sh picks one at start).
+    """
+    if shell is None:
+        return [*PICK_SHELL, command]
+    if not shell:
+        shells = " or ".join(IMAGE_SHELLS)
+        raise DesiredStateError(f"the image has no shell ({shells}) to run {command!r} with")
+    return [shell, "-c", command]
+
+
+def command_for(build: BuildArtifact, ptype: str, *, shell: str | None = None) -> list[str]:
+    """The argv a process of ``ptype`` runs inside its sandbox (``shell``: see :func:`shell_command`)."""
     line = build.procfile.get(ptype, "").strip()
     if build.kind == "buildpack":
         if not line:
@@ -88,14 +115,14 @@ def command_for(build: BuildArtifact, ptype: str) -> list[str]:
         return argv
     if not line:
         raise DesiredStateError(f"the Procfile has no {ptype!r} process type")
-    return ["/bin/bash", "-c", line]
+    return shell_command(shell, line)
 
 
-def run_command_for(build: BuildArtifact, command: str) -> list[str]:
-    """The argv of a one-off ``deis run`` (bash -c, after profile.d for buildpack apps)."""
+def run_command_for(build: BuildArtifact, command: str, *, shell: str | None = None) -> list[str]:
+    """The argv of a one-off ``deis run``: bash after profile.d for buildpack apps, the image's shell else."""
     if build.kind == "buildpack":
         return ["/bin/bash", "-c", PROFILE_D + command]
-    return ["/bin/bash", "-c", command]
+    return shell_command(shell, command)
 
 
 def environment(state: AppState, ptype: str, *, port: int | None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -92,7 +93,15 @@ def probes_for(state: AppState, ptype: str) -> Probes:
 
 async def check(probe: Probe, *, host: str, port: int | None, run_exec: ExecRunner | None = None) -> bool:
     """One probe attempt; True when it passes within the probe's timeout."""
+    return await attempt(probe, host=host, port=port, run_exec=run_exec) is None
+
+
+async def attempt(
+    probe: Probe, *, host: str, port: int | None, run_exec: ExecRunner | None = None
+) -> str | None:
+    """One probe attempt: None when it passes within the probe's timeout, else what went wrong."""
     target = probe.port or port
+    where = f"{host}:{target}"
     try:
         async with asyncio.timeout(probe.timeout):
             if probe.kind == "tcp":
@@ -100,26 +109,30 @@ async def check(probe: Probe, *, host: str, port: int | None, run_exec: ExecRunn
             if probe.kind == "http":
                 return await _http(host, target, probe)
             if run_exec is None:
-                return False
-            return await run_exec(list(probe.command), probe.timeout) == 0
-    except (TimeoutError, OSError):
-        return False
+                return "exec probes cannot run here"
+            code = await run_exec(list(probe.command), probe.timeout)
+            return None if code == 0 else f"{' '.join(probe.command)!r} exited with status {code}"
+    except TimeoutError:
+        what = " ".join(probe.command) if probe.kind == "exec" else where
+        return f"{probe.kind} probe of {what} timed out after {probe.timeout:g}s"
+    except OSError as e:
+        return f"cannot connect to {where}: {os.strerror(e.errno) if e.errno else e}"
 
 
-async def _tcp(host: str, port: int | None) -> bool:
+async def _tcp(host: str, port: int | None) -> str | None:
     if port is None:
-        return False
+        return "no port to probe (the process has no PORT)"
     _, writer = await asyncio.open_connection(host, port)
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
-    return True
+    return None
 
 
-async def _http(host: str, port: int | None, probe: Probe) -> bool:
+async def _http(host: str, port: int | None, probe: Probe) -> str | None:
     """HTTP GET; like Kubernetes, any status from 200 to 399 passes."""
     if port is None:
-        return False
+        return "no port to probe (the process has no PORT)"
     reader, writer = await asyncio.open_connection(host, port)
     try:
         headers = {"Host": f"{host}:{port}", "User-Agent": "deis-probe", "Connection": "close"}
@@ -132,7 +145,10 @@ async def _http(host: str, port: int | None, probe: Probe) -> bool:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
+    url = f"http://{host}:{port}{probe.path}"
     parts = status_line.split()
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        return False
-    return probe.any_status or 200 <= int(parts[1]) < 400
+        return f"GET {url} got no HTTP answer"
+    if probe.any_status or 200 <= int(parts[1]) < 400:
+        return None
+    return f"GET {url} answered {int(parts[1])}"

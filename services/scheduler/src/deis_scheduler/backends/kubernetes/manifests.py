@@ -19,6 +19,7 @@ from deis_common.events.state import AppState, BuildArtifact
 from deis_common.settings import StoreSettings
 from deis_scheduler.desired import (
     BUILDPACK_PORT,
+    PICK_SHELL,
     DesiredStateError,
     healthcheck_config,
     is_routable,
@@ -128,7 +129,7 @@ def command_and_args(build: BuildArtifact, ptype: str) -> tuple[list[str] | None
         return None, (shlex.split(line) if line else None)
     if not line:
         raise DesiredStateError(f"the Procfile has no {ptype!r} process type")
-    return ["/bin/bash", "-c"], [line]
+    return list(PICK_SHELL), [line]  # bash when the image has it, as on Workflow; else its sh
 
 
 def image_of(build: BuildArtifact, settings: KubernetesSettings) -> str:
@@ -382,7 +383,7 @@ def run_pod(
     if state.build.kind == "buildpack":
         command_args: CommandArgs = (["/runner/init"], [command])
     else:
-        command_args = (["/bin/bash", "-c"], [command])
+        command_args = (list(PICK_SHELL), [command])
     spec = pod_spec(
         state, "run", settings, store, restart="Never", command_args=command_args, pull_secret=pull_secret
     )

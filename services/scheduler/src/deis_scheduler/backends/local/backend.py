@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ from deis_common import netns
 from deis_common.events.state import AppState, ProcessInfo
 from deis_common.store import ObjectStore
 from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
-from deis_scheduler.backends.local.launcher import Launcher
+from deis_scheduler.backends.local.launcher import Launcher, shell_of
 from deis_scheduler.backends.local.monitor import Monitor, exit_reason
 from deis_scheduler.backends.local.process import Process, scan
 from deis_scheduler.backends.local.releases import ReleaseCache, ReleaseError
@@ -36,6 +37,7 @@ from deis_scheduler.desired import (
     environment,
     fingerprint,
     min_ready_seconds,
+    port_of,
     run_command_for,
     wanted_structure,
 )
@@ -157,7 +159,20 @@ class LocalBackend:
 
     def _probes(self, process: Process) -> Probes:
         state = self._state_of(process)
-        return probes_for(state, process.record.type) if state else Probes(None, None)
+        if state is None:
+            return Probes(None, None)
+        probes = probes_for(state, process.record.type)
+        if self.launcher.isolated:
+            return probes  # the process listens on Workflow's PORT at an address of its own, as in a pod
+        # On the host's network the process got a free port as PORT: a probe naming Workflow's port for it
+        # (5000 for buildpack apps, the image's EXPOSE) means that one.
+        workflow_port = port_of(state)
+        return Probes(
+            *(
+                dataclasses.replace(p, port=None) if p is not None and p.port == workflow_port else p
+                for p in (probes.readiness, probes.liveness)
+            )
+        )
 
     def _state_of(self, process: Process) -> AppState | None:
         """The desired state a process was started with (kept beside it, cached)."""
@@ -236,6 +251,14 @@ class LocalBackend:
         return started
 
     async def _wait_ready(self, state: AppState, started: list[Process], timeout: float) -> None:
+        # Like Workflow's deploy wait: the timeout plus the longest initialDelaySeconds of the new probes.
+        delays = [
+            probe.initial_delay
+            for probes in {p.record.type: self._probes(p) for p in started}.values()
+            for probe in (probes.readiness, probes.liveness)
+            if probe is not None
+        ]
+        timeout += max(delays, default=0.0)
         deadline = time.monotonic() + timeout
         while True:
             waiting = [p for p in started if p.record.name not in self.monitor.ready]
@@ -247,10 +270,11 @@ class LocalBackend:
                     _crashed(process, state, f"keeps crashing ({status.restarts} restarts; {{reason}})")
             if time.monotonic() >= deadline:
                 process = waiting[0]
-                raise DeployError(
-                    f"{process.record.label} of v{state.version} did not become ready within {timeout:g}s",
-                    process.tail(20),
-                )
+                label = f"{process.record.label} of v{state.version}"
+                reason = f"{label} did not become ready within {timeout:g}s"
+                if failure := self.monitor.not_ready.get(process.record.name):
+                    reason += f": readiness probe failed: {failure}"
+                raise DeployError(reason, process.tail(20))
             # Probe here, not on the monitor's next tick: readiness is on the deploy's critical path.
             await asyncio.gather(*(self.monitor.check_ready(p) for p in waiting))
             if any(p.record.name not in self.monitor.ready for p in waiting):
@@ -307,17 +331,18 @@ class LocalBackend:
         env = environment(state, "run", port=None)
         try:
             async with self.releases.using(state.build) as release_dir:
+                run_argv = run_command_for(state.build, command, shell=shell_of(state, release_dir))
                 network = await self.launcher.lease()
                 try:
                     sandbox = self.launcher.sandbox(state, release_dir, f"{state.app}-run", network)
-                    argv = sandbox.argv(run_command_for(state.build, command))
+                    argv = sandbox.argv(run_argv)
                     return await _run_sandboxed(argv, env, timeout)
                 finally:
                     if network is not None:
                         await netns.release(network)
         except ReleaseError as e:
             raise DeployError(str(e)) from e
-        except netns.NetworkError as e:
+        except (netns.NetworkError, DesiredStateError) as e:
             raise DeployError(f"cannot start the command: {e}") from e
 
     def _exec_runner(self, process: Process) -> ExecRunner:

@@ -8,26 +8,39 @@ its sandbox command line and its cgroup limits, all written into the process dir
 from __future__ import annotations
 
 import hashlib
-import secrets
 import socket
-import string
 from pathlib import Path
 
 from deis_common import cgroups, netns
 from deis_common.events.state import AppState
+from deis_common.podnames import process_name
 from deis_scheduler.backends.local.forkserver import ForkServer
 from deis_scheduler.backends.local.process import Process, ProcessRecord
+from deis_scheduler.backends.local.releases import image_shell
 from deis_scheduler.backends.local.sandbox import Sandbox
-from deis_scheduler.desired import BUILDPACK_PORT, command_for, environment, is_routable, port_of, workdir_for
+from deis_scheduler.desired import (
+    BUILDPACK_PORT,
+    IMAGE_SHELLS,
+    command_for,
+    environment,
+    is_routable,
+    port_of,
+    workdir_for,
+)
 from deis_scheduler.limits import cpu_cores, memory_bytes
 from deis_scheduler.settings import SchedulerGroup
-
-_SUFFIX = string.ascii_lowercase + string.digits
 
 
 def cgroup_root_name(data_dir: Path) -> str:
     """Per-installation cgroup directory, so two platforms on one machine never share limits."""
     return "deis-" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+
+
+def shell_of(state: AppState, release_dir: Path) -> str | None:
+    """The shell an image's commands run through here (its files are at hand); None for slugs."""
+    if state.build is None or state.build.kind == "buildpack":
+        return None
+    return image_shell(release_dir, IMAGE_SHELLS) or ""
 
 
 def free_port(taken: set[int]) -> int:
@@ -98,8 +111,7 @@ class Launcher:
         network: netns.Lease | None,
     ) -> Process:
         assert state.build is not None
-        suffix = "".join(secrets.choice(_SUFFIX) for _ in range(5))
-        name = f"{state.app}-{ptype}-{fingerprint[:8]}-{suffix}"
+        name = process_name(state.app, ptype, fingerprint)  # Workflow's shape: a new suffix every launch
         port: int | None = None
         if is_routable(ptype) and network is not None:
             port = port_of(state) or BUILDPACK_PORT  # its own address: Workflow's port, as in a pod
@@ -127,7 +139,9 @@ class Launcher:
             cgroups={"memory": plan.memory, "cpu": plan.cpu, "unified": plan.unified},
         )
         spec = {
-            "argv": self.sandbox(state, release_dir, name, network).argv(command_for(state.build, ptype)),
+            "argv": self.sandbox(state, release_dir, name, network).argv(
+                command_for(state.build, ptype, shell=shell_of(state, release_dir))
+            ),
             "env": environment(state, ptype, port=port),
             "cgroups": record.cgroups,
             "memory_fallback": memory,

@@ -19,7 +19,7 @@ from deis_common.events.containers import ContainersCrashed
 from deis_scheduler.backends.base import EventSink
 from deis_scheduler.backends.local.logs import LogForwarder
 from deis_scheduler.backends.local.process import Process
-from deis_scheduler.probes import ExecRunner, Probe, Probes, check
+from deis_scheduler.probes import ExecRunner, Probe, Probes, attempt
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +52,8 @@ class Monitor:
         self._oom: dict[str, int] = {}
         self._due: dict[str, float] = {}
         self._failures: dict[str, int] = {}
+        self.not_ready: dict[str, str] = {}
+        """Why the last readiness probe of a process not yet ready failed."""
 
     def add(self, process: Process) -> None:
         status = process.status()
@@ -65,7 +67,7 @@ class Monitor:
         name = process.record.name
         self.processes.pop(name, None)
         self.ready.discard(name)
-        for table in (self._restarts, self._oom, self._due, self._failures):
+        for table in (self._restarts, self._oom, self._due, self._failures, self.not_ready):
             table.pop(name, None)
 
     async def run(self) -> None:
@@ -93,17 +95,19 @@ class Monitor:
         if now < self._due.get(name, 0):
             return
         probe = probes.liveness
-        if probe is None:
+        if probe is None or _too_early(process, probe):  # Kubernetes probes nothing before the delay
             return
         self._due[name] = now + probe.period
-        if await self._probe(process, probe):
+        failure = await self._probe(process, probe)
+        if failure is None:
             self._failures[name] = 0
             return
         self._failures[name] = self._failures.get(name, 0) + 1
         if self._failures[name] >= probe.failure_threshold:
             self._failures[name] = 0
             self.ready.discard(name)
-            await self.logs.note(process, _now(), "Liveness probe failed; restarting the process")
+            note = f"Liveness probe failed ({failure}); restarting the process"
+            await self.logs.note(process, _now(), note)
             process.restart()
 
     async def check_ready(self, process: Process) -> bool:
@@ -116,17 +120,19 @@ class Monitor:
             return False
         probe = self.probes_for(process).readiness
         self._due[name] = now + (probe.period if probe else TICK)
-        if probe is None or await self._probe(process, probe):
+        failure = None if probe is None else await self._probe(process, probe)
+        if failure is None:
             self.ready.add(name)
+            self.not_ready.pop(name, None)
             return True
+        self.not_ready[name] = failure
         return False
 
-    async def _probe(self, process: Process, probe: Probe) -> bool:
-        started = process.status().started
-        age = (datetime.now(UTC) - started).total_seconds() if started is not None else None
-        if age is not None and age < probe.initial_delay:
-            return False
-        return await check(
+    async def _probe(self, process: Process, probe: Probe) -> str | None:
+        """None when ``probe`` passes, else why not."""
+        if _too_early(process, probe):
+            return f"waiting {probe.initial_delay:g}s before the first probe (initialDelaySeconds)"
+        return await attempt(
             probe, host=process.record.address, port=process.record.port, run_exec=self.exec_for(process)
         )
 
@@ -153,3 +159,9 @@ class Monitor:
                 log_tail=tail,
             )
         )
+
+
+def _too_early(process: Process, probe: Probe) -> bool:
+    """The process started less than the probe's ``initialDelaySeconds`` ago."""
+    started = process.status().started
+    return started is not None and (datetime.now(UTC) - started).total_seconds() < probe.initial_delay

@@ -158,3 +158,35 @@ def _add_mount_points(root: Path) -> None:
     for name in MOUNT_POINTS:
         if not os.path.lexists(root / name):
             (root / name).mkdir(mode=0o755)
+
+
+def image_shell(root: Path, shells: tuple[str, ...]) -> str | None:
+    """The first of ``shells`` that is an executable file in the image root filesystem ``root``."""
+    return next((shell for shell in shells if _executable_in(root, shell)), None)
+
+
+def _executable_in(root: Path, path: str, hops: int = 40) -> bool:
+    """Whether ``path`` names an executable file inside ``root``, following symlinks as the image sees
+    them (``/bin -> usr/bin``, ``/bin/sh -> /bin/busybox``): an absolute target starts over at ``root``,
+    never at the host's ``/``, and ``..`` stops at ``root``."""
+    inside: list[str] = []
+    pending = [p for p in path.split("/") if p not in ("", ".")]
+    while pending:
+        part = pending.pop(0)
+        if part == "..":
+            if inside:
+                inside.pop()
+            continue
+        candidate = root.joinpath(*inside, part)
+        if candidate.is_symlink():
+            hops -= 1
+            if hops < 0:
+                return False
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                inside = []
+            pending = [p for p in target.split("/") if p not in ("", ".")] + pending
+            continue
+        inside.append(part)
+    found = root.joinpath(*inside)
+    return found.is_file() and not found.is_symlink() and os.access(found, os.X_OK)
