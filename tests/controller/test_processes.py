@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 from deis_common.bus import Bus
 from deis_common.events.apps import AppScaled, RestartRequested, RunRequested
+from deis_common.events.containers import ContainersHealthy
+from deis_common.events.releases import ReleaseCreated
 from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
+from deis_common.podnames import process_name
 from deis_common.testing.recorder import EventRecorder
-from tests.controller.harness import RunningController
+from tests.controller.harness import RunningController, running_controller
 
 PROCFILE = {"web": "python app.py", "worker": "python worker.py"}
+WORKFLOW_NAME = re.compile(r"^demo-(web|worker)-[0-9]{8,10}-[a-z0-9]{5}$")
 
 
 async def image_app(api: RunningController, token: str) -> None:
@@ -132,3 +137,132 @@ async def test_app_log_holds_the_controller_actions(api: RunningController, alic
     assert "deis[controller]: INFO alice scaled pods web=2" in r.text
     r = await api.call("GET", "/v2/apps/demo/logs/?log_lines=1", alice)
     assert r.text.count("\n") == 1
+
+
+LAG = 0.5  # how long replaced processes linger after the deploy is healthy (router move, SIGTERM)
+
+
+class LingeringScheduler:
+    """Behaves like the scheduler on the bus: a deploy brings fresh processes up and reports them healthy;
+    the processes it replaced keep running (``terminating``) for a moment after that, then go."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.processes: list[ProcessInfo] = []
+        self.structure: dict[str, int] = {}
+        self.template = "v2"
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def fresh(self, app: str, ptype: str) -> ProcessInfo:
+        return ProcessInfo(name=process_name(app, ptype, self.template), type=ptype, release="v2", state="up")
+
+    async def deploy(self, app: str, generation: int, replace: list[ProcessInfo]) -> None:
+        keep = [p for p in self.processes if p not in replace and p.state != "terminating"]
+        for ptype, count in self.structure.items():
+            of_type = [p for p in keep if p.type == ptype]
+            keep = [p for p in keep if p.type != ptype] + of_type[:count]
+            keep += [self.fresh(app, ptype) for _ in range(count - len(of_type))]
+        retire = [p for p in self.processes if p not in keep]
+        self.processes = keep + [p.model_copy(update={"state": "terminating"}) for p in retire]
+        await self.bus.publish(ContainersHealthy(app=app, generation=generation, version=2))
+        task = asyncio.create_task(self._retire({p.name for p in retire}))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _retire(self, names: set[str]) -> None:
+        await asyncio.sleep(LAG)
+        self.processes = [p for p in self.processes if p.name not in names]
+
+    async def on_event(self, queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
+        while True:
+            envelope = await queue.get()
+            if envelope.type == ReleaseCreated.subject:
+                created = envelope.open(ReleaseCreated)
+                self.structure = dict(created.state.structure)
+                await self.deploy(created.app, created.generation, [])
+            elif envelope.type == AppScaled.subject:
+                scaled = envelope.open(AppScaled)
+                self.structure = dict(scaled.structure)
+                await self.deploy(scaled.app, scaled.generation, [])
+            elif envelope.type == RestartRequested.subject:
+                asked = envelope.open(RestartRequested)
+                chosen = [
+                    p
+                    for p in self.processes
+                    if (asked.type is None or p.type == asked.type)
+                    and (asked.process is None or p.name == asked.process)
+                ]
+                await self.deploy(asked.app, 0, chosen)
+
+
+@contextlib.asynccontextmanager
+async def lingering_scheduler(bus: Bus) -> AsyncIterator[LingeringScheduler]:
+    fake = LingeringScheduler(bus)
+
+    async def ps(request: PsRequest) -> PsReply:
+        return PsReply(app=request.app, processes=fake.processes)
+
+    sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
+    async with bus.watch(ReleaseCreated, AppScaled, RestartRequested) as queue:
+        task = asyncio.create_task(fake.on_event(queue))
+        try:
+            yield fake
+        finally:
+            task.cancel()
+            await sub.unsubscribe()
+
+
+def names(pods: list[dict[str, str]]) -> set[str]:
+    return {p["name"] for p in pods}
+
+
+async def test_restart_answers_once_fresh_processes_with_new_names_replaced_the_old_ones(
+    pg_dsn: str, nats_url: str, bus: Bus
+) -> None:
+    async with (
+        lingering_scheduler(bus) as scheduler,
+        running_controller(pg_dsn, nats_url, deploy_wait=20.0) as api,
+    ):
+        token = await api.register("alice")
+        await image_app(api, token)
+        assert (
+            await api.call("POST", "/v2/apps/demo/scale/", token, json={"web": 2, "worker": 1})
+        ).status == 204
+        before = (await api.call("GET", "/v2/apps/demo/pods/", token)).json["results"]
+        webs = {p["name"] for p in before if p["type"] == "web"}
+        [worker] = [p["name"] for p in before if p["type"] == "worker"]
+
+        # As the original CLI sends them: POST .../pods/<type>/restart/, then it lists the processes.
+        r = await api.call("POST", "/v2/apps/demo/pods/web/restart/", token)
+        assert r.status == 200, r.text
+        assert len(r.json) == 2 and not names(r.json) & webs
+        assert all(WORKFLOW_NAME.match(p["name"]) and p["state"] == "up" for p in r.json), r.json
+        listed = (await api.call("GET", "/v2/apps/demo/pods/", token)).json
+        assert names(listed["results"]) == names(r.json) | {worker}
+
+        short = worker.removeprefix("demo-")
+        r = await api.call("POST", f"/v2/apps/demo/pods/worker/{short}/restart/", token)
+        assert r.status == 200 and len(r.json) == 1 and r.json[0]["name"] != worker
+        assert r.json[0]["type"] == "worker"
+
+        current = names((await api.call("GET", "/v2/apps/demo/pods/", token)).json["results"])
+        r = await api.call("POST", "/v2/apps/demo/pods/restart/", token)
+        assert len(r.json) == 3 and not names(r.json) & current
+        assert names((await api.call("GET", "/v2/apps/demo/pods/", token)).json["results"]) == names(r.json)
+        assert scheduler.processes and all(p.state == "up" for p in scheduler.processes)
+
+
+async def test_scaling_to_zero_answers_once_the_processes_are_gone(
+    pg_dsn: str, nats_url: str, bus: Bus
+) -> None:
+    async with lingering_scheduler(bus), running_controller(pg_dsn, nats_url, deploy_wait=20.0) as api:
+        token = await api.register("alice")
+        await api.call("POST", "/v2/apps/", token, json={"id": "boxed"})
+        r = await api.call("POST", "/v2/apps/boxed/builds/", token, json={"image": "ex/img"})
+        assert r.status == 201, r.text
+        assert (await api.call("GET", "/v2/apps/boxed/pods/", token)).json["count"] == 1
+
+        r = await api.call("POST", "/v2/apps/boxed/scale/", token, json={"cmd": 0})
+
+        assert r.status == 204
+        assert (await api.call("GET", "/v2/apps/boxed/pods/", token)).json == {"count": 0, "results": []}

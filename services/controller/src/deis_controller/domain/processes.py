@@ -14,7 +14,7 @@ from deis_controller.domain.state import app_state
 from deis_controller.errors import BadRequest, NotFound
 
 
-def _count(value: Any) -> int:
+def count(value: Any) -> int:
     if isinstance(value, list | dict) or value is None:
         raise BadRequest(
             f"Invalid scaling format: int() argument must be a string, a bytes-like object or a real number,"
@@ -35,7 +35,7 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
     if current is None or current["build_uuid"] is None:
         raise BadRequest("No build associated with this release")
     build = await releases_db.build(work.tx, current["build_uuid"])
-    wanted = {str(proctype): _count(count) for proctype, count in request.items()}
+    wanted = {str(proctype): count(n) for proctype, n in request.items()}
     # without a Procfile, the types the app already runs (its default structure) stay scalable
     known = set(build["procfile"] or app["structure"]) | {"cmd"}
     for proctype in wanted:
@@ -69,3 +69,19 @@ def pods(
         {"name": p.name, "state": p.state, "type": p.type, "release": p.release, "started": p.started or now}
         for p in selected
     ]
+
+
+def scaled(processes: list[ProcessInfo], wanted: dict[str, int]) -> bool:
+    """Each scaled type runs exactly its wanted number of processes (those scaled away are gone)."""
+    return all(sum(1 for p in processes if p.type == ptype) == n for ptype, n in wanted.items())
+
+
+def restarted(processes: list[ProcessInfo], replaced: set[str], structure: dict[str, int]) -> bool:
+    """None of the ``replaced`` processes is left, and each type is back to its count, all up."""
+    if any(p.name in replaced for p in processes):
+        return False
+    for ptype, n in structure.items():
+        of_type = [p for p in processes if p.type == ptype]
+        if len(of_type) != n or any(p.state != "up" for p in of_type):
+            return False
+    return True

@@ -1,10 +1,15 @@
-"""``/v2/apps/<id>/scale``, ``/pods`` (ps and restart) and ``/run`` (one-off commands)."""
+"""``/v2/apps/<id>/scale``, ``/pods`` (ps and restart) and ``/run`` (one-off commands).
+
+Like Workflow, scale and restart answer once they are done (bounded by ``deploy_wait``): a scale once the
+processes it removed are gone, a restart once fresh processes (with new names) replaced the chosen ones;
+the original CLI lists the processes right after and shows what it gets.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import secrets
-import string
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -12,9 +17,12 @@ from pydantic import BaseModel, Field, RootModel
 
 from deis_common.errors import BusError
 from deis_common.events.apps import RestartRequested, RunRequested
+from deis_common.events.base import Envelope
+from deis_common.events.deploys import DeployFailed
 from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
+from deis_common.podnames import full_name, suffix
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import processes
 from deis_controller.domain.state import app_state
@@ -62,6 +70,7 @@ class PodListResponse(BaseModel):
 async def scale(request: web.Request) -> web.Response:
     data = await body(request)
     ctl = controller(request)
+    deadline = time.monotonic() + ctl.settings.deploy_wait
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
             user, app = await authorize(work.tx, request, lock=True)
@@ -70,24 +79,57 @@ async def scale(request: web.Request) -> web.Response:
             reason = await deploy.failure(app["id"], generation)
             if reason is not None:
                 raise Unavailable(reason)
+    if generation is not None and ctl.settings.deploy_wait > 0:
+        # Scaling down retires processes once the router has moved away from them: done when they are gone.
+        wanted = {str(t): processes.count(n) for t, n in data.items()}
+        await _until(request, app, deadline, lambda listed: processes.scaled(listed, wanted))
     return empty()
 
 
-async def _processes(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo]:
+async def _live(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo] | None:
+    """The scheduler's process list; None when it does not answer."""
     ctl = controller(request)
     try:
         reply = await ctl.bus.request(
             PS_SUBJECT, PsRequest(app=app["id"]), PsReply, timeout=ctl.settings.ps_timeout
         )
-        return list(reply.processes)
     except BusError:
-        return [ProcessInfo.model_validate(p) for p in app["processes"]]
+        return None
+    return list(reply.processes)
+
+
+async def _processes(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo]:
+    live = await _live(request, app)
+    return live if live is not None else [ProcessInfo.model_validate(p) for p in app["processes"]]
+
+
+POLL = 0.1
+
+
+async def _until(
+    request: web.Request,
+    app: dict[str, Any],
+    deadline: float,
+    done: Callable[[list[ProcessInfo]], bool],
+    failed: asyncio.Queue[Envelope] | None = None,
+) -> None:
+    """Poll the scheduler's process list until ``done`` (or the deadline, or the scheduler is silent).
+
+    With ``failed`` (a watch on ``deploys.failed``), a failed deploy of the app ends the wait with its reason.
+    """
+    while time.monotonic() < deadline:
+        live = await _live(request, app)
+        if live is None or done(live):
+            return
+        while failed is not None and not failed.empty():
+            event = failed.get_nowait().open(DeployFailed)
+            if event.app == app["id"]:
+                raise Unavailable(event.reason)
+        await asyncio.sleep(POLL)
 
 
 def _name(app_id: str, name: str | None) -> str | None:
-    if name is not None and name.count("-") == 2 and not name.startswith(app_id + "-"):
-        return f"{app_id}-{name}"
-    return name
+    return full_name(app_id, name) if name is not None else None
 
 
 @doc(response=PodListResponse)
@@ -104,15 +146,27 @@ async def list_pods(request: web.Request) -> web.Response:
 
 @doc(response=PodResponse, listed=True)
 async def restart(request: web.Request) -> web.Response:
+    """Replace the chosen processes with fresh ones (new names) and answer with their successors."""
     ctl = controller(request)
+    deadline = time.monotonic() + ctl.settings.deploy_wait
     async with ctl.db.read() as tx:
         user, app = await authorize(tx, request)
     proctype = request.match_info.get("type")
     name = _name(app["id"], request.match_info.get("name"))
-    await ctl.bus.publish(RestartRequested(app=app["id"], type=proctype, process=name))
-    await ctl.app_log(app["id"], f"{user.username} restarted {name or proctype or 'all'} processes")
-    found = processes.pods(await _processes(request, app), proctype, name)
-    return ok(found[:1] if name else found)
+    chosen = processes.pods(await _processes(request, app), proctype, name)
+    async with ctl.bus.watch(DeployFailed) as failed:
+        await ctl.bus.publish(RestartRequested(app=app["id"], type=proctype, process=name))
+        await ctl.app_log(app["id"], f"{user.username} restarted {name or proctype or 'all'} processes")
+        if chosen and ctl.settings.deploy_wait > 0:
+            replaced = {p["name"] for p in chosen}
+            structure = {p["type"]: app["structure"].get(p["type"], 0) for p in chosen}
+
+            def done(listed: list[ProcessInfo]) -> bool:
+                return processes.restarted(listed, replaced, structure)
+
+            await _until(request, app, deadline, done, failed)
+    found = processes.pods(await _processes(request, app), proctype)
+    return ok(found[:1] if name else found)  # for one process: the newest of its type, its successor
 
 
 @doc(request=RunRequest, response=RunResponse)
@@ -128,7 +182,7 @@ async def run(request: web.Request) -> web.Response:
         if current is None or current["build_uuid"] is None:
             raise BadRequest("No build associated with this release to run this command")
         state = await app_state(tx, app, current)
-    run_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(5))
+    run_id = suffix()
     timeout = ctl.settings.run_timeout
     async with ctl.bus.watch(RunFinished) as finished:
         await ctl.bus.publish(
