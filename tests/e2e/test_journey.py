@@ -7,6 +7,7 @@ goes through the `deis` CLI, `git push` over SSH, or HTTP through the router by 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -20,6 +21,8 @@ from tests.controller import pem
 from tests.e2e.platform import Platform, User, run, served_certificate, wait_until
 
 pytestmark = pytest.mark.e2e
+
+WORKFLOW_NAME = re.compile(r"\b[a-z0-9-]+-web-[0-9]{8,10}-[a-z0-9]{5}\b")
 
 
 @pytest.fixture(scope="module")
@@ -268,6 +271,60 @@ def test_a_dockerfile_app_is_built_with_buildah_and_served(
     assert "Done, boxed:v2 deployed to Workflow" in pushed.err
     assert page(platform, "boxed.localhost") == "Powered by a Dockerfile app!\n"
     assert "cmd" in admin.ok("ps", cwd=repo)
+
+
+SH_ONLY_DOCKERFILE = """\
+# Like an alpine or busybox image: a POSIX sh and a few tools, no bash.
+FROM scratch
+COPY rootfs/ /
+COPY server /server
+ENV PATH=/usr/bin:/bin
+EXPOSE 5000
+"""
+
+
+def sh_only_image_context(context: Path) -> None:
+    """A Dockerfile app whose image has /bin/sh (Debian's dash with its libraries) and env, but no bash."""
+    shutil.copytree(Path(__file__).parents[1] / "builder" / "apps" / "dockerfile", context)
+    (context / "Dockerfile").write_text(SH_ONLY_DOCKERFILE)
+    (context / "Procfile").write_text("web: exec /server\n")
+    compiled = run(["gcc", "-static", "-Os", "-o", "server", "server.c"], cwd=context)
+    assert compiled.code == 0, compiled.text
+    binaries = {"bin/sh": "/usr/bin/dash", "usr/bin/env": "/usr/bin/env"}
+    libraries = run(["ldd", *binaries.values()]).out
+    for name in set(re.findall(r"(/\S+\.so[.\d]*)", libraries)):
+        binaries[name.lstrip("/")] = name
+    for inside, host in binaries.items():
+        (context / "rootfs" / inside).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(host).resolve(), context / "rootfs" / inside)
+
+
+def test_an_image_app_with_only_sh_runs_restarts_and_scales_as_on_workflow(
+    platform: Platform, admin: User, tmp_path: Path
+) -> None:
+    context = tmp_path / "tiny"
+    sh_only_image_context(context)
+    repo = admin.checkout(context, tmp_path / "checkout")
+    admin.ok("create", "tiny", cwd=repo)
+    pushed = admin.push(repo)
+    assert pushed.code == 0, pushed.text
+    assert page(platform, "tiny.localhost") == "Powered by a Dockerfile app!\n"
+
+    # deis run goes through the image's sh (there is no bash to go through)
+    ran = admin.deis("run", "env", cwd=repo)
+    assert ran.code == 0, ran.text
+    assert "DEIS_APP=tiny" in ran.out.splitlines()
+
+    # A restart replaces the process: a new name in Workflow's shape, same release hash
+    [before] = WORKFLOW_NAME.findall(admin.ok("ps", cwd=repo))
+    restarted = admin.ok("ps:restart", "web", cwd=repo)
+    [after] = WORKFLOW_NAME.findall(restarted)
+    assert after != before and after.rsplit("-", 1)[0] == before.rsplit("-", 1)[0]
+    assert f"{after} up (v2)" in restarted and before not in admin.ok("ps", cwd=repo)
+
+    # Once ps:scale web=0 has returned, no process of the type is listed
+    scaled = admin.ok("ps:scale", "web=0", cwd=repo)
+    assert "tiny-web-" not in scaled and "tiny-web-" not in admin.ok("ps", cwd=repo)
 
 
 def test_deis_pull_deploys_an_image_and_serves_it(platform: Platform, admin: User, tmp_path: Path) -> None:
