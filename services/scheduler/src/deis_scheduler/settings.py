@@ -15,6 +15,11 @@ from deis_common.settings import ServiceSettings
 
 
 class KubernetesSettings(BaseModel):
+    api_server: str = Field(
+        "",
+        description="URL of the Kubernetes API server (e.g. http://127.0.0.1:8001 through kubectl proxy); "
+        "empty: the cluster's own (service account), else the current kubeconfig context",
+    )
     slugrunner_image: str = Field(
         "deis/slugrunner:latest",
         description="image that fetches a slug from the store and runs a process type",

@@ -11,6 +11,7 @@ releases; Kubernetes itself retires the old pods.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import string
 import time
@@ -19,9 +20,10 @@ from typing import Any
 
 from deis_common.events.state import AppState, ProcessInfo
 from deis_common.settings import ServiceSettings
-from deis_scheduler.backends.base import DeployError, Rollout, RunResult, Selector
+from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.api import KubeApi, KubeError, Obj
+from deis_scheduler.backends.kubernetes.podwatch import PodWatch
 from deis_scheduler.desired import DesiredStateError, is_routable
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings
 
@@ -45,11 +47,15 @@ class KubernetesBackend:
         service: ServiceSettings,
         api: KubeApi | None = None,
         registry: RegistrySettings | None = None,
+        sink: EventSink | None = None,
     ) -> None:
         self.settings = settings
         self.store = service.store
         self.registry = registry or RegistrySettings()
+        self.sink = sink
         self._api = api
+        self._pods: PodWatch | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def api(self) -> KubeApi:
@@ -61,9 +67,18 @@ class KubernetesBackend:
         if self._api is None:
             from deis_scheduler.backends.kubernetes.client import connect
 
-            self._api = await connect()
+            self._api = await connect(self.settings.api_server)
+        if self.sink is not None:
+            self._pods = PodWatch(self._api, self.sink)
+            self._task = asyncio.create_task(self._pods.run(), name="scheduler:kubernetes-pods")
 
     async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pods is not None:
+            await self._pods.close()
         if self._api is not None:
             await self._api.close()
 
@@ -170,9 +185,14 @@ class KubernetesBackend:
             if failure:
                 raise DeployError(failure, await self._log_tail(state))
             if time.monotonic() > deadline:
+                # probe failures are events about the pods, not about their Deployment
                 events = []
-                for name in pending:
-                    events += [e for e in await self.api.events(state.app, name) if "Unhealthy" in e]
+                for pod in await self._pods_of(state):
+                    events += [
+                        e
+                        for e in await self.api.events(state.app, pod["metadata"]["name"])
+                        if "Unhealthy" in e
+                    ]
                 reason = f"{', '.join(pending)} of v{state.version} did not become ready within {timeout:g}s"
                 raise DeployError("; ".join([reason, *events[-3:]]), await self._log_tail(state))
             # Deployment status changes come through a watch; pod failures are checked at least every poll.
@@ -183,11 +203,17 @@ class KubernetesBackend:
                 min(self.settings.poll_interval, max(0.0, deadline - time.monotonic())),
             )
 
+    async def _pods_of(self, state: AppState) -> list[Obj]:
+        """The pods of the release being deployed."""
+        selector = manifests.labels(state.app, version=f"v{state.version}")
+        return [
+            p
+            for p in await self.api.select("Pod", state.app, selector)
+            if p["metadata"].get("labels", {}).get("type") != "run"
+        ]
+
     async def _pod_failure(self, state: AppState) -> str | None:
-        version = f"v{state.version}"
-        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
-            if pod["metadata"].get("labels", {}).get("version") != version:
-                continue
+        for pod in await self._pods_of(state):
             status = pod.get("status", {})
             for condition in status.get("conditions", []):
                 if condition.get("reason") == "Unschedulable":
@@ -200,13 +226,11 @@ class KubernetesBackend:
         return None
 
     async def _log_tail(self, state: AppState) -> list[str]:
-        version = f"v{state.version}"
-        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
-            if pod["metadata"].get("labels", {}).get("version") == version:
-                try:
-                    return (await self.api.logs(state.app, pod["metadata"]["name"], 20)).splitlines()[-20:]
-                except KubeError:
-                    return []
+        for pod in await self._pods_of(state):
+            try:
+                return (await self.api.logs(state.app, pod["metadata"]["name"], 20)).splitlines()[-20:]
+            except KubeError:
+                return []
         return []
 
     async def retire(self, rollout: Rollout) -> None:
