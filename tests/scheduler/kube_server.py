@@ -131,7 +131,8 @@ class KubeApiServer:
         """How many of the next writes lose a race: another writer creates or changes the object first."""
         self.startup_output: list[str] = []
         """Lines every new container of a Deployment prints when it starts."""
-        self.requests: list[tuple[str, str, int]] = []
+        self.requests: list[list[Any]] = []
+        """[method, path and query, status (0 while it streams)] of every request."""
         self.received: list[Obj] = []
         """Every object the client sent to be created or replaced, as sent (for schema checks)."""
         self.containers: dict[tuple[str, str, str], Container] = {}
@@ -255,8 +256,10 @@ class KubeApiServer:
     # -- HTTP ----------------------------------------------------------------------------------------
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        record = [request.method, request.path_qs, 0]  # streams are counted from their start
+        self.requests.append(record)
         response = await self._route(request)
-        self.requests.append((request.method, request.path, response.status))
+        record[2] = response.status
         return response
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
