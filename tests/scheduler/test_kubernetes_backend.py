@@ -306,3 +306,35 @@ async def test_images_from_the_platform_registry_are_pulled_through_its_pull_hos
     assert config["auths"]["127.0.0.1:5555"]["username"] == "deis"
     for obj in kube_server.received:
         validate(obj)
+
+
+async def test_an_image_from_a_private_registry_is_pulled_with_the_apps_credentials(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
+    registry = RegistrySettings(host="registry.deis.svc:5000", username="deis", password="platform")
+    backend = KubernetesBackend(*settings(), api=kube, registry=registry)
+    private = image_state().model_copy(update={"registry": {"username": "bob", "password": "s3cret"}})
+
+    await backend.deploy(private, timeout=5)
+    await backend.run(private, "python manage.py check", timeout=5)
+
+    secret = kube_server.get("secrets", "api", "private-registry")
+    assert secret is not None and secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    assert config["auths"]["registry.example.com"]["auth"] == base64.b64encode(b"bob:s3cret").decode()
+    assert kube_server.get("secrets", "api", "deis-registry") is None, "the platform's keys stay home"
+    pods = [d["spec"]["template"]["spec"] for d in kube_server.list("deployments", "api")]
+    pods += [p["spec"] for p in kube_server.received if p["kind"] == "Pod"]
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod["containers"][0]["image"] == "registry.example.com/acme/api:1.4"
+        assert pod["imagePullSecrets"] == [{"name": "private-registry"}]
+    for obj in kube_server.received:
+        validate(obj)
+
+
+def test_docker_hub_images_are_keyed_as_docker_keys_them() -> None:
+    assert manifests.registry_host("deis/example-go:latest") == "https://index.docker.io/v1/"
+    assert manifests.registry_host("docker.io/library/python:3.11") == "https://index.docker.io/v1/"
+    assert manifests.registry_host("ghcr.io/acme/api") == "ghcr.io"
+    assert manifests.registry_host("localhost:5000/api") == "localhost:5000"

@@ -90,9 +90,22 @@ class KubernetesBackend:
 
     # -- deploy ----------------------------------------------------------------------------------
 
-    @property
-    def pull_secret(self) -> str | None:
-        return REGISTRY_SECRET if self.registry.username else None
+    def _in_platform_registry(self, state: AppState) -> bool:
+        host = self.registry.host
+        location = state.build.location if state.build else ""
+        return bool(host) and location.startswith((host + "/", (self.registry.pull_host or host) + "/"))
+
+    def _pull_secrets(self, state: AppState) -> list[Obj]:
+        """The imagePullSecrets the release's pods need: the platform registry's keys for its images, the
+        app's own (``deis registry:set``) for an image from anywhere else."""
+        if state.build is None or state.build.kind == "buildpack":
+            return []
+        if self._in_platform_registry(state):
+            if not self.registry.username:
+                return []
+            return [manifests.registry_secret(state.app, REGISTRY_SECRET, self.registry)]
+        private = manifests.private_registry_secret(state)
+        return [private] if private else []
 
     def _runnable(self, state: AppState) -> AppState:
         """The state with its image as nodes pull it (through the registry's pull host)."""
@@ -110,14 +123,14 @@ class KubernetesBackend:
         objects.append(manifests.env_secret(state))
         if state.build.kind == "buildpack":
             objects.append(manifests.store_secret(state.app, self.settings.store_secret, self.store))
-        if self.pull_secret:
-            objects.append(manifests.registry_secret(state.app, self.pull_secret, self.registry))
+        objects += self._pull_secrets(state)
         return objects
 
     def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
         objects = self._support(state)
         if state.build is None:
             return objects
+        pull_secrets = [s["metadata"]["name"] for s in self._pull_secrets(state)]
         for ptype in sorted(state.structure):
             objects.append(
                 manifests.deployment(
@@ -126,7 +139,7 @@ class KubernetesBackend:
                     self.settings,
                     self.store,
                     restarted_at=restarted.get(ptype),
-                    pull_secret=self.pull_secret,
+                    pull_secrets=pull_secrets,
                 )
             )
             if is_routable(ptype) and state.structure[ptype] > 0:
@@ -261,7 +274,12 @@ class KubernetesBackend:
         state = self._runnable(state)
         try:
             pod = manifests.run_pod(
-                state, name, command, self.settings, self.store, pull_secret=self.pull_secret
+                state,
+                name,
+                command,
+                self.settings,
+                self.store,
+                pull_secrets=[s["metadata"]["name"] for s in self._pull_secrets(state)],
             )
             for obj in [*self._support(state), pod]:
                 await self.api.apply(obj)
