@@ -30,7 +30,8 @@ from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import eventually
 from tests.scheduler.kube_server import KubeApiServer
 
-K8S_VERSION = kubernetes_validate.latest_version()
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas we have.
+K8S_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
 
 
 def buildpack_state(**changes: Any) -> AppState:
@@ -90,7 +91,8 @@ def settings() -> tuple[KubernetesSettings, ServiceSettings]:
 
 
 def validate(obj: dict[str, Any]) -> None:
-    kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    for version in K8S_VERSIONS:
+        kubernetes_validate.validate(obj, version, strict=True)
 
 
 @pytest.mark.parametrize("state", [buildpack_state(), image_state()], ids=["buildpack", "image"])
