@@ -1,5 +1,6 @@
-"""Cluster mode: every image the builder makes goes to the platform's registry as ``<registry>/<app>:git-<sha8>``,
-the release carries that reference, and the Kubernetes scheduler runs exactly it.
+"""Cluster mode: every image the builder makes goes to the platform's registry as
+``<registry>/<app>:git-<sha8>``, the release carries that reference, and the Kubernetes scheduler runs
+exactly it.
 
 A real registry (Debian's docker-registry) runs per test; buildah pushes to it rootless, as the build user;
 the registry's own HTTP API says which tags it holds; the scheduler's Kubernetes backend deploys the release
@@ -108,7 +109,11 @@ async def test_a_dockerfile_build_is_pushed_and_its_pods_run_exactly_that_refere
 
 
 async def test_a_pulled_image_is_pushed_and_its_pods_run_exactly_that_reference(
-    builder: RunningBuilder, registry: Registry, bus: Bus, recorder: EventRecorder, image_archive: str
+    builder: RunningBuilder,
+    registry: Registry,
+    bus: Bus,
+    recorder: EventRecorder,
+    image_archive: str,  # noqa: F811  (the fixture imported above)
 ) -> None:
     request = PushReceived(
         app="pulled",
