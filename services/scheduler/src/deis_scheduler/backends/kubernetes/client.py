@@ -239,6 +239,8 @@ class KubernetesClient:
             )
         except ApiException as e:
             raise _failed(f"following the logs of {pod}", e) from e
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise KubeError(f"cannot follow the logs of {pod}: {e}") from e
         buffer = b""
         try:
             async for chunk in response.content.iter_any():

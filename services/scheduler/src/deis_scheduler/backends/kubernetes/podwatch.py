@@ -127,6 +127,8 @@ class PodWatch:
                 follower = self.followers.pop(key)
                 if follower.task is not None:
                     follower.task.cancel()
+            uid = str(meta.get("uid", name))
+            self._crashes = {c for c in self._crashes if c[0] != uid}
             return
         label = f"{ptype}.{name.removeprefix(f'{app}-{ptype}-')}"
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
