@@ -148,3 +148,25 @@ async def test_procfile_rules_on_builds(api: RunningController, alice: str) -> N
     assert r.json == {"procfile": ["Command can't be empty for process type web"]}
     r = await api.call("POST", "/v2/apps/demo/builds/", alice, json={})
     assert r.json == {"image": ["This field is required."]}
+
+
+def test_the_desired_state_carries_the_private_registry_credentials_for_the_scheduler() -> None:
+    from datetime import UTC, datetime
+
+    from deis_controller.domain.state import compose_state
+
+    config = {
+        "values": {"PORT": "5000"},
+        "memory": {},
+        "cpu": {},
+        "tags": {},
+        "registry": {"username": "u", "password": "p"},
+        "healthcheck": {},
+    }
+    release = {"version": 2, "summary": "alice added registry info", "created": datetime.now(UTC)}
+    app = {"id": "demo", "generation": 2, "structure": {"cmd": 1}}
+
+    state = compose_state(app, release, config, None, None)
+
+    assert state.registry == {"username": "u", "password": "p"}
+    assert state.redacted().registry == {"username": "[redacted]", "password": "[redacted]"}

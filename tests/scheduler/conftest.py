@@ -22,10 +22,12 @@ from deis_common.events.routes import RoutesUpdated
 from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
+from deis_scheduler.backends.kubernetes.client import KubernetesClient, connect
 from deis_scheduler.backends.local.launcher import cgroup_root_name
 from deis_scheduler.backends.local.process import stop_all
 from deis_scheduler.service import build
 from deis_scheduler.settings import SchedulerGroup, SchedulerSettings
+from tests.scheduler.kube_server import KubeApiServer
 
 pytestmark = pytest.mark.sandbox
 
@@ -122,3 +124,20 @@ async def router(bus: Bus) -> AsyncIterator[StandInRouter]:
     yield stand_in
     await sub.unsubscribe()
     await stand_in.close()
+
+
+@pytest_asyncio.fixture
+async def kube_server() -> AsyncIterator[KubeApiServer]:
+    """A Kubernetes API server (the subset the scheduler uses) on a free loopback port."""
+    server = KubeApiServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture
+async def kube(kube_server: KubeApiServer) -> AsyncIterator[KubernetesClient]:
+    """The scheduler's own Kubernetes client (kubernetes_asyncio), talking HTTP to ``kube_server``."""
+    api = await connect(kube_server.url)
+    yield api
+    await api.close()

@@ -1,4 +1,5 @@
-"""The kubernetes backend against an in-memory API at our adapter seam; every object validated by schema."""
+"""The kubernetes backend through its real client (kubernetes_asyncio over HTTP) against a test API server;
+every object it sends is validated against the Kubernetes schemas."""
 
 from __future__ import annotations
 
@@ -22,14 +23,16 @@ from deis_common.testing.recorder import EventRecorder
 from deis_scheduler.backends.base import DeployError
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
+from deis_scheduler.backends.kubernetes.client import KubernetesClient
 from deis_scheduler.desired import PICK_SHELL
 from deis_scheduler.service import build
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings, SchedulerSettings
 from tests.scheduler.conftest import StandInRouter
 from tests.scheduler.http import eventually
-from tests.scheduler.kube_fake import FakeKube
+from tests.scheduler.kube_server import KubeApiServer
 
-K8S_VERSION = kubernetes_validate.latest_version()
+# The oldest Kubernetes the chart supports (Chart.yaml kubeVersion) and the newest schemas we have.
+K8S_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
 
 
 def buildpack_state(**changes: Any) -> AppState:
@@ -89,20 +92,22 @@ def settings() -> tuple[KubernetesSettings, ServiceSettings]:
 
 
 def validate(obj: dict[str, Any]) -> None:
-    kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+    for version in K8S_VERSIONS:
+        kubernetes_validate.validate(obj, version, strict=True)
 
 
 @pytest.mark.parametrize("state", [buildpack_state(), image_state()], ids=["buildpack", "image"])
-async def test_every_object_of_a_deploy_validates_against_the_kubernetes_schemas(state: AppState) -> None:
-    kube = FakeKube()
+async def test_every_object_of_a_deploy_validates_against_the_kubernetes_schemas(
+    state: AppState, kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
     backend = KubernetesBackend(*settings(), api=kube)
 
     await backend.deploy(state, timeout=5)
     await backend.run(state, "rake db:migrate", timeout=5)
 
-    kinds = {obj["kind"] for obj in kube.applied}
+    kinds = {obj["kind"] for obj in kube_server.received}
     assert {"Namespace", "Secret", "Deployment", "Service", "Pod"} <= kinds
-    for obj in kube.applied:
+    for obj in kube_server.received:
         validate(obj)
 
 
@@ -187,7 +192,7 @@ def test_a_run_in_an_image_goes_through_its_shell_and_in_a_slug_through_the_slug
     validate(image)
 
 
-async def test_a_routable_image_without_a_port_is_refused() -> None:
+async def test_a_routable_image_without_a_port_is_refused(kube: KubernetesClient) -> None:
     state = image_state()
     assert state.build is not None and state.build.image is not None
     portless = state.model_copy(
@@ -195,30 +200,34 @@ async def test_a_routable_image_without_a_port_is_refused() -> None:
     )
 
     with pytest.raises(DeployError, match="Expose a port"):
-        await KubernetesBackend(*settings(), api=FakeKube()).deploy(portless, timeout=1)
+        await KubernetesBackend(*settings(), api=kube).deploy(portless, timeout=1)
 
 
-async def test_pods_that_cannot_pull_their_image_fail_the_deploy_with_the_reason() -> None:
-    kube = FakeKube()
-    kube.pod_behaviour = "pull-error"
+async def test_pods_that_cannot_pull_their_image_fail_the_deploy_with_the_reason(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
+    kube_server.pod_behaviour = "pull-error"
 
     with pytest.raises(DeployError, match="ImagePullBackOff"):
         await KubernetesBackend(*settings(), api=kube).deploy(image_state(), timeout=5)
 
 
-async def test_pods_that_never_get_ready_fail_the_deploy_with_probe_events_and_logs() -> None:
-    kube = FakeKube()
-    kube.pod_behaviour = "never-ready"
+async def test_pods_that_never_get_ready_fail_the_deploy_with_probe_events_and_logs(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
+    kube_server.pod_behaviour = "never-ready"
+    kube_server.startup_output = ["Traceback (most recent call last):", "ImportError: no module named app"]
 
     with pytest.raises(DeployError, match="did not become ready") as failure:
-        await KubernetesBackend(*settings(), api=kube).deploy(buildpack_state(), timeout=0.1)
+        await KubernetesBackend(*settings(), api=kube).deploy(buildpack_state(), timeout=0.5)
 
     assert "Readiness probe failed" in failure.value.reason
     assert "ImportError: no module named app" in failure.value.log_tail
 
 
-async def test_dropped_process_types_lose_their_deployment_and_old_secrets_are_removed() -> None:
-    kube = FakeKube()
+async def test_dropped_process_types_lose_their_deployment_and_old_secrets_are_removed(
+    kube: KubernetesClient,
+) -> None:
     backend = KubernetesBackend(*settings(), api=kube)
     await backend.deploy(buildpack_state(), timeout=5)
 
@@ -241,13 +250,16 @@ def kube_service_settings(settings: SchedulerSettings) -> SchedulerSettings:
 
 
 async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes(
-    kube_service_settings: SchedulerSettings, router: StandInRouter, bus: Bus, recorder: EventRecorder
+    kube_service_settings: SchedulerSettings,
+    kube_server: KubeApiServer,
+    router: StandInRouter,
+    bus: Bus,
+    recorder: EventRecorder,
 ) -> None:
-    kube = FakeKube()
-    kube.run_exit_code, kube.run_output = 3, "migrations failed\n"
-    backend = KubernetesBackend(kube_service_settings.scheduler.kubernetes, kube_service_settings, api=kube)
+    kube_server.run_exit_code, kube_server.run_output = 3, "migrations failed\n"
+    kube_service_settings.scheduler.kubernetes.api_server = kube_server.url
     state = buildpack_state()
-    async with build(kube_service_settings, backend=backend).running():
+    async with build(kube_service_settings).running():
         await bus.publish(ReleaseCreated(app="shop", version=3, generation=3, state=state))
         healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 3, timeout=15)
         assert healthy.endpoints == ["shop.shop.svc.cluster.local:80"]
@@ -257,14 +269,16 @@ async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes
         await bus.publish(AppScaled(app="shop", generation=4, structure=zero.structure, state=zero))
         scaled = await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 4, timeout=15)
         assert scaled.endpoints == []
-        assert await kube.get("Service", "shop", "shop") is None
+        assert kube_server.get("services", "shop", "shop") is None
 
         await bus.publish(RunRequested(app="shop", run_id="m1", command="rake db:migrate", state=state))
         finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "m1", timeout=15)
         assert (finished.exit_code, finished.output) == (3, "migrations failed\n")
-        assert not [k for k in kube.objects if k[0] == "Pod" and "-run-" in k[2]], "the run pod is deleted"
+        assert not [p for p in kube_server.list("pods", "shop") if "-run-" in p["metadata"]["name"]], (
+            "the run pod is deleted"
+        )
 
-        kube.pod_behaviour = "crash"
+        kube_server.pod_behaviour = "crash"
         broken = state.model_copy(update={"generation": 5, "version": 5})
         await bus.publish(ReleaseCreated(app="shop", version=5, generation=5, state=broken))
         failed = await recorder.wait_for(DeployFailed, where=lambda e: e.generation == 5, timeout=15)
@@ -273,25 +287,16 @@ async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes
         await bus.publish(AppDestroyed(app="shop"))
 
         async def namespace_deleted() -> bool:
-            return ("Namespace", None, "shop") in kube.deleted
+            return kube_server.get("namespaces", "", "shop") is None
 
         await eventually(namespace_deleted)
-    for obj in kube.applied:
+    for obj in kube_server.received:
         validate(obj)
 
 
-@pytest.mark.parametrize("verb", ["create", "read", "replace", "delete", "list"])
-def test_the_client_adapter_maps_every_kind_onto_real_api_methods(verb: str) -> None:
-    from kubernetes_asyncio import client
-
-    from deis_scheduler.backends.kubernetes.client import _KINDS
-
-    for kind, (api_name, suffix, _) in _KINDS.items():
-        assert hasattr(getattr(client, api_name), f"{verb}_{suffix}"), f"{verb} {kind}"
-
-
-async def test_images_from_the_platform_registry_are_pulled_through_its_pull_host_with_its_keys() -> None:
-    kube = FakeKube()
+async def test_images_from_the_platform_registry_are_pulled_through_its_pull_host_with_its_keys(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
     registry = RegistrySettings(
         host="registry.deis.svc:5000", pull_host="127.0.0.1:5555", username="deis", password="s3cret"
     )
@@ -317,5 +322,37 @@ async def test_images_from_the_platform_registry_are_pulled_through_its_pull_hos
     assert secret is not None and secret["type"] == "kubernetes.io/dockerconfigjson"
     config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
     assert config["auths"]["127.0.0.1:5555"]["username"] == "deis"
-    for obj in kube.applied:
+    for obj in kube_server.received:
         validate(obj)
+
+
+async def test_an_image_from_a_private_registry_is_pulled_with_the_apps_credentials(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
+    registry = RegistrySettings(host="registry.deis.svc:5000", username="deis", password="platform")
+    backend = KubernetesBackend(*settings(), api=kube, registry=registry)
+    private = image_state().model_copy(update={"registry": {"username": "bob", "password": "s3cret"}})
+
+    await backend.deploy(private, timeout=5)
+    await backend.run(private, "python manage.py check", timeout=5)
+
+    secret = kube_server.get("secrets", "api", "private-registry")
+    assert secret is not None and secret["type"] == "kubernetes.io/dockerconfigjson"
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    assert config["auths"]["registry.example.com"]["auth"] == base64.b64encode(b"bob:s3cret").decode()
+    assert kube_server.get("secrets", "api", "deis-registry") is None, "the platform's keys stay home"
+    pods = [d["spec"]["template"]["spec"] for d in kube_server.list("deployments", "api")]
+    pods += [p["spec"] for p in kube_server.received if p["kind"] == "Pod"]
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod["containers"][0]["image"] == "registry.example.com/acme/api:1.4"
+        assert pod["imagePullSecrets"] == [{"name": "private-registry"}]
+    for obj in kube_server.received:
+        validate(obj)
+
+
+def test_docker_hub_images_are_keyed_as_docker_keys_them() -> None:
+    assert manifests.registry_host("deis/example-go:latest") == "https://index.docker.io/v1/"
+    assert manifests.registry_host("docker.io/library/python:3.11") == "https://index.docker.io/v1/"
+    assert manifests.registry_host("ghcr.io/acme/api") == "ghcr.io"
+    assert manifests.registry_host("localhost:5000/api") == "localhost:5000"

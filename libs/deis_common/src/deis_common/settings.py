@@ -49,6 +49,19 @@ class StoreSettings(BaseModel):
     s3: S3Settings = Field(default_factory=S3Settings)
 
 
+class RegistrySettings(BaseModel):
+    """The platform's image registry (cluster mode): the builder pushes every image it makes there and the
+    scheduler's pods pull from it. No host (the embedded default): images stay in the object store."""
+
+    host: str = Field("", description="registry images are pushed to (host[:port]); empty: none")
+    pull_host: str = Field(
+        "", description="how nodes reach that registry (e.g. a node-local proxy 127.0.0.1:5555); empty: host"
+    )
+    insecure: bool = Field(False, description="the registry speaks plain HTTP")
+    username: str = Field("", description="registry user; with a password, pods get an imagePullSecret")
+    password: str = Field("", description="registry password (secret)")
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs. Subclasses add a service's own fields."""
 

@@ -4,8 +4,9 @@
 dir), rootless: as the build user, so a ``RUN`` step is root only in buildah's user namespace, never on the
 host (:mod:`deis_builder.images`). The image's root filesystem is then exported as a tarball to the store
 (``home/<app>:git-<sha8>/push/rootfs.tgz``) together with what its config says about running it
-(entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally. With
-``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
+(entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally; with a registry
+configured (cluster mode) it is also pushed as ``<registry>/<app>:git-<sha8>`` (:mod:`deis_builder.registry`).
+With ``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
 also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``). A short base image name
 (``FROM python:3.11``) is spelled out the way Docker reads it (``docker.io/library/python:3.11``), whatever
 this host's registries.conf says (:mod:`deis_builder.references`).
@@ -21,6 +22,7 @@ from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
 from deis_builder.images import Buildah
+from deis_builder.registry import ImageRegistry
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore
@@ -117,9 +119,12 @@ def with_qualified_bases(dockerfile: str) -> str:
 
 
 class DockerfileBuilder:
-    def __init__(self, store: ObjectStore, buildah: Buildah, *, build_args: bool) -> None:
+    def __init__(
+        self, store: ObjectStore, buildah: Buildah, registry: ImageRegistry, *, build_args: bool
+    ) -> None:
         self._store = store
         self._buildah = buildah
+        self._registry = registry
         self._build_args = build_args
 
     async def build(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
@@ -156,9 +161,12 @@ class DockerfileBuilder:
                 on_line=relay, failure="Build exited with code {code}, stopping build.", timeout=900,
                 isolated=True,
             )  # fmt: skip
+            location = names.image_name(push.app, sha8)
             try:
                 config = await self._buildah.inspect(tag)
                 size = await self._buildah.export_rootfs(tag, work, "rootfs.tgz")
+                if self._registry.configured:
+                    location = await self._registry.push(tag, push.app, sha8, work, log)
             finally:
                 await self._buildah.remove(tag)
             await log.step(f"Image root filesystem is {slug.human_size(size)}")
@@ -167,7 +175,7 @@ class DockerfileBuilder:
             procfile = slug.read_procfile(context) or {}
         return BuildArtifact(
             kind="dockerfile",
-            location=names.image_name(push.app, sha8),
+            location=location,
             sha=sha8,
             procfile=procfile,
             image=config,

@@ -260,6 +260,16 @@ class Buildah:
     async def remove(self, image: str) -> None:
         await self._call("rmi", "--force", image, timeout=120)
 
+    async def push(self, image: str, destination: str, *, tls_verify: bool, authfile: str | None) -> None:
+        """Push ``image`` (a local name or id) to ``destination`` (``docker://host/name:tag``)."""
+        args = ["push", "--quiet", f"--tls-verify={str(tls_verify).lower()}"]
+        args += ["--authfile", authfile] if authfile else []
+        code, output = await self._call(*args, image, destination, timeout=900)
+        if code != 0:
+            lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+            reason = lines[-1].removeprefix("Error: ") if lines else f"buildah exited with code {code}"
+            raise BuildError(f"Cannot push the image to {destination.removeprefix('docker://')}: {reason}")
+
     async def pull(self, reference: str, authfile: str | None = None) -> str:
         """Pull ``reference`` (any transport buildah knows); returns the local image id."""
         args = ["pull", "--quiet", *(["--authfile", authfile] if authfile else []), reference]

@@ -7,6 +7,10 @@ buildah pulls as the build user (:mod:`deis_builder.images`), so an archive on t
 ``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``. They reach buildah in an auth file only the build
 user can read, removed with the build; never on a command line, which every local user could read.
 
+With a registry configured (cluster mode), the image is pushed there as ``<registry>/<app>:git-<id8>``
+(the first eight hex digits of its image id) and the artifact names that reference
+(:mod:`deis_builder.registry`); the upstream and its credentials are not needed again to run it.
+
 A short name (``deis pull deis/example-go``) is pulled from where Docker would pull it
 (``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`deis_builder.references`).
 """
@@ -23,6 +27,7 @@ from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
 from deis_builder.images import Buildah
+from deis_builder.registry import ImageRegistry
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore
@@ -44,6 +49,14 @@ def auth_file(reference: str, username: str, password: str) -> str:
     return json.dumps({"auths": {registry_of(reference): {"auth": token}}})
 
 
+def image_sha8(image_id: str) -> str:
+    """The tag part of a pulled image in the platform registry: the first eight hex digits of its id."""
+    digits = image_id.removeprefix("sha256:")
+    if len(digits) < 8 or any(c not in "0123456789abcdef" for c in digits[:8]):
+        raise BuildError(f"buildah returned no image id but {image_id!r}")
+    return digits[:8]
+
+
 def check_reference(reference: str, private_dirs: list[Path]) -> None:
     """Refuse references that are no image, or that would read this host's private files."""
     if not reference or reference.startswith("-") or any(c.isspace() for c in reference):
@@ -57,9 +70,12 @@ def check_reference(reference: str, private_dirs: list[Path]) -> None:
 
 
 class ImagePuller:
-    def __init__(self, store: ObjectStore, buildah: Buildah, private_dirs: list[Path]) -> None:
+    def __init__(
+        self, store: ObjectStore, buildah: Buildah, registry: ImageRegistry, private_dirs: list[Path]
+    ) -> None:
         self._store = store
         self._buildah = buildah
+        self._registry = registry
         self._private_dirs = private_dirs
 
     async def pull(self, push: PushReceived, workspace: Workspace, log: BuildLog) -> BuildArtifact:
@@ -78,12 +94,15 @@ class ImagePuller:
                 )
                 authfile = work.seen_by_buildah("auth.json")
             image = await self._buildah.pull(source, authfile)
+            location = reference
             try:
                 config = await self._buildah.inspect(image)
                 size = await self._buildah.export_rootfs(image, work, "rootfs.tgz")
+                if self._registry.configured:
+                    location = await self._registry.push(image, push.app, image_sha8(image), work, log)
             finally:
                 await self._buildah.remove(image)
             await log.step(f"Image root filesystem is {slug.human_size(size)}")
             key = names.image_rootfs_key(push.app, push.build_id)
             await self._store.put_file(names.BUCKET, key, work.host / "rootfs.tgz")
-        return BuildArtifact(kind="image", location=reference, sha="", procfile={}, image=config, rootfs=key)
+        return BuildArtifact(kind="image", location=location, sha="", procfile={}, image=config, rootfs=key)

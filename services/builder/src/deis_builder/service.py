@@ -20,6 +20,7 @@ from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
 from deis_builder.pull import ImagePuller
 from deis_builder.receive import Receiver
+from deis_builder.registry import ImageRegistry
 from deis_builder.repos import Repos
 from deis_builder.sandbox import Network, Sandbox
 from deis_builder.settings import BuilderSettings, Settings
@@ -70,13 +71,14 @@ def build(settings: Settings) -> Service:
     buildah = Buildah(
         data, conf.buildah_storage_driver, conf.build_user, conf.sandbox_env_passthrough, network=network
     )
+    registry = ImageRegistry(settings.registry, buildah)
     worker = BuildWorker(
         store,
         conf,
         metrics,
         SlugBuilder(store, sandbox, conf.sandbox_env_passthrough, private_dirs=_private_dirs(settings)),
-        DockerfileBuilder(store, buildah, build_args=conf.docker_build_args),
-        ImagePuller(store, buildah, _private_dirs(settings)),
+        DockerfileBuilder(store, buildah, registry, build_args=conf.docker_build_args),
+        ImagePuller(store, buildah, registry, _private_dirs(settings)),
     )
     service.include_router(build_router(worker, conf.build_concurrency))
     service.include_router(cleanup_router(Cleaner(repos, store)))

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 
 from deis_builder.limits import parse_size
-from deis_common.settings import ServiceSettings
+from deis_common.settings import RegistrySettings, ServiceSettings
 
 
 class SshSettings(BaseModel):
@@ -93,7 +93,9 @@ class BuilderSettings(BaseModel):
 
 
 class Settings(ServiceSettings):
-    """Environment contract: DEIS_SSH__PORT, DEIS_SSH__HOST, DEIS_BUILDER__DATA_DIR plus the common ones."""
+    """Environment contract: DEIS_SSH__PORT, DEIS_SSH__HOST, DEIS_BUILDER__DATA_DIR, DEIS_REGISTRY__HOST
+    (cluster mode: every image is pushed there) plus the common ones."""
 
     ssh: SshSettings = Field(default_factory=SshSettings)
     builder: BuilderSettings = Field(default_factory=BuilderSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)

@@ -62,7 +62,7 @@ def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink)
     if group.backend == "kubernetes":
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
 
-        return KubernetesBackend(group.kubernetes, settings, registry=settings.registry)
+        return KubernetesBackend(group.kubernetes, settings, registry=settings.registry, sink=sink)
     from deis_scheduler.backends.local.backend import LocalBackend
 
     return LocalBackend(group, store, sink)

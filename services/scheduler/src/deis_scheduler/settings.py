@@ -11,10 +11,17 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from deis_common.settings import ServiceSettings
+from deis_common.settings import RegistrySettings, ServiceSettings
+
+__all__ = ["KubernetesSettings", "RegistrySettings", "SchedulerGroup", "SchedulerSettings"]
 
 
 class KubernetesSettings(BaseModel):
+    api_server: str = Field(
+        "",
+        description="URL of the Kubernetes API server (e.g. http://127.0.0.1:8001 through kubectl proxy); "
+        "empty: the cluster's own (service account), else the current kubeconfig context",
+    )
     slugrunner_image: str = Field(
         "deis/slugrunner:latest",
         description="image that fetches a slug from the store and runs a process type",
@@ -31,16 +38,6 @@ class KubernetesSettings(BaseModel):
         5.0,
         description="longest wait in seconds between checks of a rollout (Deployment changes are watched)",
     )
-
-
-class RegistrySettings(BaseModel):
-    host: str = Field("", description="registry images are pushed to (host[:port]); empty: none")
-    pull_host: str = Field(
-        "", description="how nodes reach that registry (e.g. a node-local proxy 127.0.0.1:5555); empty: host"
-    )
-    insecure: bool = Field(False, description="the registry speaks plain HTTP")
-    username: str = Field("", description="registry user; with a password, pods get an imagePullSecret")
-    password: str = Field("", description="registry password (secret)")
 
 
 class SchedulerGroup(BaseModel):

@@ -56,10 +56,20 @@ class AppState(Model):
     summary: str = ""
     created_at: datetime | None = None
     autoscale: dict[str, dict[str, int]] = Field(default_factory=dict)
+    registry: dict[str, str] = Field(
+        default_factory=dict,
+        description="private registry credentials of the app's image (deis registry:set): username, password "
+        "(secret)",
+    )
 
     def redacted(self) -> Self:
-        """The same state with the config values hidden (the names stay)."""
-        return self.model_copy(update={"env": dict.fromkeys(self.env, REDACTED)})
+        """The same state with the config values and registry credentials hidden (the names stay)."""
+        return self.model_copy(
+            update={
+                "env": dict.fromkeys(self.env, REDACTED),
+                "registry": dict.fromkeys(self.registry, REDACTED),
+            }
+        )
 
 
 class RouteSettings(Model):

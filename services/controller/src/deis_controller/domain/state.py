@@ -75,6 +75,7 @@ def compose_state(
         summary=release["summary"],
         created_at=release["created"],
         autoscale=dict(settings["autoscale"]) if settings else {},
+        registry=_strings(config.get("registry") or {}),
     )
 
 

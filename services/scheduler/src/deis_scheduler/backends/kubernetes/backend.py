@@ -11,6 +11,7 @@ releases; Kubernetes itself retires the old pods.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +19,10 @@ from typing import Any
 from deis_common.events.state import AppState, ProcessInfo
 from deis_common.podnames import suffix
 from deis_common.settings import ServiceSettings
-from deis_scheduler.backends.base import DeployError, Rollout, RunResult, Selector
+from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.api import KubeApi, KubeError, Obj
+from deis_scheduler.backends.kubernetes.podwatch import PodWatch
 from deis_scheduler.desired import DesiredStateError, is_routable
 from deis_scheduler.settings import KubernetesSettings, RegistrySettings
 
@@ -43,11 +45,15 @@ class KubernetesBackend:
         service: ServiceSettings,
         api: KubeApi | None = None,
         registry: RegistrySettings | None = None,
+        sink: EventSink | None = None,
     ) -> None:
         self.settings = settings
         self.store = service.store
         self.registry = registry or RegistrySettings()
+        self.sink = sink
         self._api = api
+        self._pods: PodWatch | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def api(self) -> KubeApi:
@@ -59,9 +65,18 @@ class KubernetesBackend:
         if self._api is None:
             from deis_scheduler.backends.kubernetes.client import connect
 
-            self._api = await connect()
+            self._api = await connect(self.settings.api_server)
+        if self.sink is not None:
+            self._pods = PodWatch(self._api, self.sink)
+            self._task = asyncio.create_task(self._pods.run(), name="scheduler:kubernetes-pods")
 
     async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pods is not None:
+            await self._pods.close()
         if self._api is not None:
             await self._api.close()
 
@@ -73,9 +88,22 @@ class KubernetesBackend:
 
     # -- deploy ----------------------------------------------------------------------------------
 
-    @property
-    def pull_secret(self) -> str | None:
-        return REGISTRY_SECRET if self.registry.username else None
+    def _in_platform_registry(self, state: AppState) -> bool:
+        host = self.registry.host
+        location = state.build.location if state.build else ""
+        return bool(host) and location.startswith((host + "/", (self.registry.pull_host or host) + "/"))
+
+    def _pull_secrets(self, state: AppState) -> list[Obj]:
+        """The imagePullSecrets the release's pods need: the platform registry's keys for its images, the
+        app's own (``deis registry:set``) for an image from anywhere else."""
+        if state.build is None or state.build.kind == "buildpack":
+            return []
+        if self._in_platform_registry(state):
+            if not self.registry.username:
+                return []
+            return [manifests.registry_secret(state.app, REGISTRY_SECRET, self.registry)]
+        private = manifests.private_registry_secret(state)
+        return [private] if private else []
 
     def _runnable(self, state: AppState) -> AppState:
         """The state with its image as nodes pull it (through the registry's pull host)."""
@@ -93,14 +121,14 @@ class KubernetesBackend:
         objects.append(manifests.env_secret(state))
         if state.build.kind == "buildpack":
             objects.append(manifests.store_secret(state.app, self.settings.store_secret, self.store))
-        if self.pull_secret:
-            objects.append(manifests.registry_secret(state.app, self.pull_secret, self.registry))
+        objects += self._pull_secrets(state)
         return objects
 
     def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
         objects = self._support(state)
         if state.build is None:
             return objects
+        pull_secrets = [s["metadata"]["name"] for s in self._pull_secrets(state)]
         for ptype in sorted(state.structure):
             objects.append(
                 manifests.deployment(
@@ -109,7 +137,7 @@ class KubernetesBackend:
                     self.settings,
                     self.store,
                     restarted_at=restarted.get(ptype),
-                    pull_secret=self.pull_secret,
+                    pull_secrets=pull_secrets,
                 )
             )
             if is_routable(ptype) and state.structure[ptype] > 0:
@@ -168,9 +196,14 @@ class KubernetesBackend:
             if failure:
                 raise DeployError(failure, await self._log_tail(state))
             if time.monotonic() > deadline:
+                # probe failures are events about the pods, not about their Deployment
                 events = []
-                for name in pending:
-                    events += [e for e in await self.api.events(state.app, name) if "Unhealthy" in e]
+                for pod in await self._pods_of(state):
+                    events += [
+                        e
+                        for e in await self.api.events(state.app, pod["metadata"]["name"])
+                        if "Unhealthy" in e
+                    ]
                 reason = f"{', '.join(pending)} of v{state.version} did not become ready within {timeout:g}s"
                 raise DeployError("; ".join([reason, *events[-3:]]), await self._log_tail(state))
             # Deployment status changes come through a watch; pod failures are checked at least every poll.
@@ -181,11 +214,17 @@ class KubernetesBackend:
                 min(self.settings.poll_interval, max(0.0, deadline - time.monotonic())),
             )
 
+    async def _pods_of(self, state: AppState) -> list[Obj]:
+        """The pods of the release being deployed."""
+        selector = manifests.labels(state.app, version=f"v{state.version}")
+        return [
+            p
+            for p in await self.api.select("Pod", state.app, selector)
+            if p["metadata"].get("labels", {}).get("type") != "run"
+        ]
+
     async def _pod_failure(self, state: AppState) -> str | None:
-        version = f"v{state.version}"
-        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
-            if pod["metadata"].get("labels", {}).get("version") != version:
-                continue
+        for pod in await self._pods_of(state):
             status = pod.get("status", {})
             for condition in status.get("conditions", []):
                 if condition.get("reason") == "Unschedulable":
@@ -198,13 +237,11 @@ class KubernetesBackend:
         return None
 
     async def _log_tail(self, state: AppState) -> list[str]:
-        version = f"v{state.version}"
-        for pod in await self.api.select("Pod", state.app, manifests.labels(state.app)):
-            if pod["metadata"].get("labels", {}).get("version") == version:
-                try:
-                    return (await self.api.logs(state.app, pod["metadata"]["name"], 20)).splitlines()[-20:]
-                except KubeError:
-                    return []
+        for pod in await self._pods_of(state):
+            try:
+                return (await self.api.logs(state.app, pod["metadata"]["name"], 20)).splitlines()[-20:]
+            except KubeError:
+                return []
         return []
 
     async def retire(self, rollout: Rollout) -> None:
@@ -235,7 +272,12 @@ class KubernetesBackend:
         state = self._runnable(state)
         try:
             pod = manifests.run_pod(
-                state, name, command, self.settings, self.store, pull_secret=self.pull_secret
+                state,
+                name,
+                command,
+                self.settings,
+                self.store,
+                pull_secrets=[s["metadata"]["name"] for s in self._pull_secrets(state)],
             )
             for obj in [*self._support(state), pod]:
                 await self.api.apply(obj)

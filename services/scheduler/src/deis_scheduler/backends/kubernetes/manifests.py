@@ -4,7 +4,10 @@ Pure functions of the desired state and settings: no client, no I/O, so tests va
 the Kubernetes OpenAPI schemas. Per app: Namespace ``<app>``; Secret ``<app>-v<N>-env`` (the release's
 config); Deployment ``<app>-<type>`` per process type (labels app/type/heritage=deis, RollingUpdate with
 maxUnavailable 0, probes, resources, nodeSelector from tags); Service ``<app>`` for the routable type;
-HorizontalPodAutoscaler ``<app>-<type>`` when autoscale is set; Pod ``<app>-run-<suffix>`` for ``deis run``.
+HorizontalPodAutoscaler ``<app>-<type>`` when autoscale is set; Pod ``<app>-run-<suffix>`` for ``deis run``;
+imagePullSecrets (``kubernetes.io/dockerconfigjson``) ``deis-registry`` for the platform registry's
+credentials and ``private-registry`` for the app's own (``deis registry:set``) when its image comes from
+elsewhere.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ Manifest = dict[str, Any]
 HERITAGE = "deis"
 SLUG_BUCKET = "builder"
 STORE_CREDS_PATH = "/var/run/secrets/deis/objectstore/creds"
+PRIVATE_REGISTRY_SECRET = "private-registry"
 # The buildpack default readiness probe: ready once /runner/init has fetched the slug and exec'd the process.
 SLUGRUNNER_READY = ["/bin/bash", "-c", "[[ \"$(tr '\\0' ' ' </proc/1/cmdline)\" != *'/runner/init'* ]]"]
 
@@ -144,12 +148,30 @@ def pull_location(location: str, registry: RegistrySettings) -> str:
 
 
 def registry_secret(app: str, name: str, registry: RegistrySettings) -> Manifest:
-    """An imagePullSecret for the registry's credentials (``kubernetes.io/dockerconfigjson``)."""
-    token = base64.b64encode(f"{registry.username}:{registry.password}".encode()).decode()
-    server = registry.pull_host or registry.host
-    config = {
-        "auths": {server: {"username": registry.username, "password": registry.password, "auth": token}}
-    }
+    """An imagePullSecret for the platform registry's credentials (``kubernetes.io/dockerconfigjson``)."""
+    return pull_secret(app, name, registry.pull_host or registry.host, registry.username, registry.password)
+
+
+def registry_host(image: str) -> str:
+    """The registry an image reference names, as a docker config keys it (Docker Hub for short names)."""
+    first, slash, _ = image.removeprefix("docker://").partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return "https://index.docker.io/v1/" if first in ("docker.io", "index.docker.io") else first
+    return "https://index.docker.io/v1/"
+
+
+def private_registry_secret(state: AppState) -> Manifest | None:
+    """The app's own credentials (``deis registry:set``) for its image's registry, when it has them."""
+    username, password = state.registry.get("username"), state.registry.get("password")
+    if not (username and password) or state.build is None or state.build.kind == "buildpack":
+        return None
+    server = registry_host(state.build.location)
+    return pull_secret(state.app, PRIVATE_REGISTRY_SECRET, server, username, password)
+
+
+def pull_secret(app: str, name: str, server: str, username: str, password: str) -> Manifest:
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    config = {"auths": {server: {"username": username, "password": password, "auth": token}}}
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -262,7 +284,7 @@ def pod_spec(
     *,
     restart: str = "Always",
     command_args: CommandArgs | None = None,
-    pull_secret: str | None = None,
+    pull_secrets: list[str] | None = None,
 ) -> Manifest:
     spec: Manifest = {
         "containers": [container(state, ptype, settings, store, command_args)],
@@ -270,8 +292,8 @@ def pod_spec(
         "terminationGracePeriodSeconds": settings.termination_grace_seconds,
         "automountServiceAccountToken": False,
     }
-    if pull_secret:
-        spec["imagePullSecrets"] = [{"name": pull_secret}]
+    if pull_secrets:
+        spec["imagePullSecrets"] = [{"name": name} for name in pull_secrets]
     if state.tags:
         spec["nodeSelector"] = dict(state.tags)
     if state.build is not None and state.build.kind == "buildpack":
@@ -287,7 +309,7 @@ def deployment(
     *,
     batch: int = 1,
     restarted_at: str | None = None,
-    pull_secret: str | None = None,
+    pull_secrets: list[str] | None = None,
 ) -> Manifest:
     replicas = max(0, state.structure.get(ptype, 0))
     template_annotations = {"deis.io/restartedAt": restarted_at} if restarted_at else {}
@@ -314,7 +336,7 @@ def deployment(
                     "labels": labels(state.app, ptype, version=f"v{state.version}"),
                     "annotations": template_annotations,
                 },
-                "spec": pod_spec(state, ptype, settings, store, pull_secret=pull_secret),
+                "spec": pod_spec(state, ptype, settings, store, pull_secrets=pull_secrets),
             },
         },
     }
@@ -375,7 +397,7 @@ def run_pod(
     settings: KubernetesSettings,
     store: StoreSettings,
     *,
-    pull_secret: str | None = None,
+    pull_secrets: list[str] | None = None,
 ) -> Manifest:
     """A one-off ``deis run`` pod: same image, env and settings as the app; never restarted."""
     if state.build is None:
@@ -385,7 +407,7 @@ def run_pod(
     else:
         command_args = (list(PICK_SHELL), [command])
     spec = pod_spec(
-        state, "run", settings, store, restart="Never", command_args=command_args, pull_secret=pull_secret
+        state, "run", settings, store, restart="Never", command_args=command_args, pull_secrets=pull_secrets
     )
     return {
         "apiVersion": "v1",
