@@ -158,3 +158,29 @@ async def test_deis_pull_goes_through_the_builder_and_keeps_the_given_procfile(
         assert created.state.build is not None and created.state.build.rootfs.endswith("rootfs.tgz")
         r = await api.call("POST", "/v2/apps/demo/builds/", token, json={"image": "missing/image"})
         assert (r.status, r.json) == (400, {"detail": "Cannot pull missing/image"})
+
+
+async def test_deis_pull_hands_the_registry_credentials_of_registry_set_to_the_builder(
+    pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    settings = {"deploy_wait": 20.0, "pull_through_builder": True, "pull_wait": 20.0}
+    async with (
+        fake_builder(bus),
+        fake_scheduler(bus),
+        running_controller(pg_dsn, nats_url, **settings) as api,
+    ):
+        token = await api.register("alice")
+        await api.call("POST", "/v2/apps/", token, json={"id": "private"})
+        r = await api.call("POST", "/v2/apps/private/config/", token, json={"values": {"PORT": "8000"}})
+        assert r.status == 201, r.text
+        credentials = {"username": "robot", "password": "s3cret"}
+        r = await api.call("POST", "/v2/apps/private/config/", token, json={"registry": credentials})
+        assert r.status == 201, r.text
+        r = await api.call("POST", "/v2/apps/private/builds/", token, json={"image": "registry.example/app:1"})
+        assert r.status == 201, r.text
+        push = await recorder.wait_for(PushReceived, where=lambda e: e.app == "private")
+        assert push.env == {
+            "PORT": "8000",
+            "DEIS_REGISTRY_USERNAME": "robot",
+            "DEIS_REGISTRY_PASSWORD": "s3cret",
+        }

@@ -46,6 +46,20 @@ def check_procfile(procfile: Any) -> dict[str, str]:
     return {k: str(v) for k, v in procfile.items()}
 
 
+def pull_env(config: dict[str, Any] | None) -> dict[str, str]:
+    """What the builder gets to pull an image with: the app's config values, and the credentials of
+    ``deis registry:set username=... password=...`` as ``DEIS_REGISTRY_USERNAME``/``DEIS_REGISTRY_PASSWORD``
+    (they win over config values of those names, as they are what the user set for this purpose)."""
+    if config is None:
+        return {}
+    env = {k: str(v) for k, v in (config["values"] or {}).items()}
+    registry = config.get("registry") or {}
+    for key, name in (("username", "DEIS_REGISTRY_USERNAME"), ("password", "DEIS_REGISTRY_PASSWORD")):
+        if registry.get(key):
+            env[name] = str(registry[key])
+    return env
+
+
 def default_structure(build: dict[str, Any]) -> dict[str, int]:
     procfile = build["procfile"]
     if "web" in procfile:

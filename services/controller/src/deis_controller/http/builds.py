@@ -78,8 +78,7 @@ async def create_build(request: web.Request) -> web.Response:
             user, app = await authorize(tx, request)
             current = await releases_db.current(tx, app["uuid"])
             config = await releases_db.config(tx, current["config_uuid"]) if current else None
-        env = {k: str(v) for k, v in (config["values"] if config else {}).items()}
-        build_id = await pull(ctl, app, user.username, build, env)
+        build_id = await pull(ctl, app, user.username, build, builds.pull_env(config))
         async with ctl.db.read() as tx:
             row = await releases_db.build_by_event_id(tx, build_id)
         assert row is not None
