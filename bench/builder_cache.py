@@ -111,8 +111,11 @@ async def bench(work: Path, nats_url: str, pg_dsn: str, rounds: int) -> None:
         )
         async with builder.running():
             credentials = {"username": "bench", "password": "pw-bench-1"}
-            for user in ("admin", "bench"):
-                await api(session, url, "/v2/auth/register/", None, {**credentials, "username": user})
+            # the first user becomes admin and registers the others (registration is admin_only)
+            first = {**credentials, "username": "admin"}
+            await api(session, url, "/v2/auth/register/", None, first)
+            admin = (await api(session, url, "/v2/auth/login/", None, first))["token"]
+            await api(session, url, "/v2/auth/register/", admin, credentials)
             token = (await api(session, url, "/v2/auth/login/", None, credentials))["token"]
             key = work / "id_ed25519"
             await sh("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))

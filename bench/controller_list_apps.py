@@ -62,7 +62,7 @@ def report(who: str, timings: list[float], listed: int) -> None:
 async def run(dsn: str, nats_url: str) -> None:
     async with running_controller(dsn, nats_url) as api:
         admin = await api.register("admin")
-        user = await api.register("user")
+        user = await api.register("user", by=admin)
         for name in ("api-one", "api-two", "api-three"):
             assert (await api.call("POST", "/v2/apps/", admin, json={"id": name})).status == 201
         await seed(dsn, ["admin", "user"])

@@ -133,7 +133,10 @@ class Accounts:
     tokens: dict[str, str] = field(default_factory=dict)
 
     async def user(self, username: str, key: SshKey | None = None) -> str:
-        token = await self.api.register(username)
+        """Register ``username``: the first user registers alone and becomes admin, who registers the
+        later ones (registration is admin_only)."""
+        admin = next(iter(self.tokens.values()), None)
+        token = await self.api.register(username, by=admin)
         self.tokens[username] = token
         if key is not None:
             r = await self.api.call(

@@ -153,11 +153,14 @@ async def admin(controller: Any, deis: Runner) -> str:
 async def register(
     deis: Runner, controller: Any, username: str, *, profile: str | None = None
 ) -> dict[str, str]:
-    """Register and log in ``username`` with its own named profile; returns the env selecting it."""
-    env = {"DEIS_PROFILE": profile or username}
+    """Have the admin (the default profile) register ``username``, as registration is admin_only, then
+    log ``username`` in with its own named profile; returns the env selecting that profile."""
     email = f"--email={username}@example.com"
     result = await deis(
-        "register", controller.url, f"--username={username}", f"--password={PASSWORD}", email, env=env
+        "register", controller.url, f"--username={username}", f"--password={PASSWORD}", email, "--login=false"
     )
+    assert result.ok, result
+    env = {"DEIS_PROFILE": profile or username}
+    result = await deis("login", controller.url, f"--username={username}", f"--password={PASSWORD}", env=env)
     assert result.ok, result
     return env

@@ -57,15 +57,7 @@ async def test_login_refuses_something_that_is_not_a_controller(deis) -> None:
 
 
 async def test_named_profiles_keep_two_users_apart(controller, deis, admin, workspace) -> None:
-    alice = await deis(
-        "register",
-        controller.url,
-        "--username=alice",
-        f"--password={PASSWORD}",
-        "--email=a@example.com",
-        env={"DEIS_PROFILE": "alice"},
-    )
-    assert alice.ok, alice
+    await register(deis, controller, "alice")
     assert (workspace.profile_dir / "alice.json").exists()
     assert (await deis("whoami", env={"DEIS_PROFILE": "alice"})).stdout.startswith("You are alice at")
     assert (await deis("-c", "alice", "whoami")).stdout.startswith("You are alice at")
@@ -135,6 +127,28 @@ async def test_cancel_removes_the_account_and_logs_out(controller, deis, admin, 
     assert not (workspace.profile_dir / "bob.json").exists()
     relogin = await deis("login", controller.url, "--username=bob", f"--password={PASSWORD}", env=bob)
     assert relogin.returncode == 1
+
+
+async def test_only_an_admin_registers_users_once_there_is_one(controller, deis, admin) -> None:
+    erin = await register(deis, controller, "erin")
+    refused = await deis(
+        "register", controller.url, "--username=frank", f"--password={PASSWORD}", "--email=f@x.io", env=erin
+    )
+    assert (refused.returncode, refused.stderr) == (
+        1,
+        "Registration failed: Error: You do not have permission to perform this action.\n",
+    ), refused
+    anonymous = await deis(
+        "register",
+        controller.url,
+        "--username=frank",
+        f"--password={PASSWORD}",
+        "--email=f@x.io",
+        env={"DEIS_PROFILE": "nobody"},
+    )
+    assert anonymous.stderr == refused.stderr, anonymous
+    users = await deis("users")
+    assert "frank" not in users.stdout and "erin" in users.stdout, users
 
 
 async def test_an_admin_registers_someone_else_without_logging_in_as_them(

@@ -75,4 +75,13 @@ async def test_healthchecks_set_list_unset(deis, admin) -> None:
     listed = (await deis("healthchecks:list", *a)).stdout
     assert "worker:" in listed and "Path=" not in listed
     missing = await deis("healthchecks:unset", "readiness", *a)
-    assert missing.returncode == 1
+    assert (missing.returncode, missing.stderr) == (
+        1,
+        "Error: 422 Unprocessable Entity\nweb/cmd does not exist under healthcheck\n",
+    ), missing
+    never_set = await deis("healthchecks:unset", "liveness", "--type=web", *a)
+    assert (never_set.returncode, never_set.stderr) == (
+        1,
+        "Error: 422 Unprocessable Entity\nweb does not exist under healthcheck\n",
+    ), never_set
+    assert (await deis("healthchecks:list", *a)).stdout == listed

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from asyncio.subprocess import Process
 from typing import Any
 
 from conftest import DEIS, register
 
 from deis_common.bus import Bus
+
+
+async def test_logs_of_a_new_app_tell_its_creation_as_workflow_did(deis, admin) -> None:
+    assert (await deis("create", "fresh", "--no-remote")).ok
+    result = await deis("logs", "-a", "fresh")
+    assert result.ok, result
+    messages = [line.split(" ", 1)[1] for line in result.stdout.splitlines()]
+    assert len(messages) == 4, result
+    assert re.fullmatch(r"deis\[controller\]: INFO config fresh-[0-9a-f]{7} updated", messages[0])
+    assert messages[1] == "deis[controller]: INFO admin created initial release"
+    assert re.fullmatch(r"deis\[controller\]: INFO appsettings fresh-[0-9a-f]{7} updated", messages[2])
+    assert messages[3] == "deis[controller]: INFO domain fresh added"
 
 
 async def test_logs_prints_the_app_log_and_follow_prints_new_lines(deis, admin, bus: Bus, workspace) -> None:

@@ -22,9 +22,9 @@ async def admin(api: RunningController) -> str:
 
 @pytest_asyncio.fixture
 async def alice(api: RunningController, admin: str) -> str:
-    return await api.register("alice")
+    return await api.register("alice", by=admin)
 
 
 @pytest_asyncio.fixture
 async def bob(api: RunningController, admin: str) -> str:
-    return await api.register("bob")
+    return await api.register("bob", by=admin)

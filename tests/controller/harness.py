@@ -3,7 +3,8 @@
     from tests.controller.harness import running_controller
 
     async with running_controller(pg_dsn, nats_url, builder_key="k") as ctl:
-        token = await ctl.register("alice")            # the first user becomes admin
+        admin = await ctl.register("admin")            # the first user becomes admin
+        token = await ctl.register("alice", by=admin)  # later users are registered by an admin
         r = await ctl.call("POST", "/v2/apps/", token, json={"id": "demo"})
         assert r.status == 201
 
@@ -69,10 +70,16 @@ class RunningController:
         """A builder hook call, authenticated with the builder key."""
         return await self.call(method, path, json=json, headers={"X-Deis-Builder-Auth": self.builder_key})
 
-    async def register(self, username: str, password: str = "s3cret-pass", **extra: Any) -> str:
-        """Register ``username`` and return their API token."""
+    async def register(
+        self, username: str, password: str = "s3cret-pass", *, by: str | None = None, **extra: Any
+    ) -> str:
+        """Register ``username`` and return their API token.
+
+        Registration is ``admin_only`` by default: the first user registers alone (and becomes admin),
+        later ones are registered ``by`` an admin's token, as an operator would.
+        """
         body = {"username": username, "password": password, **extra}
-        r = await self.call("POST", "/v2/auth/register/", json=body)
+        r = await self.call("POST", "/v2/auth/register/", by, json=body)
         assert r.status == 201, r.text
         r = await self.call("POST", "/v2/auth/login/", json={"username": username, "password": password})
         assert r.status == 200, r.text

@@ -100,7 +100,8 @@ class Fuzz:
         """A new user's token, for an operation that may change or end its account."""
         name = f"fuzz{next(self._users)}"
         body = {"username": name, "password": "pw"}
-        r = self.session.post(f"{self.url}/v2/auth/register/", json=body, timeout=30)
+        admin = {"Authorization": f"token {self.token}"}  # registration is admin_only
+        r = self.session.post(f"{self.url}/v2/auth/register/", json=body, headers=admin, timeout=30)
         assert r.status_code == 201, r.text
         r = self.session.post(f"{self.url}/v2/auth/login/", json=body, timeout=30)
         token: str = r.json()["token"]

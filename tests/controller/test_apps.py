@@ -36,6 +36,23 @@ async def test_a_new_app_has_its_own_name_as_its_only_domain(api: RunningControl
     assert [d["domain"] for d in r.json["results"]] == ["demo"]
 
 
+async def test_a_new_apps_log_tells_its_creation_in_workflows_order(
+    api: RunningController, alice: str
+) -> None:
+    await api.call("POST", "/v2/apps/", alice, json={"id": "demo"})
+    r = await api.call("GET", "/v2/apps/demo/logs/", alice)
+    assert r.status == 200, r.text
+    messages = [line.split(" ", 1)[1] for line in r.text.splitlines()]
+    config = (await api.call("GET", "/v2/apps/demo/config/", alice)).json["uuid"][:7]
+    settings = (await api.call("GET", "/v2/apps/demo/settings/", alice)).json["uuid"][:7]
+    assert messages == [
+        f"deis[controller]: INFO config demo-{config} updated",
+        "deis[controller]: INFO alice created initial release",
+        f"deis[controller]: INFO appsettings demo-{settings} updated",
+        "deis[controller]: INFO domain demo added",
+    ]
+
+
 async def test_apps_page_in_name_order_with_next_and_previous_links(
     api: RunningController, alice: str
 ) -> None:

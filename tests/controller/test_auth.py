@@ -8,31 +8,55 @@ from tests.controller.harness import RunningController, running_controller
 async def test_the_first_user_becomes_admin_and_later_ones_do_not(api: RunningController) -> None:
     r = await api.call("POST", "/v2/auth/register/", json={"username": "first", "password": "pw"})
     assert r.status == 201 and r.json["is_superuser"] is True and "password" not in r.json
-    r = await api.call("POST", "/v2/auth/register/", json={"username": "second", "password": "pw"})
+    first = await api.call("POST", "/v2/auth/login/", json={"username": "first", "password": "pw"})
+    body = {"username": "second", "password": "pw"}
+    r = await api.call("POST", "/v2/auth/register/", first.json["token"], json=body)
     assert r.status == 201 and r.json["is_superuser"] is False
 
 
-async def test_registration_reports_field_errors(api: RunningController, admin: str) -> None:
-    r = await api.call("POST", "/v2/auth/register/", json={})
-    assert r.json == {"username": ["This field is required."], "password": ["This field is required."]}
-    r = await api.call("POST", "/v2/auth/register/", json={"username": "admin", "password": "x"})
-    assert r.json == {"username": ["A user with that username already exists."]}
-    r = await api.call("POST", "/v2/auth/register/", json={"username": "x", "password": "x", "email": "nope"})
-    assert r.json == {"email": ["Enter a valid email address."]}
-    r = await api.call("POST", "/v2/auth/register/", json={"username": "bad name", "password": "x"})
-    assert r.status == 400 and "username" in r.json
+REFUSED = (403, {"detail": "You do not have permission to perform this action."})
 
 
-async def test_registration_modes(pg_dsn: str, nats_url: str) -> None:
-    async with running_controller(pg_dsn, nats_url, registration_mode="admin_only") as api:
-        admin = await api.register("root")
+async def test_by_default_only_admins_register_users_once_there_is_one(api: RunningController) -> None:
+    admin = await api.register("admin")
+    eve = {"username": "eve", "password": "pw"}
+    r = await api.call("POST", "/v2/auth/register/", json=eve)
+    assert (r.status, r.json) == REFUSED
+    r = await api.call("POST", "/v2/auth/register/", "0" * 40, json=eve)  # a bad token is no one
+    assert (r.status, r.json) == REFUSED
+    r = await api.call("POST", "/v2/auth/register/", json={})  # refused before the body is read
+    assert (r.status, r.json) == REFUSED
+    alice = await api.register("alice", by=admin)
+    r = await api.call("POST", "/v2/auth/register/", alice, json=eve)
+    assert (r.status, r.json) == REFUSED
+    assert (await api.call("POST", "/v2/admin/perms/", admin, json={"username": "alice"})).status == 201
+    r = await api.call("POST", "/v2/auth/register/", alice, json=eve)
+    assert r.status == 201 and r.json["is_superuser"] is False
+    r = await api.call("GET", "/v2/users/", admin)
+    assert [u["username"] for u in r.json["results"]] == ["admin", "alice", "eve"]
+
+
+async def test_open_and_closed_registration_can_be_chosen(pg_dsn: str, nats_url: str) -> None:
+    async with running_controller(pg_dsn, nats_url, registration_mode="enabled") as api:
+        await api.register("root")
         r = await api.call("POST", "/v2/auth/register/", json={"username": "eve", "password": "pw"})
-        assert (r.status, r.json) == (403, {"detail": "Registration is restricted to administrators"})
-        r = await api.call("POST", "/v2/auth/register/", admin, json={"username": "eve", "password": "pw"})
-        assert r.status == 201
+        assert r.status == 201 and r.json["is_superuser"] is False
     async with running_controller(pg_dsn, nats_url, registration_mode="disabled") as api:
         r = await api.call("POST", "/v2/auth/register/", json={"username": "mallory", "password": "pw"})
         assert (r.status, r.json) == (403, {"detail": "Registration is disabled"})
+
+
+async def test_registration_reports_field_errors(api: RunningController, admin: str) -> None:
+    r = await api.call("POST", "/v2/auth/register/", admin, json={})
+    assert r.json == {"username": ["This field is required."], "password": ["This field is required."]}
+    r = await api.call("POST", "/v2/auth/register/", admin, json={"username": "admin", "password": "x"})
+    assert r.json == {"username": ["A user with that username already exists."]}
+    r = await api.call(
+        "POST", "/v2/auth/register/", admin, json={"username": "x", "password": "x", "email": "nope"}
+    )
+    assert r.json == {"email": ["Enter a valid email address."]}
+    r = await api.call("POST", "/v2/auth/register/", admin, json={"username": "bad name", "password": "x"})
+    assert r.status == 400 and "username" in r.json
 
 
 async def test_login_returns_the_token_and_refuses_bad_credentials(

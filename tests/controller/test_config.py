@@ -99,10 +99,50 @@ async def test_healthchecks_merge_per_probe(api: RunningController, alice: str) 
         "POST", "/v2/apps/demo/config/", alice, json={"healthcheck": {"web": {"livenessProbe": None}}}
     )
     assert r.json["healthcheck"] == {"web": {"readinessProbe": readiness}}
-    r = await api.call(
-        "POST", "/v2/apps/demo/config/", alice, json={"healthcheck": {"web": {"livenessProbe": None}}}
+
+
+async def test_unsetting_a_health_check_that_is_not_set_is_unprocessable_and_saves_nothing(
+    api: RunningController, alice: str
+) -> None:
+    await make_app(api, alice)
+    readiness = {"httpGet": {"port": 5000, "path": "/"}}
+    body = {"healthcheck": {"web": {"readinessProbe": readiness}}}
+    assert (await api.call("POST", "/v2/apps/demo/config/", alice, json=body)).status == 201
+    before = (await api.call("GET", "/v2/apps/demo/config/", alice)).json
+    releases = await summaries(api, alice)
+    cases = [
+        # the original CLI's `healthchecks:unset liveness` (default --type web/cmd)
+        ({"web/cmd": {"livenessProbe": None}}, "web/cmd does not exist under healthcheck"),
+        # a probe the type does not have, and a type with no health checks at all
+        ({"web": {"livenessProbe": None}}, "web does not exist under healthcheck"),
+        ({"worker": {"readinessProbe": None}}, "worker does not exist under healthcheck"),
+        ({"worker": None}, "worker does not exist under healthcheck"),
+        # older CLIs unset top-level probes, which mean web/cmd
+        ({"livenessProbe": None}, "web/cmd does not exist under healthcheck"),
+    ]
+    for healthcheck, detail in cases:
+        body = {"values": {"SEEN": "1"}, "healthcheck": healthcheck}
+        r = await api.call("POST", "/v2/apps/demo/config/", alice, json=body)
+        assert (r.status, r.json) == (422, {"detail": detail}), healthcheck
+    assert (await api.call("GET", "/v2/apps/demo/config/", alice)).json == before
+    assert await summaries(api, alice) == releases
+
+
+async def test_older_clis_unset_web_cmd_probes_at_the_top_level(api: RunningController, alice: str) -> None:
+    await make_app(api, alice)
+    probe = {"tcpSocket": {"port": 5000}}
+    body = {"healthcheck": {"web/cmd": {"livenessProbe": probe, "readinessProbe": probe}}}
+    assert (await api.call("POST", "/v2/apps/demo/config/", alice, json=body)).status == 201
+    body = {"healthcheck": {"livenessProbe": None}}
+    r = await api.call("POST", "/v2/apps/demo/config/", alice, json=body)
+    assert r.status == 201, r.text
+    assert r.json["healthcheck"] == {"web/cmd": {"readinessProbe": probe}}
+    body = {"healthcheck": {"livenessProbe": probe}}
+    r = await api.call("POST", "/v2/apps/demo/config/", alice, json=body)
+    assert (r.status, r.json) == (
+        400,
+        {"healthcheck": ["Healthcheck keys must be either livenessProbe or readinessProbe"]},
     )
-    assert r.status == 422
 
 
 async def test_a_private_registry_needs_a_port(api: RunningController, alice: str) -> None:

@@ -88,9 +88,9 @@ async def set_config(api: RunningController, token: str, app: str, values: dict[
 async def test_a_user_sees_only_the_events_of_apps_they_may_see_and_no_config_values(
     api: RunningController, open_stream: Any, backup_bus: Bus
 ) -> None:
-    await api.register("admin")
-    alice = await api.register("alice")
-    bob = await api.register("bob")
+    admin = await api.register("admin")
+    alice = await api.register("alice", by=admin)
+    bob = await api.register("bob", by=admin)
     await create_app(api, bob, "bobs")
     await create_app(api, bob, "shared")
     r = await api.call("POST", "/v2/apps/shared/perms/", bob, json={"username": "alice"})
@@ -123,7 +123,7 @@ async def test_an_admin_sees_every_app_and_the_events_of_no_app_redacted_too(
     api: RunningController, open_stream: Any, backup_bus: Bus
 ) -> None:
     admin = await api.register("admin")
-    bob = await api.register("bob")
+    bob = await api.register("bob", by=admin)
     stream = await open_stream(admin)
     await create_app(api, bob, "bobs")
     await set_config(api, bob, "bobs", {"SECRET": SECRET})
@@ -137,8 +137,8 @@ async def test_an_admin_sees_every_app_and_the_events_of_no_app_redacted_too(
 
 
 async def test_the_stream_filters_by_app_and_type(api: RunningController, open_stream: Any) -> None:
-    await api.register("admin")
-    alice = await api.register("alice")
+    admin = await api.register("admin")
+    alice = await api.register("alice", by=admin)
     await create_app(api, alice, "one")
     stream = await open_stream(alice, "?app=two&type=releases")  # an app may be awaited before it exists
     await create_app(api, alice, "two")
@@ -152,9 +152,9 @@ async def test_the_stream_filters_by_app_and_type(api: RunningController, open_s
 
 
 async def test_streaming_an_app_you_may_not_see_is_refused(api: RunningController) -> None:
-    await api.register("admin")
-    alice = await api.register("alice")
-    bob = await api.register("bob")
+    admin = await api.register("admin")
+    alice = await api.register("alice", by=admin)
+    bob = await api.register("bob", by=admin)
     await create_app(api, bob, "bobs")
     assert (await api.call("GET", "/v2/events/?app=bobs", alice)).status == 403
     assert (await api.call("GET", "/v2/events/")).status == 401

@@ -206,14 +206,16 @@ async def test_account_operations_refuse_values_of_the_wrong_kind(
 
 async def test_usernames_with_odd_characters_are_refused(api: RunningController, admin: str) -> None:
     for username in ("bob\n", "bob\x00", "bo b", "bob/", "a" * 151):
-        r = await api.call("POST", "/v2/auth/register/", json={"username": username, "password": "pw"})
+        r = await api.call("POST", "/v2/auth/register/", admin, json={"username": username, "password": "pw"})
         assert r.status == 400, (username, r.text)
         assert isinstance(r.json, dict) and ("username" in r.json or "detail" in r.json), r.text
         r = await api.call("POST", "/v2/auth/login/", json={"username": username, "password": "pw"})
         assert r.status == 400, (username, r.text)
     r = await raw(api, "POST", "/v2/auth/login/", None, '{"username": "\\udc80", "password": "pw"}')
     refused(r, 400, "username", "surrogate")
-    r = await api.call("POST", "/v2/auth/register/", json={"username": "bob.o+k@x-y_z", "password": "pw"})
+    r = await api.call(
+        "POST", "/v2/auth/register/", admin, json={"username": "bob.o+k@x-y_z", "password": "pw"}
+    )
     assert r.status == 201, r.text
 
 

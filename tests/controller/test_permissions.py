@@ -51,8 +51,8 @@ def fill(value: object, who: str) -> object:
 async def test_each_role_gets_what_the_contract_allows(
     api: RunningController, admin: str, alice: str, bob: str, case: Case
 ) -> None:
-    stranger = await api.register("eve")
-    await api.register("carol")
+    stranger = await api.register("eve", by=admin)
+    await api.register("carol", by=admin)
     await api.call("POST", "/v2/apps/", alice, json={"id": "demo"})
     await api.call("POST", "/v2/apps/demo/perms/", alice, json={"username": "bob"})
     roles = {"stranger": stranger, "anonymous": None, "collaborator": bob, "admin": admin, "owner": alice}
@@ -72,7 +72,7 @@ async def test_each_role_gets_what_the_contract_allows(
 async def test_a_collaborator_may_remove_themself_but_not_others(
     api: RunningController, admin: str, alice: str, bob: str
 ) -> None:
-    await api.register("carol")
+    await api.register("carol", by=admin)
     await api.call("POST", "/v2/apps/", alice, json={"id": "demo"})
     await api.call("POST", "/v2/apps/demo/perms/", alice, json={"username": "bob"})
     await api.call("POST", "/v2/apps/demo/perms/", alice, json={"username": "carol"})

@@ -186,6 +186,19 @@ def test_the_install_notes_give_the_controller_url_and_the_git_remote(chart: hel
     assert "http://deis.apps.example.com:8080" in on_port
 
 
+def test_registration_is_admin_only_unless_the_operator_opens_it(
+    chart: helm.Chart, default: Rendered
+) -> None:
+    def mode(rendered: Rendered) -> Any:
+        return env_of(rendered.container(*SERVICE_CONTAINERS["controller"]))["DEIS_REGISTRATION_MODE"]
+
+    assert mode(default) == "admin_only"
+    assert "Registration is admin_only: then the admin registers" in default.notes
+    opened = render(chart, {"controller": {"registrationMode": "enabled"}})
+    assert mode(opened) == "enabled"
+    assert "Registration is enabled.\n" in opened.notes
+
+
 def test_helm_test_checks_the_api_the_router_and_git_over_ssh(chart: helm.Chart) -> None:
     rendered = render(chart, {"platform": {"domain": "apps.example.com"}})
     pod = rendered.get("Pod", "workflow-test")

@@ -57,6 +57,24 @@ def admin(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> User:
     return user
 
 
+def registered_by(admin: User, name: str, password: str, home: Path) -> User:
+    """A user the admin registers (registration is admin_only, as on Workflow), then logged in."""
+    platform = admin.platform
+    admin.ok(
+        "register",
+        platform.controller,
+        f"--username={name}",
+        f"--password={password}",
+        f"--email={name}@example.com",
+        "--login=false",
+    )
+    user = User(name, home, platform)
+    assert f"Logged in as {name}" in user.ok(
+        "login", platform.controller, f"--username={name}", f"--password={password}"
+    )
+    return user
+
+
 def page(platform: Platform, host: str) -> str:
     status, body, _ = platform.get(host)
     return body if status == 200 else f"<{status}>"
@@ -366,10 +384,11 @@ def test_a_second_user_cannot_see_or_touch_the_first_users_app(
     repo = admin.checkout("python-web", tmp_path)
     admin.ok("create", "private", cwd=repo)
 
-    bob = User("bob", tmp_path_factory.mktemp("bob-home"), platform)
-    bob.ok(
-        "register", platform.controller, "--username=bob", "--password=hunter22", "--email=bob@example.com"
+    bob = registered_by(admin, "bob", "hunter22", tmp_path_factory.mktemp("bob-home"))
+    refused = bob.deis(
+        "register", platform.controller, "--username=mallory", "--password=x", "--email=m@example.com"
     )
+    assert refused.code == 1 and "You do not have permission to perform this action." in refused.err
     assert "private" not in bob.ok("apps")
     denied = bob.deis("config:set", "X=1", "--app=private")
     assert denied.code == 1 and denied.err.startswith("Error:")
@@ -398,10 +417,7 @@ def test_apps_of_two_users_reach_neither_the_platform_nor_each_other(
     admin.commit_all(ada_repo, "the probe")
     admin.ok("create", "tenant-a", cwd=ada_repo)
     assert admin.push(ada_repo).code == 0
-    carol = User("carol", tmp_path_factory.mktemp("carol-home"), platform)
-    carol.ok(
-        "register", platform.controller, "--username=carol", "--password=hunter33", "--email=c@example.com"
-    )
+    carol = registered_by(admin, "carol", "hunter33", tmp_path_factory.mktemp("carol-home"))
     carol.ok("keys:add", str(carol.key) + ".pub")
     carol_repo = carol.checkout("probe-web", tmp_path / "carol")
     (carol_repo / "probe.py").write_text(reach.PROBE)

@@ -87,3 +87,11 @@ def test_builder_and_scheduler_get_their_data_dirs() -> None:
 def test_the_controller_advertises_the_builder_on_its_actual_ssh_port() -> None:
     moved = ContractInputs(**{**INPUTS.__dict__, "ports": {**INPUTS.ports, "builder_ssh": 42222}})
     assert service_environment("controller", moved)["DEIS_BUILDER_URL"] == "ssh://git@127.0.0.1:42222"
+
+
+def test_the_controller_is_told_who_may_register() -> None:
+    assert service_environment("controller", INPUTS)["DEIS_REGISTRATION_MODE"] == "admin_only"
+    opened = ContractInputs(**{**INPUTS.__dict__, "registration_mode": "enabled"})
+    assert service_environment("controller", opened)["DEIS_REGISTRATION_MODE"] == "enabled"
+    others = [s for s in SERVICES if s != "controller"]
+    assert all("DEIS_REGISTRATION_MODE" not in service_environment(s, INPUTS) for s in others)

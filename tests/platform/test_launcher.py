@@ -182,6 +182,24 @@ def test_logs_of_an_unknown_component_fail(platform: PlatformDir) -> None:
     assert "unknown component" in result.stderr
 
 
+def register(platform: PlatformDir, username: str) -> httpx.Response:
+    """An anonymous registration, as `deis register` sends it when nobody is logged in."""
+    url = f"http://127.0.0.1:{platform.state['ports']['controller']}/v2/auth/register/"
+    return httpx.post(url, json={"username": username, "password": "pw", "email": f"{username}@x.io"})
+
+
+def test_only_the_first_user_registers_alone_by_default(platform: PlatformDir) -> None:
+    first = register(platform, "ada")
+    second = register(platform, "bob")
+
+    assert platform.state["registration_mode"] == "admin_only"
+    assert (first.status_code, first.json()["is_superuser"]) == (201, True)
+    assert (second.status_code, second.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
+
+
 def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> None:
     platform.sql("CREATE TABLE kept (note text)")
     platform.sql("INSERT INTO kept VALUES ('survives a restart')")
@@ -211,6 +229,16 @@ def test_down_then_up_keeps_the_data_and_the_ports(platform: PlatformDir) -> Non
     assert platform.state["ports"] == before["ports"]
     code, rows = platform.status_rows()
     assert code == 0, rows
+
+
+def test_open_registration_is_chosen_at_up_and_remembered(platform: PlatformDir) -> None:
+    assert platform.run("down").returncode == 0
+
+    platform.up("--registration-mode", "enabled")
+    later = register(platform, "carol")
+
+    assert platform.state["registration_mode"] == "enabled"
+    assert (later.status_code, later.json()["is_superuser"]) == (201, False)
 
 
 def test_wal_segments_are_archived_to_the_store_by_default(platform: PlatformDir) -> None:

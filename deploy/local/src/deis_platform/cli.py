@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="archive Postgres WAL into the store through deis-backup (remembered; default on)",
     )
     up.add_argument(
+        "--registration-mode",
+        choices=("admin_only", "enabled", "disabled"),
+        default=None,
+        help="who may register: admin_only (the first user, who becomes admin, then only admins register"
+        " others), enabled (anyone) or disabled (remembered; default admin_only)",
+    )
+    up.add_argument(
         "--timeout",
         type=float,
         default=90.0,
@@ -86,7 +93,7 @@ def _print_up(platform: Platform, result: UpResult) -> None:
     _say(f"  state        {platform.layout.state_file}")
     _say("")
     _say("Next:")
-    _say(f"  deis register {controller}")
+    _say(f"  deis register {controller}   (the first user becomes the admin)")
     _say("  deis keys:add")
     _say("  deis create myapp")
     _say("  git push deis main")
@@ -126,7 +133,12 @@ def run(argv: list[str] | None = None) -> int:
     platform = Platform(Layout.at(args.data_dir))
     try:
         if args.command == "up":
-            options = UpOptions(domain=args.domain, archive=args.archive, timeout=args.timeout)
+            options = UpOptions(
+                domain=args.domain,
+                archive=args.archive,
+                registration_mode=args.registration_mode,
+                timeout=args.timeout,
+            )
             _print_up(platform, platform.up(options, report=_say))
             return EXIT_OK
         if args.command == "down":

@@ -43,6 +43,8 @@ class ContractInputs:
     database_passwords: DatabasePasswords
     # each service's NATS password; None only where no server will check it (documentation, tests)
     nats_credentials: NatsCredentials | None = None
+    # who may register (the controller's DEIS_REGISTRATION_MODE): Workflow's default, admin_only
+    registration_mode: str = "admin_only"
 
     def path(self, *parts: str) -> str:
         return str(self.data_dir.joinpath(*parts))
@@ -95,6 +97,7 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
                 "DEIS_DATABASE__URL": database_url(inputs, CONTROLLER_ROLE),
                 "DEIS_DATABASE__PASSWORD": inputs.database_passwords.controller,
                 "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
+                "DEIS_REGISTRATION_MODE": inputs.registration_mode,
             }
         case "builder":
             return {

@@ -42,6 +42,7 @@ class LaunchError(RuntimeError):
 class UpOptions:
     domain: str | None = None  # None: the recorded domain, else "localhost"
     archive: bool | None = None  # WAL archiving through deis-backup (ARCHITECTURE §9); None: as recorded
+    registration_mode: str | None = None  # admin_only, enabled or disabled; None: as recorded
     timeout: float = 90.0  # seconds each stage may take to become healthy
 
 
@@ -77,6 +78,7 @@ class Platform:
             builder_key=secrets.builder_key,
             database_passwords=self._database_passwords(),
             nats_credentials=natsauth.NatsCredentials.load_or_create(self.layout.nats_credentials),
+            registration_mode=state.registration_mode,
         )
 
     def _database_passwords(self) -> DatabasePasswords:
@@ -109,6 +111,7 @@ class Platform:
             recorded.get(role) != state.ports[role] for role in ("router_http", "router_https", "controller")
         )
         state.archive = state.archive if options.archive is None else options.archive
+        state.registration_mode = options.registration_mode or state.registration_mode
         state.pids = {}
         state.save(self.layout.state_file)
         for role, port in state.ports.items():

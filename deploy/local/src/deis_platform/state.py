@@ -29,6 +29,7 @@ class PlatformState:
     pids: dict[str, int | None] = field(default_factory=dict)
     domain: str = "localhost"
     archive: bool = True  # WAL archiving on (kept until `up --no-archive`)
+    registration_mode: str = "admin_only"  # who may register (kept until `up --registration-mode`)
     supervisord_pid: int | None = None
     started_at: str | None = None
     version: int = STATE_VERSION
@@ -45,6 +46,7 @@ class PlatformState:
             pids={str(k): (int(v) if v is not None else None) for k, v in raw.get("pids", {}).items()},
             domain=str(raw.get("domain", "localhost")),
             archive=bool(raw.get("archive", True)),
+            registration_mode=str(raw.get("registration_mode", "admin_only")),
             supervisord_pid=raw.get("supervisord_pid"),
             started_at=raw.get("started_at"),
         )

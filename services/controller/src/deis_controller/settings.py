@@ -34,7 +34,11 @@ class ControllerSettings(ServiceSettings):
         "", description="git remote base for the CLI, e.g. ssh://git@host:2222 (empty: derive it)"
     )
     registration_mode: Literal["enabled", "disabled", "admin_only"] = Field(
-        "enabled", description="who may register: anyone, nobody, or only admins once an admin exists"
+        "admin_only",
+        description=(
+            "who may register: admin_only (Workflow's default: the first user, who becomes admin, then"
+            " only admins with their token), enabled (anyone) or disabled (nobody)"
+        ),
     )
     reserved_names: str = Field(
         "deis,deis-builder,deis-workflow-manager,grafana",

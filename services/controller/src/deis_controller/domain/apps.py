@@ -39,9 +39,12 @@ async def create(
     except UniqueViolation as e:
         raise FieldErrors.one("id", "Application with this id already exists.") from e
     await work.emit(AppCreated(app=app_id, owner=owner))
-    await routing_db.add_settings(work.tx, app["uuid"], owner, DEFAULT_SETTINGS)
+    # The settings exist before v1 is published (its state carries them); the app's log still tells
+    # the creation in Workflow's order: config, initial release, appsettings, domain.
+    settings = await routing_db.add_settings(work.tx, app["uuid"], owner, DEFAULT_SETTINGS)
     await routing_db.add_tls(work.tx, app["uuid"], owner, None)
     await releases.initial(work, app, tags)
+    work.log(app_id, f"appsettings {app_id}-{str(settings['uuid'])[:7]} updated")
     await routing_db.add_domain(work.tx, app["uuid"], owner, app_id)
     await work.emit(DomainAdded(app=app_id, domain=app_id))
     work.log(app_id, f"domain {app_id} added")

@@ -120,6 +120,12 @@ def _probe(kind: str, probe: dict[str, Any]) -> None:
 
 def _healthcheck(data: dict[str, Any]) -> None:
     for proctype, probes in data.items():
+        if proctype in PROBES:  # the legacy shape, {"livenessProbe": null}, may only unset
+            if probes is not None:
+                raise FieldErrors.one(
+                    "healthcheck", "Healthcheck keys must be either livenessProbe or readinessProbe"
+                )
+            continue
         if proctype != "web/cmd" and not PROCTYPE.match(proctype):
             raise FieldErrors.one("healthcheck", PROCTYPE_MESSAGE)
         if probes is None:
@@ -176,20 +182,28 @@ def _merge_flat(name: str, base: dict[str, Any], changes: dict[str, Any]) -> dic
 
 
 def _merge_healthcheck(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    if any(k in base for k in PROBES):  # legacy top-level probes apply to web and cmd
+    # Legacy top-level probes (stored, or an old CLI's unset) apply to web and cmd.
+    if any(k in base for k in PROBES):
         base = {"web/cmd": {k: v for k, v in base.items() if k in PROBES}}
+    if any(k in changes for k in PROBES):
+        legacy = {k: v for k, v in changes.items() if k in PROBES}
+        changes = {k: v for k, v in changes.items() if k not in PROBES}
+        changes["web/cmd"] = {**(changes.get("web/cmd") or {}), **legacy}
     merged = {k: dict(v) for k, v in base.items()}
     for proctype, probes in changes.items():
+        # Unsetting what is not there names the process type, whichever probe was asked for
+        # (Workflow's text, which its CLI prints).
+        missing = f"{proctype} does not exist under healthcheck"
         if probes is None:
             if proctype not in merged:
-                raise Unprocessable(f"{proctype} does not exist under healthcheck")
+                raise Unprocessable(missing)
             del merged[proctype]
             continue
         entry = merged.setdefault(proctype, {})
         for kind, probe in probes.items():
             if probe is None:
                 if kind not in entry:
-                    raise Unprocessable(f"{kind} does not exist under healthcheck")
+                    raise Unprocessable(missing)
                 del entry[kind]
             else:
                 entry[kind] = probe

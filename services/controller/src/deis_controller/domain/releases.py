@@ -86,6 +86,7 @@ def default_tags(raw: str) -> dict[str, str]:
 
 async def initial(work: Work, app: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
     config = await releases_db.insert_config(work.tx, app["uuid"], app["owner"], {"tags": tags})
+    work.log(app["id"], f"config {app['id']}-{str(config['uuid'])[:7]} updated")
     return await new_release(
         work,
         app,

@@ -106,14 +106,21 @@ async def register(request: web.Request) -> web.Response:
     mode = ctl.settings.registration_mode
     if mode == "disabled":
         raise PermissionDenied("Registration is disabled")
+    # admin_only: until a first user (who becomes admin) exists anyone may register, then only admins.
+    # As in Workflow the permission is checked before the body, and again under the lock.
+    refused = mode == "admin_only" and not (caller and caller.is_superuser)
+    if refused:
+        async with ctl.db.read() as tx:
+            if await users_db.any_superuser(tx):
+                raise PermissionDenied()
     data = parse(RegisterRequest, await body(request))
     password = await hash_password(ctl.hasher, data.password)
     token, digest = new_token()
     async with ctl.work() as work:
         await users_db.lock_registration(work.tx)
         has_admin = await users_db.any_superuser(work.tx)
-        if mode == "admin_only" and has_admin and not (caller and caller.is_superuser):
-            raise PermissionDenied("Registration is restricted to administrators")
+        if refused and has_admin:
+            raise PermissionDenied()
         try:
             row = await users_db.create(
                 work.tx,
