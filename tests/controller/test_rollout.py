@@ -176,7 +176,8 @@ async def test_deis_pull_hands_the_registry_credentials_of_registry_set_to_the_b
         credentials = {"username": "robot", "password": "s3cret"}
         r = await api.call("POST", "/v2/apps/private/config/", token, json={"registry": credentials})
         assert r.status == 201, r.text
-        r = await api.call("POST", "/v2/apps/private/builds/", token, json={"image": "registry.example/app:1"})
+        image = {"image": "registry.example/app:1"}
+        r = await api.call("POST", "/v2/apps/private/builds/", token, json=image)
         assert r.status == 201, r.text
         push = await recorder.wait_for(PushReceived, where=lambda e: e.app == "private")
         assert push.env == {
