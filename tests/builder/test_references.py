@@ -15,7 +15,9 @@ from deis_builder.dockerfile import with_qualified_bases
 from deis_builder.errors import BuildError
 from deis_builder.pull import ImagePuller
 from deis_builder.references import qualified, transport_of
+from deis_builder.registry import ImageRegistry
 from deis_common.events.pushes import PushReceived
+from deis_common.settings import RegistrySettings
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -134,7 +136,8 @@ async def test_deis_pull_hands_buildah_the_name_docker_would_pull(
     tmp_path: Path, image: str, pulled: str
 ) -> None:
     buildah, log = _RecordingBuildah(tmp_path), _Log()
-    puller = ImagePuller(store=None, buildah=buildah, private_dirs=[tmp_path / "private"])  # type: ignore[arg-type]
+    registry = ImageRegistry(RegistrySettings(), buildah)  # none: the embedded default
+    puller = ImagePuller(store=None, buildah=buildah, registry=registry, private_dirs=[tmp_path / "private"])  # type: ignore[arg-type]
     push = PushReceived(
         app="web",
         build_id=uuid.uuid4().hex,

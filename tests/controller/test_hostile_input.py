@@ -299,8 +299,8 @@ async def test_pod_lists_conform_to_the_published_schema(pg_dsn: str, nats_url: 
         return PsReply(
             app=request.app,
             processes=[
-                ProcessInfo(name="demo-web-1", type="web", release="v2"),
-                ProcessInfo(name="demo-worker-1", type="worker", release="v2", state="crashed"),
+                ProcessInfo(name="demo-web-123456789-x2b4z", type="web", release="v2"),
+                ProcessInfo(name="demo-worker-987654321-q7v2n", type="worker", release="v2", state="crashed"),
             ],
         )
 
@@ -321,7 +321,7 @@ async def test_pod_lists_conform_to_the_published_schema(pg_dsn: str, nats_url: 
             for path, template in [
                 ("/v2/apps/demo/pods/", "/v2/apps/{id}/pods/"),
                 ("/v2/apps/demo/pods/web/", "/v2/apps/{id}/pods/{type}/"),
-                ("/v2/apps/demo/pods/web/demo-web-1/", "/v2/apps/{id}/pods/{type}/{name}/"),
+                ("/v2/apps/demo/pods/web/demo-web-123456789-x2b4z/", "/v2/apps/{id}/pods/{type}/{name}/"),
             ]:
                 r = await api.call("GET", path, token)
                 assert r.status == 200
