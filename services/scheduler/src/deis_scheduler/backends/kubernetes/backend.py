@@ -36,6 +36,7 @@ REGISTRY_SECRET = "deis-registry"
 
 class KubernetesBackend:
     heals_itself = True
+    autoscales_itself = True  # an HPA per autoscaled type (manifests.hpa)
 
     def __init__(
         self,
@@ -224,6 +225,9 @@ class KubernetesBackend:
             (_process_info(p) for p in pods if p["metadata"].get("labels", {}).get("type") != "run"),
             key=lambda p: (p.type, p.name),
         )
+
+    async def cpu_seconds(self, app: str) -> dict[str, float]:
+        return {}  # the cluster's metrics feed its HPAs
 
     async def apps(self) -> set[str]:
         return {
