@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from deis_platform import logs
+from deis_platform import logs, node
 from deis_platform.launcher import ComponentStatus, LaunchError, Platform, UpOptions, UpResult
 from deis_platform.layout import DEFAULT_DATA_DIR, Layout
 from deis_platform.ports import HOST
@@ -54,6 +54,17 @@ def _parser() -> argparse.ArgumentParser:
         help="archive Postgres WAL into the store through deis-backup (remembered; default on)",
     )
     up.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a label of this node, which `deis tags:set` must match (repeatable; replaces the recorded "
+        "labels, which every later `up` keeps)",
+    )
+    up.add_argument(
+        "--no-labels", action="store_true", help="forget the recorded node labels (the defaults stay)"
+    )
+    up.add_argument(
         "--timeout",
         type=float,
         default=90.0,
@@ -84,6 +95,8 @@ def _print_up(platform: Platform, result: UpResult) -> None:
     _say(f"  git remote   ssh://git@{HOST}:{ports['builder_ssh']}/<app>.git")
     _say(f"  apps         http://<app>.{domain}:{ports['router_http']}")
     _say(f"  state        {platform.layout.state_file}")
+    labels = node.node_labels(result.state.labels)
+    _say(f"  node labels  {', '.join(f'{k}={v}' for k, v in sorted(labels.items()))}")
     _say("")
     _say("Next:")
     _say(f"  deis register {controller}")
@@ -126,7 +139,13 @@ def run(argv: list[str] | None = None) -> int:
     platform = Platform(Layout.at(args.data_dir))
     try:
         if args.command == "up":
-            options = UpOptions(domain=args.domain, archive=args.archive, timeout=args.timeout)
+            options = UpOptions(
+                domain=args.domain,
+                archive=args.archive,
+                labels=args.label,
+                forget_labels=args.no_labels,
+                timeout=args.timeout,
+            )
             _print_up(platform, platform.up(options, report=_say))
             return EXIT_OK
         if args.command == "down":

@@ -43,6 +43,9 @@ class ContractInputs:
     database_passwords: DatabasePasswords
     # each service's NATS password; None only where no server will check it (documentation, tests)
     nats_credentials: NatsCredentials | None = None
+    # the labels of the node apps run on (deis_platform.node); None: not known, any tags:set is accepted
+    # (so is the chart: the controller cannot list a cluster's nodes and leaves placement to Kubernetes)
+    node_labels: Mapping[str, str] | None = None
 
     def path(self, *parts: str) -> str:
         return str(self.data_dir.joinpath(*parts))
@@ -91,11 +94,14 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
         case "controller":
             # The controller advertises where `git push` goes, so `deis create` writes the right remote
             # even when the SSH port moved off its default.
-            return {
+            env = {
                 "DEIS_DATABASE__URL": database_url(inputs, CONTROLLER_ROLE),
                 "DEIS_DATABASE__PASSWORD": inputs.database_passwords.controller,
                 "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
             }
+            if inputs.node_labels is not None:  # tags:set is checked against them
+                env["DEIS_NODE_LABELS"] = json.dumps(dict(inputs.node_labels), sort_keys=True)
+            return env
         case "builder":
             return {
                 "DEIS_SSH__PORT": str(ports["builder_ssh"]),
