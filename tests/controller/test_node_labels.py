@@ -69,8 +69,13 @@ async def test_without_known_nodes_any_well_formed_tag_is_accepted(
     assert (await tags_set(api, alice, "demo", {"disk": "hdd"}))[0] == 201
 
 
-def test_node_labels_must_be_json_objects() -> None:
+def test_node_labels_are_json_objects_or_key_value_pairs() -> None:
     assert ControllerSettings(node_labels='[{"a": "1"}, {"b": "2"}]').nodes == [{"a": "1"}, {"b": "2"}]
+    assert ControllerSettings(node_labels="disk=ssd,example.com/zone=a,empty=").nodes == [
+        {"disk": "ssd", "example.com/zone": "a", "empty": ""}
+    ]
     assert ControllerSettings(node_labels="").nodes is None
     with pytest.raises(ValueError, match="node labels"):
         ControllerSettings(node_labels='"ssd"')
+    with pytest.raises(ValueError, match="node labels"):
+        ControllerSettings(node_labels="ssd")

@@ -100,7 +100,8 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
                 "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
             }
             if inputs.node_labels is not None:  # tags:set is checked against them
-                env["DEIS_NODE_LABELS"] = json.dumps(dict(inputs.node_labels), sort_keys=True)
+                # kubelet's k=v,k2=v2 form: label syntax allows no commas, '=' in values or quotes
+                env["DEIS_NODE_LABELS"] = ",".join(f"{k}={v}" for k, v in sorted(inputs.node_labels.items()))
             return env
         case "builder":
             return {

@@ -54,8 +54,8 @@ class ControllerSettings(ServiceSettings):
     default_config_tags: str = Field("", description="JSON object of tags used when an app sets none")
     node_labels: str = Field(
         "",
-        description="JSON: the labels of the node apps run on ({k: v}), or of each node ([{...}, ...]); "
-        "tags:set refuses tags no node carries. Empty: nodes unknown, any tags accepted (Kubernetes)",
+        description="the labels of the node apps run on, k=v,k2=v2 or JSON ({k: v}, or [{...}, ...] for each "
+        "node); tags:set refuses tags no node carries. Empty: nodes unknown, any tags accepted (Kubernetes)",
     )
     password_time_cost: int = Field(3, description="argon2 passes per password hash")
     password_memory_kib: int = Field(65536, description="argon2 memory per password hash, KiB")

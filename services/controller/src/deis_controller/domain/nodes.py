@@ -16,9 +16,18 @@ Labels = dict[str, str]
 
 
 def parse(raw: str) -> list[Labels] | None:
-    """The nodes' labels from the setting: one node's ``{k: v}`` or a list of them; None when unknown."""
+    """The nodes' labels from the setting; None when unknown.
+
+    JSON (one node's ``{k: v}`` or a list of them), or kubelet's ``--node-labels`` form for one node,
+    ``k=v,k2=v2`` (no quotes, so it passes through any process manager's environment).
+    """
     if not raw.strip():
         return None
+    if not raw.lstrip().startswith(("{", "[")):
+        pairs = [pair.strip().partition("=") for pair in raw.split(",") if pair.strip()]
+        if any(not sep or not key for key, sep, _ in pairs):
+            raise ValueError("node labels must be JSON or key=value pairs separated by commas")
+        return [{key: value for key, _, value in pairs}]
     try:
         value = json.loads(raw)
     except ValueError as e:
