@@ -122,7 +122,7 @@ class Autoscaler:
                         type=ptype,
                         current=current,
                         replicas=replicas,
-                        cpu_percent=round((mean or 0.0) * 100),
+                        cpu_percent=round(mean * 100) if mean is not None else None,
                         target_percent=target.cpu_percent,
                     )
                 )

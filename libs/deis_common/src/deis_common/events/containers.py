@@ -44,5 +44,9 @@ class ContainersAutoscaled(Event):
     type: str
     current: int = Field(description="replicas of the type the recommendation was computed from")
     replicas: int = Field(description="recommended replicas, already within the autoscale min and max")
-    cpu_percent: int = Field(description="measured CPU use, percent of the processes' CPU request")
+    cpu_percent: int | None = Field(
+        None,
+        description="measured CPU use, percent of the processes' CPU request; None: not measured (the count "
+        "was outside the min and max)",
+    )
     target_percent: int = Field(description="the autoscale setting's target CPU percent")

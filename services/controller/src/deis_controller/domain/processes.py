@@ -85,11 +85,12 @@ async def autoscale(work: Work, app: dict[str, Any], event: ContainersAutoscaled
     if replicas == event.current:
         return None
     generation = await _rescale(work, app, current, {**app["structure"], event.type: replicas})
-    work.log(
-        app["id"],
-        f"autoscaler scaled pods {event.type}={replicas} "
-        f"(CPU {event.cpu_percent}% of request, target {event.target_percent}%)",
+    why = (
+        f"CPU {event.cpu_percent}% of request, target {event.target_percent}%"
+        if event.cpu_percent is not None
+        else f"autoscale min {spec['min']}, max {spec['max']}"
     )
+    work.log(app["id"], f"autoscaler scaled pods {event.type}={replicas} ({why})")
     return generation
 
 
