@@ -92,3 +92,38 @@ def test_removing_a_plan_removes_its_empty_parents(v2: Path) -> None:
                 leftover.unlink()
     assert cgroups.remove(plan)
     assert not (v2 / "deis-builds").exists()
+
+
+def test_cpu_time_is_read_from_cpu_stat_on_cgroup_v2(v2: Path) -> None:
+    plan = cgroups.plan("deis-abc", "app", "app-worker-1")
+    cgroups.create(plan, memory=None, cpu=None)
+    assert cgroups.cpu_seconds(plan) is None  # nothing accounted yet
+
+    Path(plan.unified or "", "cpu.stat").write_text(
+        "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n"
+    )
+
+    assert cgroups.cpu_seconds(plan) == 2.5
+
+
+def test_on_cgroup_v1_a_separate_cpuacct_hierarchy_gets_a_cgroup_for_accounting(v1: Path) -> None:
+    (v1 / "cpuacct").mkdir()
+    plan = cgroups.plan("deis-abc", "app", "app-worker-1")
+    assert plan.cpuacct == str(v1 / "cpuacct" / "deis-abc" / "app" / "app-worker-1")
+    assert plan.cpuacct in plan.dirs  # entered and removed with the others
+
+    cgroups.create(plan, memory=None, cpu=0.5)
+    Path(plan.cpuacct, "cpuacct.usage").write_text("1500000000\n")
+
+    assert cgroups.cpu_seconds(plan) == 1.5
+
+
+def test_on_cgroup_v1_a_comounted_cpuacct_accounts_in_the_cpu_cgroup(v1: Path) -> None:
+    (v1 / "cpuacct").symlink_to(v1 / "cpu")
+    plan = cgroups.plan("deis-abc", "app", "app-worker-1")
+    assert plan.cpuacct is None
+
+    cgroups.create(plan, memory=None, cpu=None)
+    Path(plan.cpu or "", "cpuacct.usage").write_text("750000000\n")
+
+    assert cgroups.cpu_seconds(plan) == 0.75

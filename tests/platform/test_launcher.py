@@ -266,6 +266,34 @@ def test_the_router_serves_the_controller_at_deis_dot_domain(platform: PlatformD
     assert unknown.status_code == 404
 
 
+def test_node_labels_given_to_up_are_recorded_and_checked_by_the_controller(platform: PlatformDir) -> None:
+    assert platform.run("down").returncode == 0
+
+    out = platform.up("--label", "disk=ssd").stdout
+
+    assert platform.state["labels"] == {"disk": "ssd"}
+    assert "disk=ssd" in next(line for line in out.splitlines() if "node labels" in line)
+    api = f"http://127.0.0.1:{platform.state['ports']['controller']}"
+    user = {"username": "labeller", "password": "s3cret-pass", "email": "l@example.com"}
+    assert httpx.post(f"{api}/v2/auth/register/", json=user).status_code == 201
+    token = httpx.post(f"{api}/v2/auth/login/", json=user).json()["token"]
+    headers = {"Authorization": f"token {token}"}
+    assert httpx.post(f"{api}/v2/apps/", json={"id": "placed"}, headers=headers).status_code == 201
+
+    def tags_set(tags: dict[str, str]) -> httpx.Response:
+        return httpx.post(f"{api}/v2/apps/placed/config/", json={"tags": tags}, headers=headers, timeout=30)
+
+    assert tags_set({"disk": "ssd"}).status_code == 201
+    refused = tags_set({"disk": "hdd"})
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "detail": "No nodes matched the provided labels: disk=hdd - Addition of disk=hdd is the cause"
+    }
+    # a later `up` without --label keeps them
+    platform.up()
+    assert platform.state["labels"] == {"disk": "ssd"}
+
+
 def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(broken: PlatformDir) -> None:
     postgres.initdb(broken.root / "postgres", "a password")
     with (broken.root / "postgres" / "postgresql.conf").open("a") as conf:

@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from deis_platform import logs
+from deis_platform import logs, node
 from deis_platform.launcher import ComponentStatus, LaunchError, Platform, UpOptions, UpResult
 from deis_platform.layout import DEFAULT_DATA_DIR, Layout
 from deis_platform.ports import HOST
@@ -61,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
         " others), enabled (anyone) or disabled (remembered; default admin_only)",
     )
     up.add_argument(
+        "--label",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a label of this node, which `deis tags:set` must match (repeatable; replaces the recorded "
+        "labels, which every later `up` keeps)",
+    )
+    up.add_argument(
+        "--no-labels", action="store_true", help="forget the recorded node labels (the defaults stay)"
+    )
+    up.add_argument(
         "--timeout",
         type=float,
         default=90.0,
@@ -91,6 +102,8 @@ def _print_up(platform: Platform, result: UpResult) -> None:
     _say(f"  git remote   ssh://git@{HOST}:{ports['builder_ssh']}/<app>.git")
     _say(f"  apps         http://<app>.{domain}:{ports['router_http']}")
     _say(f"  state        {platform.layout.state_file}")
+    labels = node.node_labels(result.state.labels)
+    _say(f"  node labels  {', '.join(f'{k}={v}' for k, v in sorted(labels.items()))}")
     _say("")
     _say("Next:")
     _say(f"  deis register {controller}   (the first user becomes the admin)")
@@ -137,6 +150,8 @@ def run(argv: list[str] | None = None) -> int:
                 domain=args.domain,
                 archive=args.archive,
                 registration_mode=args.registration_mode,
+                labels=args.label,
+                forget_labels=args.no_labels,
                 timeout=args.timeout,
             )
             _print_up(platform, platform.up(options, report=_say))

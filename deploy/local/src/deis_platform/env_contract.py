@@ -45,6 +45,9 @@ class ContractInputs:
     nats_credentials: NatsCredentials | None = None
     # who may register (the controller's DEIS_REGISTRATION_MODE): Workflow's default, admin_only
     registration_mode: str = "admin_only"
+    # the labels of the node apps run on (deis_platform.node); None: not known, any tags:set is accepted
+    # (so is the chart: the controller cannot list a cluster's nodes and leaves placement to Kubernetes)
+    node_labels: Mapping[str, str] | None = None
 
     def path(self, *parts: str) -> str:
         return str(self.data_dir.joinpath(*parts))
@@ -93,12 +96,16 @@ def _own_environment(service: str, inputs: ContractInputs) -> dict[str, str]:
         case "controller":
             # The controller advertises where `git push` goes, so `deis create` writes the right remote
             # even when the SSH port moved off its default.
-            return {
+            env = {
                 "DEIS_DATABASE__URL": database_url(inputs, CONTROLLER_ROLE),
                 "DEIS_DATABASE__PASSWORD": inputs.database_passwords.controller,
                 "DEIS_BUILDER_URL": f"ssh://git@{HOST}:{ports['builder_ssh']}",
                 "DEIS_REGISTRATION_MODE": inputs.registration_mode,
             }
+            if inputs.node_labels is not None:  # tags:set is checked against them
+                # kubelet's k=v,k2=v2 form: label syntax allows no commas, '=' in values or quotes
+                env["DEIS_NODE_LABELS"] = ",".join(f"{k}={v}" for k, v in sorted(inputs.node_labels.items()))
+            return env
         case "builder":
             return {
                 "DEIS_SSH__PORT": str(ports["builder_ssh"]),

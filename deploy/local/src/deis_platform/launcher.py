@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from deis_common import natsauth
 from deis_platform import components as components_mod
-from deis_platform import nginx, postgres
+from deis_platform import nginx, node, postgres
 from deis_platform.components import Component
 from deis_platform.env_contract import ContractInputs, service_environment
 from deis_platform.executables import console_script
@@ -43,6 +43,8 @@ class UpOptions:
     domain: str | None = None  # None: the recorded domain, else "localhost"
     archive: bool | None = None  # WAL archiving through deis-backup (ARCHITECTURE §9); None: as recorded
     registration_mode: str | None = None  # admin_only, enabled or disabled; None: as recorded
+    labels: list[str] | None = None  # node labels k=v replacing the recorded ones; None: as recorded
+    forget_labels: bool = False  # drop the recorded node labels (the defaults stay)
     timeout: float = 90.0  # seconds each stage may take to become healthy
 
 
@@ -79,6 +81,7 @@ class Platform:
             database_passwords=self._database_passwords(),
             nats_credentials=natsauth.NatsCredentials.load_or_create(self.layout.nats_credentials),
             registration_mode=state.registration_mode,
+            node_labels=node.node_labels(state.labels),
         )
 
     def _database_passwords(self) -> DatabasePasswords:
@@ -94,7 +97,18 @@ class Platform:
     def up(self, options: UpOptions, report: Report) -> UpResult:
         self.layout.create()
         state = PlatformState.load(self.layout.state_file)
+        try:
+            labels = node.chosen_labels(state.labels, options.labels, forget=options.forget_labels)
+        except node.LabelError as e:
+            raise LaunchError(str(e)) from e
         if self.supervisor.is_running():
+            if labels != state.labels:
+                state.labels = labels
+                state.save(self.layout.state_file)
+                report(
+                    "node labels recorded; the controller checks tags against them from its next start "
+                    "(deis-platform down, then up)"
+                )
             # Keep what is running (ports, config); only start what is not running any more.
             components = self.components(state)
             if all(s.healthy for s in self.status()):
@@ -112,6 +126,7 @@ class Platform:
         )
         state.archive = state.archive if options.archive is None else options.archive
         state.registration_mode = options.registration_mode or state.registration_mode
+        state.labels = labels
         state.pids = {}
         state.save(self.layout.state_file)
         for role, port in state.ports.items():

@@ -2,8 +2,8 @@
 
 ``platform.json`` is the platform's public state file: the ports each listener actually got (so a port that
 moved off its default stays put across ``down``/``up``), the pids of the running components, the platform
-domain and when the platform came up. Other tools (the CLI, end-to-end tests) may read it; only the launcher
-writes it.
+domain, the node labels given with ``up --label`` and when the platform came up. Other tools (the CLI,
+end-to-end tests) may read it; only the launcher writes it.
 
 ``secrets.json`` (mode 0600) holds secrets generated once per data dir, today the builder key the services
 use to authenticate each other's hooks. Secret values are never printed or logged.
@@ -30,6 +30,7 @@ class PlatformState:
     domain: str = "localhost"
     archive: bool = True  # WAL archiving on (kept until `up --no-archive`)
     registration_mode: str = "admin_only"  # who may register (kept until `up --registration-mode`)
+    labels: dict[str, str] = field(default_factory=dict)  # `up --label k=v`, kept until replaced
     supervisord_pid: int | None = None
     started_at: str | None = None
     version: int = STATE_VERSION
@@ -47,6 +48,7 @@ class PlatformState:
             domain=str(raw.get("domain", "localhost")),
             archive=bool(raw.get("archive", True)),
             registration_mode=str(raw.get("registration_mode", "admin_only")),
+            labels={str(k): str(v) for k, v in raw.get("labels", {}).items()},
             supervisord_pid=raw.get("supervisord_pid"),
             started_at=raw.get("started_at"),
         )

@@ -1,11 +1,14 @@
 """Memory and CPU limits for sandboxed processes through cgroups, v1 or v2, with rlimits as the fallback.
+Also the CPU accounting of each process's cgroup (the local autoscaler measures with it).
 
 The one cgroup module of the platform: the scheduler limits each app process with it, the builder each
 build. One cgroup per process (``<root>/<group>/<name>``, e.g. an installation, an app and a process) under
 every writable controller: cgroup v1 ``memory`` and ``cpu`` hierarchies, or the v2 unified hierarchy when
 that is where controllers live (every current Debian). The process enters its cgroup before exec
 (:func:`entering`), so everything it starts is limited and can be killed as one. When no controller is
-writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU).
+writable the limits fall back to ``RLIMIT_DATA`` (memory) and nothing (CPU). CPU time is accounted in
+``cpu.stat`` (``usage_usec``) on v2 and ``cpuacct.usage`` (nanoseconds) on v1, whose ``cpuacct`` hierarchy is
+either mounted with ``cpu`` or on its own (then the process gets a cgroup there too).
 
 Imported by the scheduler's process supervisor (started with ``python -S``), so this module uses the
 standard library only.
@@ -30,10 +33,11 @@ class CgroupPlan:
     memory: str | None = None
     cpu: str | None = None
     unified: str | None = None
+    cpuacct: str | None = None  # v1 with ``cpuacct`` mounted apart from ``cpu``: accounting only
 
     @property
     def dirs(self) -> list[str]:
-        return [d for d in (self.memory, self.cpu, self.unified) if d]
+        return [d for d in (self.memory, self.cpu, self.unified, self.cpuacct) if d]
 
 
 def _writable(path: Path) -> bool:
@@ -66,11 +70,14 @@ def limits_memory() -> bool:
 
 def plan(root_name: str, group: str, name: str) -> CgroupPlan:
     """Where the cgroups of process ``name`` go, given what this machine lets us write."""
-    v1_memory, v1_cpu = CGROUP_FS / "memory", CGROUP_FS / "cpu"
+    v1_memory, v1_cpu, v1_cpuacct = CGROUP_FS / "memory", CGROUP_FS / "cpu", CGROUP_FS / "cpuacct"
     if _writable(v1_memory) or _writable(v1_cpu):
+        # co-mounted (``cpu,cpuacct``, the usual layout): the cpu cgroup accounts too
+        separate = _writable(v1_cpuacct) and v1_cpuacct.resolve() != v1_cpu.resolve()
         return CgroupPlan(
             memory=str(v1_memory / root_name / group / name) if _writable(v1_memory) else None,
             cpu=str(v1_cpu / root_name / group / name) if _writable(v1_cpu) else None,
+            cpuacct=str(v1_cpuacct / root_name / group / name) if separate else None,
         )
     v2 = _v2_root()
     if v2 is not None:
@@ -92,6 +99,8 @@ def create(cgroups: CgroupPlan, *, memory: int | None, cpu: float | None) -> Non
         path.mkdir(parents=True, exist_ok=True)
         (path / "cpu.cfs_period_us").write_text(str(CFS_PERIOD_US))
         (path / "cpu.cfs_quota_us").write_text(str(int(cpu * CFS_PERIOD_US)) if cpu else "-1")
+    if cgroups.cpuacct:
+        Path(cgroups.cpuacct).mkdir(parents=True, exist_ok=True)
     if cgroups.unified:
         path = Path(cgroups.unified)
         # Each level hands the controllers down to the next (v2 enables them per subtree), new levels
@@ -136,6 +145,25 @@ def oom_kills(cgroups: CgroupPlan) -> int:
                 if key == "oom_kill":
                     return int(value)
     return 0
+
+
+def cpu_seconds(cgroups: CgroupPlan) -> float | None:
+    """CPU time used so far by everything in the cgroup, in seconds; None when nothing accounts for it.
+
+    A counter kept by the kernel: the difference of two readings is the CPU time spent between them,
+    however late either reading was taken.
+    """
+    for directory in (cgroups.cpuacct, cgroups.cpu):
+        if directory:
+            with contextlib.suppress(OSError, ValueError):
+                return int(Path(directory, "cpuacct.usage").read_text()) / 1e9
+    if cgroups.unified:
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(cgroups.unified, "cpu.stat").read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "usage_usec":
+                    return int(value) / 1e6
+    return None
 
 
 def pids(cgroups: CgroupPlan) -> list[int]:

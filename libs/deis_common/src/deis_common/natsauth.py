@@ -43,7 +43,7 @@ from deis_common.events.backups import BackupCompleted, BackupFailed
 from deis_common.events.base import Event
 from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted, build_log_subject
 from deis_common.events.certs import CertAttached, CertDetached
-from deis_common.events.containers import ContainersCrashed, ContainersHealthy
+from deis_common.events.containers import ContainersAutoscaled, ContainersCrashed, ContainersHealthy
 from deis_common.events.controller import SNAPSHOT_SUBJECT
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.domains import DomainAdded, DomainRemoved
@@ -99,6 +99,7 @@ ROLES: dict[str, Role] = {
             BuildCompleted,
             BuildFailed,
             ContainersHealthy,
+            ContainersAutoscaled,
             RoutesUpdated,
             DeployFailed,
             ReleaseCreated,
@@ -122,7 +123,7 @@ ROLES: dict[str, Role] = {
         sends=(build_log_subject("*"),),
     ),
     "scheduler": Role(
-        publishes=(ContainersHealthy, ContainersCrashed, DeployFailed, RunFinished),
+        publishes=(ContainersHealthy, ContainersCrashed, ContainersAutoscaled, DeployFailed, RunFinished),
         consumes=(ReleaseCreated, AppScaled, RestartRequested, RunRequested, AppDestroyed),
         watches=(RoutesUpdated.subject,),  # every replica waits for the router before retiring
         sends=(SNAPSHOT_SUBJECT,),

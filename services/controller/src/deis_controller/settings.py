@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from deis_common.settings import HttpSettings, ServiceSettings
+from deis_controller.domain.nodes import parse as parse_nodes
 
 
 class DatabaseSettings(BaseModel):
@@ -55,6 +56,11 @@ class ControllerSettings(ServiceSettings):
         False, description="refuse a build without a Procfile when the previous build had one"
     )
     default_config_tags: str = Field("", description="JSON object of tags used when an app sets none")
+    node_labels: str = Field(
+        "",
+        description="the labels of the node apps run on, k=v,k2=v2 or JSON ({k: v}, or [{...}, ...] for each "
+        "node); tags:set refuses tags no node carries. Empty: nodes unknown, any tags accepted (Kubernetes)",
+    )
     password_time_cost: int = Field(3, description="argon2 passes per password hash")
     password_memory_kib: int = Field(65536, description="argon2 memory per password hash, KiB")
     deploy_wait: float = Field(
@@ -71,6 +77,17 @@ class ControllerSettings(ServiceSettings):
     run_timeout: float = Field(1200.0, description="seconds a `deis run` may take before it is abandoned")
     ps_timeout: float = Field(2.0, description="seconds to wait for the scheduler's process list")
     outbox_poll_interval: float = Field(1.0, description="seconds between outbox sweeps for unsent events")
+
+    @field_validator("node_labels")
+    @classmethod
+    def _node_labels_are_json(cls, value: str) -> str:
+        parse_nodes(value)  # refuse a malformed setting at start, not at the first tags:set
+        return value
+
+    @property
+    def nodes(self) -> list[dict[str, str]] | None:
+        """The nodes' labels, or None when the controller does not know the nodes."""
+        return parse_nodes(self.node_labels)
 
     @property
     def reserved(self) -> set[str]:

@@ -38,9 +38,19 @@ def memory_bytes(value: str | None) -> int | None:
 
 def cpu_cores(value: str | None) -> float | None:
     """Cores of a CPU limit (``500m`` -> 0.5), or None when there is none."""
+    return _cores(value, _limit_part(value) if value else "")
+
+
+def cpu_request(value: str | None) -> float | None:
+    """Cores of a CPU request: the first part of ``request/limit``, or the one value (Kubernetes: the
+    request defaults to the limit); None when there is none."""
+    return _cores(value, value.split("/")[0] if value else "")
+
+
+def _cores(value: str | None, part: str) -> float | None:
     if not value:
         return None
-    match = _CPU.match(_limit_part(value))
+    match = _CPU.match(part)
     if match is None:
         raise LimitError(f"cpu limit {value!r} must look like 500m, 1 or 0.25")
     number, milli = match.groups()

@@ -1,4 +1,4 @@
-"""Wiring of the scheduler service: backend, reconcilers, handlers, routes watch, ps and resync."""
+"""Wiring of the scheduler service: backend, reconcilers, handlers, routes watch, ps, resync, autoscaler."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from deis_common.events.scheduler import PS_SUBJECT, PsRequest
 from deis_common.service import Service
 from deis_common.store import ObjectStore, open_store
+from deis_scheduler.autoscaler import Autoscaler
 from deis_scheduler.backends.base import Backend
 from deis_scheduler.handlers.apps import apps_router
 from deis_scheduler.handlers.releases import releases_router
@@ -30,6 +31,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
     metrics = SchedulerMetrics(service.registry)
     reconcilers = Reconcilers(group, routes, metrics)
     resync = Resync(lambda: service.bus, reconcilers, group)
+    autoscaler = Autoscaler(reconcilers, lambda: service.bus.publish, group)
 
     @contextlib.asynccontextmanager
     async def runtime(svc: Service) -> AsyncIterator[None]:
@@ -53,6 +55,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
     service.include_router(releases_router(reconcilers))
     service.include_router(apps_router(reconcilers))
     service.add_task("resync", resync.run)
+    service.add_task("autoscale", autoscaler.run)
     return service
 
 

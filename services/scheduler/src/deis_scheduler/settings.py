@@ -97,6 +97,24 @@ class SchedulerGroup(BaseModel):
     resync_interval: float = Field(
         10.0, description="seconds between checks that every app runs what it should (self-healing)"
     )
+    autoscale_sync_period: float = Field(
+        15.0, description="local backend: seconds between CPU measurements of autoscaled types (HPA: 15)"
+    )
+    autoscale_downscale_stabilization: float = Field(
+        300.0,
+        description="local backend: seconds of recommendations a scale-down considers; it goes only as low "
+        "as the highest of them (HPA: 300)",
+    )
+    autoscale_tolerance: float = Field(
+        0.1,
+        description="local backend: relative distance from the CPU target within which nothing changes "
+        "(HPA: 0.1)",
+    )
+    autoscale_cpu_request: float = Field(
+        1.0,
+        description="local backend: cores a process counts as requesting when its app set no "
+        "`limits:set --cpu` (utilization is CPU use over the request)",
+    )
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
 
 

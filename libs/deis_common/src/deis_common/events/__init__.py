@@ -12,7 +12,7 @@ from deis_common.events.backups import BackupCompleted, BackupFailed
 from deis_common.events.base import Envelope, Event, Model
 from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted, build_log_subject
 from deis_common.events.certs import CertAttached, CertDetached
-from deis_common.events.containers import ContainersCrashed, ContainersHealthy
+from deis_common.events.containers import ContainersAutoscaled, ContainersCrashed, ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.domains import DomainAdded, DomainRemoved
 from deis_common.events.pushes import PushReceived
@@ -44,6 +44,7 @@ __all__ = [
     "CertAttached",
     "CertBinding",
     "CertDetached",
+    "ContainersAutoscaled",
     "ContainersCrashed",
     "ContainersHealthy",
     "DeployFailed",

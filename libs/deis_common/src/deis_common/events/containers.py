@@ -29,3 +29,24 @@ class ContainersCrashed(Event):
     exit_code: int | None = None
     restarts: int = 0
     log_tail: list[str] = Field(default_factory=list)
+
+
+class ContainersAutoscaled(Event):
+    """The local autoscaler wants ``replicas`` processes of ``type`` (the HPA's rules on measured CPU).
+
+    A recommendation, not a fact: the controller owns the structure and applies it like a ``ps:scale``
+    (as ``apps.scaled``) while the app still autoscales that type and still runs ``current`` of it.
+    """
+
+    subject = "deis.v1.containers.autoscaled"
+
+    app: str
+    type: str
+    current: int = Field(description="replicas of the type the recommendation was computed from")
+    replicas: int = Field(description="recommended replicas, already within the autoscale min and max")
+    cpu_percent: int | None = Field(
+        None,
+        description="measured CPU use, percent of the processes' CPU request; None: not measured (the count "
+        "was outside the min and max)",
+    )
+    target_percent: int = Field(description="the autoscale setting's target CPU percent")

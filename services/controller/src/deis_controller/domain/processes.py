@@ -1,4 +1,9 @@
-"""Processes: scaling the structure (published as ``AppScaled`` with the full state) and the pod list."""
+"""Processes: scaling the structure (published as ``AppScaled`` with the full state) and the pod list.
+
+The structure changes on ``ps:scale`` and on the local autoscaler's recommendations
+(``containers.autoscaled``), both through :func:`_rescale`, so the scheduler, ``deis ps`` and the app's
+structure always agree.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deis_common.events.apps import AppScaled
+from deis_common.events.containers import ContainersAutoscaled
 from deis_common.events.state import ProcessInfo
 from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
+from deis_controller.db import routing as routing_db
 from deis_controller.domain.state import app_state
 from deis_controller.errors import BadRequest, NotFound
 
@@ -44,13 +51,46 @@ async def scale(work: Work, app: dict[str, Any], user: str, request: dict[str, A
     structure = {**app["structure"], **wanted}
     if structure == app["structure"]:
         return None
+    generation = await _rescale(work, app, current, structure)
+    work.log(app["id"], f"{user} scaled pods " + " ".join(f"{k}={v}" for k, v in sorted(wanted.items())))
+    return generation
+
+
+async def _rescale(
+    work: Work, app: dict[str, Any], current: dict[str, Any], structure: dict[str, int]
+) -> int:
     await apps_db.set_structure(work.tx, app["uuid"], structure)
     generation = await apps_db.bump_generation(work.tx, app["uuid"])
     fresh = await apps_db.get(work.tx, app["id"])
     assert fresh is not None
     state = await app_state(work.tx, fresh, current, generation)
     await work.emit(AppScaled(app=app["id"], generation=generation, structure=structure, state=state))
-    work.log(app["id"], f"{user} scaled pods " + " ".join(f"{k}={v}" for k, v in sorted(wanted.items())))
+    return generation
+
+
+async def autoscale(work: Work, app: dict[str, Any], event: ContainersAutoscaled) -> int | None:
+    """Apply the autoscaler's recommendation while it still holds; the new generation, or None.
+
+    It no longer holds once the type stopped autoscaling or its count changed since it was measured (a
+    ``ps:scale``, or the same recommendation delivered again): the next measurement starts from there.
+    """
+    settings = await routing_db.latest_settings(work.tx, app["uuid"])
+    spec = (settings or {}).get("autoscale", {}).get(event.type)
+    current = await releases_db.current(work.tx, app["uuid"])
+    if spec is None or current is None or current["build_uuid"] is None:
+        return None
+    if app["structure"].get(event.type) != event.current:
+        return None
+    replicas = max(spec["min"], min(spec["max"], event.replicas))
+    if replicas == event.current:
+        return None
+    generation = await _rescale(work, app, current, {**app["structure"], event.type: replicas})
+    why = (
+        f"CPU {event.cpu_percent}% of request, target {event.target_percent}%"
+        if event.cpu_percent is not None
+        else f"autoscale min {spec['min']}, max {spec['max']}"
+    )
+    work.log(app["id"], f"autoscaler scaled pods {event.type}={replicas} ({why})")
     return generation
 
 

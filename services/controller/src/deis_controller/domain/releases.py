@@ -15,6 +15,7 @@ from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
 from deis_controller.domain import config as config_rules
+from deis_controller.domain import nodes as node_rules
 from deis_controller.domain.state import app_state
 from deis_controller.domain.summary import config_summary
 from deis_controller.errors import BadRequest, Conflict
@@ -108,13 +109,20 @@ async def current_config(work: Work, app: dict[str, Any]) -> dict[str, Any]:
 
 
 async def change_config(
-    work: Work, app: dict[str, Any], user: str, request: dict[str, Any], tags: dict[str, str]
+    work: Work,
+    app: dict[str, Any],
+    user: str,
+    request: dict[str, Any],
+    tags: dict[str, str],
+    nodes: list[dict[str, str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Merge a config POST into the current config and release it; 409 when it changes nothing."""
+    """Merge a config POST into the current config and release it; 409 when it changes nothing, 400 when
+    no node carries its tags (``nodes``: the nodes' labels, None when unknown)."""
     changes = config_rules.parse_request(request)
     current = await releases_db.current(work.tx, app["uuid"])
     base = await current_config(work, app)
     merged = config_rules.merge(base, changes, tags)
+    node_rules.check_tags(merged["tags"], {k: str(v) for k, v in (base.get("tags") or {}).items()}, nodes)
     summary = config_summary(user, merged, base)
     if not summary:
         raise Conflict(f"{user} changed nothing - release stopped")

@@ -66,7 +66,12 @@ async def set_config(request: web.Request) -> web.Response:
         async with ctl.work() as work:
             user, app = await authorize(work.tx, request, lock=True)
             config, release = await releases.change_config(
-                work, app, user.username, data, releases.default_tags(ctl.settings.default_config_tags)
+                work,
+                app,
+                user.username,
+                data,
+                releases.default_tags(ctl.settings.default_config_tags),
+                ctl.settings.nodes,
             )
             config = await releases_db.config(work.tx, config["uuid"])
         if release["build_uuid"] is not None:

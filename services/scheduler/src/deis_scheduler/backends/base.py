@@ -61,6 +61,9 @@ class Backend(Protocol):
     heals_itself: bool
     """True when the platform underneath restarts lost processes itself (Kubernetes): no resync needed."""
 
+    autoscales_itself: bool
+    """True when the platform underneath runs the autoscaler (Kubernetes' HPA): the scheduler's stays idle."""
+
     async def start(self) -> None:
         """Connect / re-adopt what already runs. Processes must survive :meth:`close`."""
 
@@ -84,6 +87,9 @@ class Backend(Protocol):
 
     async def apps(self) -> set[str]:
         """Apps that have anything running."""
+
+    async def cpu_seconds(self, app: str) -> dict[str, float]:
+        """CPU time each process of the app used so far (process name -> seconds), where it is accounted."""
 
     async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
         """A one-off process with the app's release and config; its exit code and output."""

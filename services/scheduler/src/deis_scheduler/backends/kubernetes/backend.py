@@ -38,6 +38,7 @@ REGISTRY_SECRET = "deis-registry"
 
 class KubernetesBackend:
     heals_itself = True
+    autoscales_itself = True  # an HPA per autoscaled type (manifests.hpa)
 
     def __init__(
         self,
@@ -180,6 +181,11 @@ class KubernetesBackend:
                 await self.api.delete("HorizontalPodAutoscaler", state.app, deployment["metadata"]["name"])
         if not any(is_routable(t) and n > 0 for t, n in state.structure.items()) or state.build is None:
             await self.api.delete("Service", state.app, state.app)
+        # `autoscale:unset`: the type stays, its HPA goes (else it would keep scaling the Deployment)
+        for hpa in await self.api.select("HorizontalPodAutoscaler", state.app, manifests.labels(state.app)):
+            ptype = hpa["metadata"]["labels"].get("type")
+            if ptype and ptype not in state.autoscale:
+                await self.api.delete("HorizontalPodAutoscaler", state.app, hpa["metadata"]["name"])
 
     async def _wait_available(self, state: AppState, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -261,6 +267,9 @@ class KubernetesBackend:
             (_process_info(p) for p in pods if p["metadata"].get("labels", {}).get("type") != "run"),
             key=lambda p: (p.type, p.name),
         )
+
+    async def cpu_seconds(self, app: str) -> dict[str, float]:
+        return {}  # the cluster's metrics feed its HPAs
 
     async def apps(self) -> set[str]:
         return {

@@ -23,7 +23,7 @@ from typing import NoReturn
 
 import structlog
 
-from deis_common import netns
+from deis_common import cgroups, netns
 from deis_common.events.state import AppState, ProcessInfo
 from deis_common.store import ObjectStore
 from deis_scheduler.backends.base import DeployError, EventSink, Rollout, RunResult, Selector
@@ -52,6 +52,7 @@ READY_POLL = 0.01
 
 class LocalBackend:
     heals_itself = False
+    autoscales_itself = False  # deis_scheduler.autoscaler measures and scales
 
     def __init__(self, settings: SchedulerGroup, store: ObjectStore, sink: EventSink) -> None:
         self.settings = settings
@@ -131,6 +132,11 @@ class LocalBackend:
 
     async def apps(self) -> set[str]:
         return {p.record.app for p in self.monitor.processes.values()}
+
+    async def cpu_seconds(self, app: str) -> dict[str, float]:
+        """From each process's cgroup; processes without CPU accounting are left out."""
+        used = {p.record.name: cgroups.cpu_seconds(p.cgroup_plan) for p in self._of(app)}
+        return {name: seconds for name, seconds in used.items() if seconds is not None}
 
     def info(self, process: Process) -> ProcessInfo:
         status = process.status()

@@ -7,6 +7,7 @@ its sandbox command line and its cgroup limits, all written into the process dir
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import socket
 from pathlib import Path
@@ -136,7 +137,7 @@ class Launcher:
             release_dir=str(release_dir),
             address=network.address if network is not None else "127.0.0.1",
             netns=network.index if network is not None else None,
-            cgroups={"memory": plan.memory, "cpu": plan.cpu, "unified": plan.unified},
+            cgroups=dataclasses.asdict(plan),
         )
         spec = {
             "argv": self.sandbox(state, release_dir, name, network).argv(
