@@ -11,8 +11,9 @@ from deis_common.events.state import AppState, BuildArtifact
 from deis_common.settings import ServiceSettings
 from deis_scheduler.backends.kubernetes import manifests
 from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
+from deis_scheduler.backends.kubernetes.client import KubernetesClient
 from deis_scheduler.settings import KubernetesSettings
-from tests.scheduler.kube_fake import FakeKube
+from tests.scheduler.kube_server import KubeApiServer
 
 K8S_VERSION = kubernetes_validate.latest_version()
 
@@ -36,7 +37,7 @@ def shop(**changes: Any) -> AppState:
     return state.model_copy(update=changes)
 
 
-def backend(kube: FakeKube) -> KubernetesBackend:
+def backend(kube: KubernetesClient) -> KubernetesBackend:
     return KubernetesBackend(KubernetesSettings(poll_interval=0.01), ServiceSettings(), api=kube)
 
 
@@ -73,14 +74,15 @@ def test_tags_become_the_node_selector_and_the_cpu_limit_the_request_the_hpa_mea
     assert "nodeSelector" not in untagged["spec"]["template"]["spec"]
 
 
-async def test_autoscale_unset_removes_the_hpa_and_keeps_the_deployment() -> None:
-    kube = FakeKube()
+async def test_autoscale_unset_removes_the_hpa_and_keeps_the_deployment(
+    kube: KubernetesClient, kube_server: KubeApiServer
+) -> None:
     await backend(kube).deploy(shop(), timeout=5)
-    assert ("HorizontalPodAutoscaler", "shop", "shop-web") in kube.objects
-    for obj in kube.applied:
+    assert ("horizontalpodautoscalers", "shop", "shop-web") in kube_server.objects
+    for obj in kube_server.received:
         kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
 
     await backend(kube).deploy(shop(generation=4, autoscale={}), timeout=5)
 
-    assert ("HorizontalPodAutoscaler", "shop", "shop-web") not in kube.objects
-    assert ("Deployment", "shop", "shop-web") in kube.objects
+    assert ("horizontalpodautoscalers", "shop", "shop-web") not in kube_server.objects
+    assert ("deployments", "shop", "shop-web") in kube_server.objects
