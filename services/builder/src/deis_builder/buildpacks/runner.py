@@ -3,8 +3,9 @@
 A buildpack is a directory with ``bin/detect BUILD_DIR``, ``bin/compile BUILD_DIR CACHE_DIR ENV_DIR`` and
 ``bin/release BUILD_DIR`` (optionally ``bin/pre-compile`` / ``bin/post-compile``). The app is built in
 place at ``/app`` — the path it runs at — with the cache at ``/tmp/cache``, the config files at
-``/tmp/env`` and the buildpack itself read-only at ``/tmp/buildpack``. Bundled packs ship inside this
-package; a custom one is cloned from ``BUILDPACK_URL`` (``<git url>[#ref]``).
+``/tmp/env``, the buildpack itself read-only at ``/tmp/buildpack`` and the builder's toolchains (Go)
+read-only under ``/tmp/toolchains``. Bundled packs ship inside this package; a custom one is cloned from
+``BUILDPACK_URL`` (``<git url>[#ref]``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from typing import Any
 import yaml
 
 from deis_builder.buildlog import BuildLog
+from deis_builder.buildpacks.toolchains import Toolchain
 from deis_builder.errors import BuildError
 from deis_builder.sandbox import Mount, Sandbox, run_streaming
 
-BUNDLED_ORDER = ("python", "nodejs", "static", "procfile")
+BUNDLED_ORDER = ("python", "nodejs", "go", "static", "procfile")
 _BUNDLED_ROOT = Path(__file__).parent / "bundled"
 
 APP_DIR = "/app"
@@ -162,11 +164,19 @@ def _make_executable(bin_dir: Path) -> None:
 class BuildpackRunner:
     """Runs one build's buildpack steps in the sandbox."""
 
-    def __init__(self, sandbox: Sandbox, workspace: Workspace, env: dict[str, str], log: BuildLog) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        workspace: Workspace,
+        env: dict[str, str],
+        log: BuildLog,
+        toolchains: list[Toolchain] | None = None,
+    ) -> None:
         self._sandbox = sandbox
         self._workspace = workspace
         self._env = env
         self._log = log
+        self._toolchains = toolchains or []
 
     def _mounts(self, pack: Buildpack) -> list[Mount]:
         ws = self._workspace
@@ -178,6 +188,7 @@ class BuildpackRunner:
         ]
         if ws.ssh_key.is_file():
             mounts.append(Mount(ws.ssh_key, SSH_KEY_PATH))
+        mounts += [Mount(toolchain.root, toolchain.target) for toolchain in self._toolchains]
         return mounts
 
     async def detect(self, packs: list[Buildpack]) -> tuple[Buildpack, str]:
