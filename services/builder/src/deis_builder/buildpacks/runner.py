@@ -22,11 +22,13 @@ from typing import Any
 import yaml
 
 from deis_builder.buildlog import BuildLog
+from deis_builder.buildpacks.languages import unsupported_language
 from deis_builder.buildpacks.toolchains import Toolchain
 from deis_builder.errors import BuildError
 from deis_builder.sandbox import Mount, Sandbox, run_streaming
 
 BUNDLED_ORDER = ("python", "nodejs", "go", "static", "procfile")
+BUNDLED_NAMES = ("Python", "Node.js", "Go", "static sites", "Procfile")
 _BUNDLED_ROOT = Path(__file__).parent / "bundled"
 
 APP_DIR = "/app"
@@ -41,6 +43,12 @@ STEP_TIMEOUT = 900.0
 class Buildpack:
     path: Path
     label: str
+    # Detects nearly anything (a Procfile): not tried for apps in a language that has no bundled pack.
+    catch_all: bool = False
+
+
+CATCH_ALL = "procfile"
+HOW_TO_BRING_ONE = "deis config:set BUILDPACK_URL=<git url of a buildpack>[#ref]"
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,7 @@ def bundled_buildpacks(workspace: Workspace) -> list[Buildpack]:
         if not target.exists():
             shutil.copytree(_BUNDLED_ROOT / name, target)
         _make_executable(target / "bin")
-        packs.append(Buildpack(path=target, label=name))
+        packs.append(Buildpack(path=target, label=name, catch_all=name == CATCH_ALL))
     return packs
 
 
@@ -192,8 +200,12 @@ class BuildpackRunner:
         return mounts
 
     async def detect(self, packs: list[Buildpack]) -> tuple[Buildpack, str]:
-        """The first pack whose ``bin/detect`` succeeds, and the name it prints."""
+        """The first pack whose ``bin/detect`` succeeds, and the name it prints. An app in a language no
+        bundled pack builds is not taken for a Procfile app: it fails, naming ``BUILDPACK_URL``."""
+        language = unsupported_language(self._workspace.app)
         for pack in packs:
+            if pack.catch_all and language is not None:
+                continue
             if not (pack.path / "bin" / "detect").is_file():
                 continue
             code, output = await self._sandbox.run(
@@ -203,7 +215,17 @@ class BuildpackRunner:
                 name = output.strip().splitlines()[0].strip() if output.strip() else pack.label
                 return pack, name
         await self._log.step("Unable to select a buildpack")
-        raise BuildError("Unable to select a buildpack")
+        if language is not None:
+            why = f"No bundled buildpack builds {language.name} apps (this app has {language.marker})"
+        else:
+            why = "No bundled buildpack (" + ", ".join(BUNDLED_NAMES) + ") recognises this app"
+        await self._log.line(f" !     {why}.")
+        await self._log.line(" !     Set BUILDPACK_URL to a buildpack for your language:")
+        await self._log.line(f" !       {HOW_TO_BRING_ONE}")
+        raise BuildError(
+            f"Unable to select a buildpack: {why[0].lower()}{why[1:]}; set BUILDPACK_URL to a buildpack "
+            f"for your language: {HOW_TO_BRING_ONE}"
+        )
 
     async def compile(self, pack: Buildpack) -> None:
         for hook in ("pre-compile", "compile", "post-compile"):
