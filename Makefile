@@ -17,8 +17,9 @@ endif
 APT_PACKAGES := bubblewrap buildah uidmap git openssh-client iproute2 nftables util-linux tar gzip \
   python3 python3-venv python3-pip nodejs npm ca-certificates
 # What `make test` adds: gcc and libc6-dev (`gcc -static` binaries for FROM-scratch test images),
-# openssl (test certificates), wrk (load through the router).
-APT_TEST_PACKAGES := gcc libc6-dev openssl wrk
+# openssl (test certificates), wrk (load through the router), docker-registry and apache2-utils (htpasswd):
+# a private registry that deis pull tests pull from.
+APT_TEST_PACKAGES := gcc libc6-dev openssl wrk docker-registry apache2-utils
 PYTEST_ARGS ?=
 # Most tests wait on real servers and subprocesses, so a few workers help even on 2 cores;
 # loadscope keeps each module (and its module-scoped fixtures) on one worker. The suites that start a
