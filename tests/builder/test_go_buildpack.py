@@ -152,6 +152,18 @@ async def test_bare_go_files_build_under_the_app_name_or_gopackagename(
     assert [p.name for p in (app / "bin").iterdir()] == ["site"]
 
 
+async def test_godeps_packages_name_each_command_to_install(tmp_path: Path, cache_dir: Path) -> None:
+    app = _prepare(tmp_path, "example-go")
+    (app / "cmd" / "worker").mkdir(parents=True)
+    (app / "cmd" / "worker" / "main.go").write_text("package main\n\nfunc main() {}\n")
+    godeps = app / "Godeps" / "Godeps.json"
+    godeps.write_text(godeps.read_text().replace('"Deps"', '"Packages": ["./..."],\n\t"Deps"'))
+    output = await _build(tmp_path, cache_dir)
+    assert sorted(p.name for p in (app / "bin").iterdir()) == ["example-go", "worker"], output
+    code, release = await _step("release", tmp_path, cache_dir)
+    assert code == 0 and "default_process_types: {}" in release, "several commands: the Procfile names them"
+
+
 async def test_a_code_only_change_leaves_the_build_cache_as_it_was(tmp_path: Path, cache_dir: Path) -> None:
     app = _prepare(tmp_path, "go-module")
     await _build(tmp_path, cache_dir)
