@@ -1,4 +1,5 @@
-"""Workflow's flagship example, example-go, deployed the way its README says, through the router.
+"""Workflow's flagship example, example-go, deployed the way its README says, through the router; and
+`deis pull` failures told in Workflow's words while the app keeps running.
 
 The platform is started by the launcher; every step goes through the `deis` CLI, `git push` over SSH, or
 HTTP through the router by host name.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.builder.registry import docker_registry
 from tests.e2e.platform import Platform, User, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -90,3 +92,24 @@ def test_example_go_is_built_served_redeployed_and_a_ruby_push_is_refused(
     releases = gopher.ok("releases", cwd=repo)
     assert "v4" not in releases and "v3" in releases
     wait_until(lambda: "web" in gopher.ok("ps", cwd=repo), what="the web process still listed")
+
+
+def test_deis_pull_of_a_missing_or_forbidden_image_says_so_and_the_app_keeps_running(
+    platform: Platform, gopher: User, tmp_path: Path
+) -> None:
+    # The app of the test above (example-go, v3) still runs.
+    host = "example-go.localhost"
+    with docker_registry(tmp_path / "open") as registry:
+        missing = gopher.deis("pull", registry.image("nothing/here"), "--app=example-go")
+    assert missing.code != 0, missing.text
+    assert f"image {registry.host}/nothing/here:latest not found" in missing.text
+
+    credentials = ["DEIS_REGISTRY_USERNAME=alice", "DEIS_REGISTRY_PASSWORD=guess"]
+    gopher.ok("config:set", *credentials, "--app=example-go")
+    with docker_registry(tmp_path / "private", users={"alice": "s3cret"}) as registry:
+        denied = gopher.deis("pull", registry.image("team/app:1"), "--app=example-go")
+    assert denied.code != 0, denied.text
+    assert f"Permission Denied attempting to pull image {registry.host}/team/app:1" in denied.text
+
+    assert page(platform, host) == "Powered by Deis and Go\nRelease v4 on example-go\n"
+    assert "web" in gopher.ok("ps", "--app=example-go")
