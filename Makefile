@@ -12,14 +12,15 @@ endif
 # bubblewrap: app and build sandboxes; buildah, uidmap (newuidmap): rootless Dockerfile builds and pulls;
 # git: the builder's repositories; openssh-client: `git push` over SSH; iproute2, nftables, util-linux
 # (nsenter, unshare, setpriv): sandbox networks and namespaces; tar, gzip: slugs and image root filesystems;
+# zstd: build caches (restored on every push);
 # python3, python3-venv, python3-pip, nodejs, npm: the bundled buildpacks (and python3 runs the platform);
 # ca-certificates: builds fetch their packages over HTTPS.
-APT_PACKAGES := bubblewrap buildah uidmap git openssh-client iproute2 nftables util-linux tar gzip \
+APT_PACKAGES := bubblewrap buildah uidmap git openssh-client iproute2 nftables util-linux tar gzip zstd \
   python3 python3-venv python3-pip nodejs npm ca-certificates
 # What `make test` adds: gcc and libc6-dev (`gcc -static` binaries for FROM-scratch test images),
 # openssl (test certificates), wrk (load through the router), docker-registry (the registry cluster-mode
-# builds push to).
-APT_TEST_PACKAGES := gcc libc6-dev openssl wrk docker-registry
+# builds push to, and a private registry deis pull tests pull from) and apache2-utils (htpasswd for it).
+APT_TEST_PACKAGES := gcc libc6-dev openssl wrk docker-registry apache2-utils
 PYTEST_ARGS ?=
 # Most tests wait on real servers and subprocesses, so a few workers help even on 2 cores;
 # loadscope keeps each module (and its module-scoped fixtures) on one worker. The suites that start a

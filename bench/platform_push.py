@@ -8,11 +8,13 @@ Starts a platform with the launcher in a temporary data dir, registers a user, c
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.e2e.platform import Platform, User, wait_until
@@ -26,7 +28,9 @@ def timed_push(user: User, platform: Platform, repo: Path, expect: str) -> float
     return time.monotonic() - started
 
 
-def main() -> None:
+@contextlib.contextmanager
+def bench_platform() -> Iterator[tuple[Platform, User, Path]]:
+    """A platform started by the launcher in a temporary data dir, with a registered user who has a key."""
     root = Path(tempfile.mkdtemp(prefix="deis-bench-"))
     platform = Platform(root / "platform")
     (root / "platform").mkdir()
@@ -43,6 +47,14 @@ def main() -> None:
             "--email=b@example.com",
         )
         user.ok("keys:add", str(user.key) + ".pub")
+        yield platform, user, root
+    finally:
+        platform.cli("down")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    with bench_platform() as (platform, user, root):
         repo = user.checkout("python-web", root)
         user.ok("create", "bench", cwd=repo)
 
@@ -56,9 +68,6 @@ def main() -> None:
         rps = router_rps(platform)
         if rps is not None:
             print(f"requests/s through the router (wrk -c4 10s):  {rps:8.0f}")
-    finally:
-        platform.cli("down")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def router_rps(platform: Platform) -> float | None:

@@ -6,8 +6,9 @@ import base64
 import io
 import tarfile
 from pathlib import Path
+from typing import Any
 
-from builder_harness import Accounts, SshKey, app_repo, buildpack_url
+from builder_harness import APPS, Accounts, SshKey, app_repo, buildpack_url
 from conftest import RunningBuilder
 from test_push import in_order, remote_lines
 
@@ -157,3 +158,76 @@ async def test_a_pyproject_app_is_installed_with_its_interpreter_from_runtime_tx
     assert any(name.endswith(".pth") and b"/app/src" in data for name, data in members.items()), (
         members.keys()
     )
+
+
+async def test_workflows_example_go_app_is_built_by_the_go_buildpack(
+    builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, recorder: EventRecorder, tmp_path: Path
+) -> None:
+    await accounts.app("alice", "example-go")
+    repo = await app_repo("example-go", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("example-go")
+    assert code == 0, output
+    in_order(
+        remote_lines(output),
+        "-----> Go app detected",
+        "-----> Using go1.",
+        "-----> Building github.com/deis/example-go with godep",
+        "-----> Installed the following binaries:",
+        "bin/example-go",
+        "Procfile declares types -> web",
+        "Done, example-go:v2 deployed to Workflow",
+    )
+    completed = await recorder.wait_for(BuildCompleted, where=lambda e: e.app == "example-go")
+    assert completed.artifact.procfile == {"web": "example-go"}
+    members = await _slug_members(builder, completed)
+    assert members["./bin/example-go"].startswith(b"\x7fELF")
+    assert b"/app/bin" in members["./.profile.d/go.sh"]
+    assert not any(name.startswith("./go-build") for name in members), "the build cache stays out"
+
+
+async def test_a_ruby_app_is_refused_with_buildpack_url_and_the_release_stays(
+    builder: RunningBuilder,
+    accounts: Accounts,
+    alice_key: SshKey,
+    recorder: EventRecorder,
+    controller: Any,
+    tmp_path: Path,
+) -> None:
+    await accounts.app("alice", "polyglot")
+    repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("polyglot")
+    assert code == 0, output
+    deployed = await repo.head()
+    for name in ("Gemfile", "app.rb", "Procfile"):
+        (repo.path / name).write_text((APPS / "ruby" / name).read_text())
+    await repo.commit("rewrite it in Ruby")
+
+    code, output = await repo.push("polyglot")
+    assert code == 1, output
+    lines = remote_lines(output)
+    in_order(
+        lines,
+        "-----> Unable to select a buildpack",
+        " !     No bundled buildpack builds Ruby apps (this app has Gemfile).",
+        " !     Set BUILDPACK_URL to a buildpack for your language:",
+        " !       deis config:set BUILDPACK_URL=<git url of a buildpack>[#ref]",
+        "error: failed to push some refs",
+    )
+    assert not any("Procfile app detected" in line or "Done," in line for line in lines)
+    failed = await recorder.wait_for(BuildFailed, where=lambda e: e.app == "polyglot")
+    assert failed.reason.startswith("Unable to select a buildpack: no bundled buildpack builds Ruby apps")
+    assert "BUILDPACK_URL" in failed.reason
+    releases = await controller.call("GET", "/v2/apps/polyglot/releases/", accounts.tokens["alice"])
+    assert releases.json["results"][0]["version"] == 2, "the running release is still the shell app's"
+    code, refs = await repo.git("ls-remote", repo.remote("polyglot"))
+    assert deployed in refs, "the branch still points at what runs"
+
+
+async def test_a_procfile_app_that_runs_a_shell_script_still_needs_no_buildpack(
+    builder: RunningBuilder, accounts: Accounts, alice_key: SshKey, recorder: EventRecorder, tmp_path: Path
+) -> None:
+    await accounts.app("alice", "scripted")
+    repo = await app_repo("shell", tmp_path / "work", builder.ssh_port, alice_key)
+    code, output = await repo.push("scripted")
+    assert code == 0, output
+    in_order(remote_lines(output), "-----> Procfile app detected", "Done, scripted:v2 deployed to Workflow")

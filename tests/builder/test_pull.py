@@ -16,7 +16,9 @@ import pytest
 import pytest_asyncio
 from builder_harness import APPS, run
 from conftest import RunningBuilder
+from registry import docker_registry
 
+from deis_builder.pull import on_loopback, refusal
 from deis_common.bus import Bus
 from deis_common.events.builds import BuildCompleted, BuildFailed
 from deis_common.events.pushes import PushReceived
@@ -51,6 +53,9 @@ async def image_archive(tmp_path: Path) -> AsyncIterator[str]:
         await asyncio.to_thread(os.chmod, shared, 0o755)
         await asyncio.to_thread(os.chmod, archive, 0o644)
         yield f"oci-archive:{archive}"
+
+
+CREDENTIALS = {"DEIS_REGISTRY_USERNAME": "alice", "DEIS_REGISTRY_PASSWORD": "s3cret"}
 
 
 def _pull(app: str, image: str, **env: str) -> PushReceived:
@@ -109,3 +114,93 @@ async def test_an_archive_the_build_user_cannot_read_is_not_pulled(
     failed = await recorder.wait_for(BuildFailed, where=lambda e: e.build_id == request.build_id, timeout=30)
     assert failed.reason.startswith(f"Cannot pull the image oci-archive:{private}: ")
     assert "permission denied" in failed.reason
+
+
+async def test_an_image_the_registry_does_not_have_is_not_found(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, tmp_path: Path
+) -> None:
+    with docker_registry(tmp_path / "registry") as registry:
+        request = _pull("missing", registry.image("nothing/here"))
+        await bus.publish(request)
+        failed = await recorder.wait_for(
+            BuildFailed, where=lambda e: e.build_id == request.build_id, timeout=60
+        )
+    assert failed.reason == f"image {registry.host}/nothing/here:latest not found"
+
+
+async def test_a_private_registry_answers_wrong_or_missing_credentials_with_permission_denied(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, tmp_path: Path
+) -> None:
+    with docker_registry(tmp_path / "registry", users={"alice": "s3cret"}) as registry:
+        image = registry.image("team/app:1")
+        wrong = _pull("private", image, DEIS_REGISTRY_USERNAME="alice", DEIS_REGISTRY_PASSWORD="guess")
+        anonymous = _pull("private", image)
+        for request in (wrong, anonymous):
+            await bus.publish(request)
+            failed = await recorder.wait_for(
+                BuildFailed, where=lambda e, r=request: e.build_id == r.build_id, timeout=60
+            )
+            assert failed.reason == f"Permission Denied attempting to pull image {image}"
+
+
+async def test_an_image_in_a_private_registry_is_pulled_with_the_apps_credentials(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, image_archive: str, tmp_path: Path
+) -> None:
+    with docker_registry(tmp_path / "registry", users={"alice": "s3cret"}) as registry:
+        image = registry.image("team/app:1")
+        code, out = await run(
+            "buildah", "--root", str(tmp_path / "bs"), "--runroot", str(tmp_path / "br"),
+            "--storage-driver", "vfs", "push", "--tls-verify=false", "--creds", "alice:s3cret",
+            "localhost/pulled:1", f"docker://{image}",
+        )  # fmt: skip
+        assert code == 0, out
+        missing = _pull("private", registry.image("team/other:1"), **CREDENTIALS)
+        request = _pull("private", image, **CREDENTIALS)
+        await bus.publish(missing)
+        await bus.publish(request)
+        failed = await recorder.wait_for(
+            BuildFailed, where=lambda e: e.build_id == missing.build_id, timeout=60
+        )
+        completed = await recorder.wait_for(
+            BuildCompleted, where=lambda e: e.build_id == request.build_id, timeout=120
+        )
+    assert failed.reason == f"image {registry.host}/team/other:1 not found", "the credentials were accepted"
+    assert completed.artifact.image is not None and completed.artifact.image.cmd == ["/server"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "detail", "credentials", "message"),
+    [
+        (
+            "deis/nope",
+            "initializing source docker://deis/nope:latest: reading manifest latest in "
+            "docker.io/deis/nope: requested access to the resource is denied",
+            False,
+            "image deis/nope:latest not found",
+        ),
+        (
+            "deis/private:v2",
+            "reading manifest v2 in docker.io/deis/private: requested access to the resource is denied",
+            True,
+            "Permission Denied attempting to pull image deis/private:v2",
+        ),
+        (
+            "docker://quay.io/team/app@sha256:" + "ab" * 32,
+            "reading manifest sha256:abab in quay.io/team/app: manifest unknown",
+            False,
+            "image quay.io/team/app@sha256:" + "ab" * 32 + " not found",
+        ),
+        ("oci-archive:/srv/app.tar", "open /srv/app.tar: permission denied", False, None),
+        ("registry.example/app", "pinging container registry registry.example: no such host", False, None),
+    ],
+)
+def test_registry_refusals_are_told_in_workflows_words(
+    reference: str, detail: str, credentials: bool, message: str | None
+) -> None:
+    assert refusal(reference, detail, credentials) == message
+
+
+def test_only_registries_on_loopback_may_answer_over_plain_http() -> None:
+    assert on_loopback("127.0.0.1:5000/app") and on_loopback("localhost:5000/app")
+    assert on_loopback("docker://[::1]:5000/app:1")
+    assert not on_loopback("registry.example:5000/app") and not on_loopback("deis/example-go")

@@ -3,6 +3,10 @@
 Restored into the build's cache dir before compile and uploaded afterwards only when its files
 changed, so a push that changes code only neither reinstalls dependencies nor re-uploads the cache.
 ``DEIS_DISABLE_CACHE`` in the app config deletes it and skips both steps (spec §2.5, §2.7).
+
+The archive keeps slugbuilder's name but is compressed with zstd where the host has it: a cache holds
+compiled code (a Go build cache is ~90 MB), and zstd restores it several times faster than gzip, on
+every push. A gzip cache (from before, or from a host without zstd) restores all the same.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 from deis_builder import names, slug
@@ -32,6 +37,10 @@ def fingerprint(cache_dir: Path) -> str:
             rel = os.path.relpath(path, cache_dir)
             digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+def compressor() -> str:
+    return "zstd -1 -q" if shutil.which("zstd") else slug.GZIP
 
 
 def is_empty(cache_dir: Path) -> bool:
@@ -75,7 +84,7 @@ class BuildCache:
             return
         await self._log.step("Files inside cache folder changed, uploading new cache...")
         archive = self._scratch / "cache-out.tgz"
-        size = await slug.pack(self._dir, archive)
+        size = await slug.pack(self._dir, archive, compressor())
         await self._store.put_file(names.BUCKET, names.cache_key(self._app), archive)
         archive.unlink(missing_ok=True)
         await self._log.line(f"       Done: Uploaded cache ({slug.human_size(size)})")

@@ -49,6 +49,15 @@ tar -C "$root" --exclude=./.git --use-compress-program="gzip -1" -cf "$dest" .
 """
 
 
+class PullError(BuildError):
+    """buildah could not pull an image; ``detail`` is what it said last."""
+
+    def __init__(self, reference: str, detail: str) -> None:
+        super().__init__(f"Cannot pull the image {reference}: {detail}")
+        self.reference = reference
+        self.detail = detail
+
+
 def image_config(inspect: dict[str, Any]) -> ImageConfig:
     """What ``buildah inspect --type image`` says about running the image."""
     config = (inspect.get("OCIv1") or {}).get("config") or {}
@@ -270,12 +279,15 @@ class Buildah:
             reason = lines[-1].removeprefix("Error: ") if lines else f"buildah exited with code {code}"
             raise BuildError(f"Cannot push the image to {destination.removeprefix('docker://')}: {reason}")
 
-    async def pull(self, reference: str, authfile: str | None = None) -> str:
-        """Pull ``reference`` (any transport buildah knows); returns the local image id."""
-        args = ["pull", "--quiet", *(["--authfile", authfile] if authfile else []), reference]
-        code, output = await self._call(*args, timeout=900)
+    async def pull(self, reference: str, authfile: str | None = None, *, tls_verify: bool = True) -> str:
+        """Pull ``reference`` (any transport buildah knows); returns the local image id. Without
+        ``tls_verify`` a registry is also reached over plain HTTP."""
+        args = ["pull", "--quiet", *(["--authfile", authfile] if authfile else [])]
+        if not tls_verify:
+            args.append("--tls-verify=false")
+        code, output = await self._call(*args, reference, timeout=900)
         lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
         if code != 0 or not lines:
             reason = lines[-1].removeprefix("Error: ") if lines else f"buildah exited with code {code}"
-            raise BuildError(f"Cannot pull the image {reference}: {reason}")
+            raise PullError(reference, reason)
         return lines[-1]

@@ -13,12 +13,18 @@ With a registry configured (cluster mode), the image is pushed there as ``<regis
 
 A short name (``deis pull deis/example-go``) is pulled from where Docker would pull it
 (``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`deis_builder.references`).
+As Docker does, a registry on a loopback address may answer over plain HTTP.
+
+A registry's refusal reaches the user in Workflow's words: ``image <name>:<tag> not found`` for an image
+the registry does not have (Docker Hub answers "denied" for those when no credentials are given), and
+``Permission Denied attempting to pull image <name>:<tag>`` when the credentials are missing or wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
 from pathlib import Path
 
@@ -26,7 +32,7 @@ from deis_builder import names, references, slug
 from deis_builder.buildlog import BuildLog
 from deis_builder.buildpacks.runner import Workspace
 from deis_builder.errors import BuildError
-from deis_builder.images import Buildah
+from deis_builder.images import Buildah, PullError
 from deis_builder.registry import ImageRegistry
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
@@ -41,6 +47,49 @@ _REFUSED_TRANSPORTS = ("containers-storage:", "docker-daemon:", "sif:", "ostree:
 def registry_of(reference: str) -> str:
     """The registry a ``docker://`` (or transport-less) reference names, as auth files key it."""
     return references.qualified(reference.removeprefix("docker://")).partition("/")[0]
+
+
+def from_registry(reference: str) -> bool:
+    """Whether ``reference`` names an image in a registry (rather than an archive or a directory)."""
+    transport = references.transport_of(reference)
+    return transport is None or transport == "docker"
+
+
+def on_loopback(reference: str) -> bool:
+    """Whether the registry is on this host's loopback (Docker's implicitly insecure registries)."""
+    host = registry_of(reference)
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def display_name(reference: str) -> str:
+    """``<repo>:<tag>`` as Workflow names an image in its messages (``:latest`` when no tag is given)."""
+    name = reference.removeprefix("docker://")
+    last = name.rpartition("/")[2]
+    return name if ":" in last or "@" in last else f"{name}:latest"
+
+
+_NOT_FOUND = ("manifest unknown", "name unknown", "not found")
+_DENIED = ("unauthorized", "authentication required", "denied", "forbidden", "invalid username/password")
+
+
+def refusal(reference: str, detail: str, credentials: bool) -> str | None:
+    """Workflow's message for a registry's refusal in buildah's ``detail``; None for other failures."""
+    if not from_registry(reference):
+        return None
+    text = detail.lower()
+    name = display_name(reference)
+    # Docker Hub answers "requested access to the resource is denied" for a repository that does not exist.
+    if any(word in text for word in _NOT_FOUND) or (not credentials and "requested access" in text):
+        return f"image {name} not found"
+    if any(word in text for word in _DENIED):
+        return f"Permission Denied attempting to pull image {name}"
+    return None
 
 
 def auth_file(reference: str, username: str, password: str) -> str:
@@ -93,7 +142,15 @@ class ImagePuller:
                     work.write_private, "auth.json", auth_file(source, username, password)
                 )
                 authfile = work.seen_by_buildah("auth.json")
-            image = await self._buildah.pull(source, authfile)
+            insecure = from_registry(source) and on_loopback(source)
+            try:
+                image = await self._buildah.pull(source, authfile, tls_verify=not insecure)
+            except PullError as e:
+                await log.line(f" !     {e.detail}")
+                message = refusal(reference, e.detail, credentials=authfile is not None)
+                if message is None:
+                    raise
+                raise BuildError(message) from e
             location = reference
             try:
                 config = await self._buildah.inspect(image)

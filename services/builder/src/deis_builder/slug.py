@@ -55,11 +55,14 @@ def apply_slugignore(app_dir: Path) -> list[Path]:
     return removed
 
 
-async def pack(source_dir: Path, dest: Path) -> int:
-    """Tar and gzip ``source_dir``'s contents (without ``.git``) into ``dest``; returns its size."""
+GZIP = "gzip -1"  # a third of the time of the default level for ~15% more bytes, on every push
+
+
+async def pack(source_dir: Path, dest: Path, compressor: str = GZIP) -> int:
+    """Tar ``source_dir``'s contents (without ``.git``) into ``dest``, compressed by ``compressor`` (gzip
+    unless told); returns its size."""
     await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
     code, output = await run_streaming(
-        # gzip -1: a third of the time of the default level for ~15% more bytes, on every push.
         [
             "tar",
             "-C",
@@ -69,7 +72,7 @@ async def pack(source_dir: Path, dest: Path) -> int:
             "--owner=0",
             "--group=0",
             "--numeric-owner",
-            "--use-compress-program=gzip -1",
+            f"--use-compress-program={compressor}",
             "-cf",
             str(dest),
             ".",
@@ -82,9 +85,10 @@ async def pack(source_dir: Path, dest: Path) -> int:
 
 
 async def unpack(archive: Path, dest_dir: Path) -> None:
+    """Extract a tarball, gzip or zstd alike (GNU tar tells them apart by their first bytes)."""
     await asyncio.to_thread(dest_dir.mkdir, parents=True, exist_ok=True)
     code, output = await run_streaming(
-        ["tar", "-C", str(dest_dir), "--no-same-owner", "-xzf", str(archive)], timeout=600
+        ["tar", "-C", str(dest_dir), "--no-same-owner", "-xf", str(archive)], timeout=600
     )
     if code != 0:
         raise BuildError(f"Cannot unpack {archive.name}: {output.strip()[-300:]}")

@@ -21,6 +21,7 @@ from deis_builder.buildpacks.runner import (
     bundled_buildpacks,
     fetch_buildpack,
 )
+from deis_builder.buildpacks.toolchains import Toolchain
 from deis_builder.cache import BuildCache
 from deis_builder.sandbox import Sandbox
 from deis_common.events.pushes import PushReceived
@@ -30,21 +31,28 @@ from deis_common.store import ObjectStore
 
 class SlugBuilder:
     def __init__(
-        self, store: ObjectStore, sandbox: Sandbox, passthrough_env: list[str], private_dirs: list[Path]
+        self,
+        store: ObjectStore,
+        sandbox: Sandbox,
+        passthrough_env: list[str],
+        private_dirs: list[Path],
+        toolchains: list[Toolchain] | None = None,
     ) -> None:
         self._private_dirs = private_dirs
         self._store = store
         self._sandbox = sandbox
         self._passthrough = passthrough_env
+        self._toolchains = toolchains or []
 
-    def _env(self, sha8: str, ssh_key: bool) -> dict[str, str]:
+    def _env(self, app: str, sha8: str, ssh_key: bool) -> dict[str, str]:
         env = {
             "HOME": "/app",
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "PATH": ":".join(["/usr/local/bin", "/usr/bin", "/bin", *(t.bin_dir for t in self._toolchains)]),
             "LANG": "C.UTF-8",
             "STACK": "cedar-14",
             "REQUEST_ID": uuid.uuid4().hex,
             "SOURCE_VERSION": sha8,
+            "DEIS_APP": app,
         }
         for name in self._passthrough:
             value = os.environ.get(name)
@@ -75,11 +83,11 @@ class SlugBuilder:
             packs = [await fetch_buildpack(buildpack_url, workspace, log, self._private_dirs)]
         else:
             packs = bundled_buildpacks(workspace)
-        env = self._env(sha8, ssh_key=workspace.ssh_key.is_file())
+        env = self._env(push.app, sha8, ssh_key=workspace.ssh_key.is_file())
         # One network namespace for the whole build; the build user (never root) writes the app and cache.
         owned = [workspace.app, workspace.cache, workspace.ssh_key.parent]
         async with self._sandbox.session(owned) as sandbox:
-            runner = BuildpackRunner(sandbox, workspace, env, log)
+            runner = BuildpackRunner(sandbox, workspace, env, log, self._toolchains)
             pack, name = await runner.detect(packs)
             await log.step(f"{name} app detected")
             await runner.compile(pack)

@@ -3,8 +3,9 @@
 A buildpack is a directory with ``bin/detect BUILD_DIR``, ``bin/compile BUILD_DIR CACHE_DIR ENV_DIR`` and
 ``bin/release BUILD_DIR`` (optionally ``bin/pre-compile`` / ``bin/post-compile``). The app is built in
 place at ``/app`` — the path it runs at — with the cache at ``/tmp/cache``, the config files at
-``/tmp/env`` and the buildpack itself read-only at ``/tmp/buildpack``. Bundled packs ship inside this
-package; a custom one is cloned from ``BUILDPACK_URL`` (``<git url>[#ref]``).
+``/tmp/env``, the buildpack itself read-only at ``/tmp/buildpack`` and the builder's toolchains (Go)
+read-only under ``/tmp/toolchains``. Bundled packs ship inside this package; a custom one is cloned from
+``BUILDPACK_URL`` (``<git url>[#ref]``).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from typing import Any
 import yaml
 
 from deis_builder.buildlog import BuildLog
+from deis_builder.buildpacks.languages import unsupported_language
+from deis_builder.buildpacks.toolchains import Toolchain
 from deis_builder.errors import BuildError
 from deis_builder.sandbox import Mount, Sandbox, run_streaming
 
-BUNDLED_ORDER = ("python", "nodejs", "static", "procfile")
+BUNDLED_ORDER = ("python", "nodejs", "go", "static", "procfile")
+BUNDLED_NAMES = ("Python", "Node.js", "Go", "static sites", "Procfile")
 _BUNDLED_ROOT = Path(__file__).parent / "bundled"
 
 APP_DIR = "/app"
@@ -39,6 +43,12 @@ STEP_TIMEOUT = 900.0
 class Buildpack:
     path: Path
     label: str
+    # Detects nearly anything (a Procfile): not tried for apps in a language that has no bundled pack.
+    catch_all: bool = False
+
+
+CATCH_ALL = "procfile"
+HOW_TO_BRING_ONE = "deis config:set BUILDPACK_URL=<git url of a buildpack>[#ref]"
 
 
 @dataclass(frozen=True)
@@ -98,7 +108,7 @@ def bundled_buildpacks(workspace: Workspace) -> list[Buildpack]:
         if not target.exists():
             shutil.copytree(_BUNDLED_ROOT / name, target)
         _make_executable(target / "bin")
-        packs.append(Buildpack(path=target, label=name))
+        packs.append(Buildpack(path=target, label=name, catch_all=name == CATCH_ALL))
     return packs
 
 
@@ -162,11 +172,19 @@ def _make_executable(bin_dir: Path) -> None:
 class BuildpackRunner:
     """Runs one build's buildpack steps in the sandbox."""
 
-    def __init__(self, sandbox: Sandbox, workspace: Workspace, env: dict[str, str], log: BuildLog) -> None:
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        workspace: Workspace,
+        env: dict[str, str],
+        log: BuildLog,
+        toolchains: list[Toolchain] | None = None,
+    ) -> None:
         self._sandbox = sandbox
         self._workspace = workspace
         self._env = env
         self._log = log
+        self._toolchains = toolchains or []
 
     def _mounts(self, pack: Buildpack) -> list[Mount]:
         ws = self._workspace
@@ -178,11 +196,16 @@ class BuildpackRunner:
         ]
         if ws.ssh_key.is_file():
             mounts.append(Mount(ws.ssh_key, SSH_KEY_PATH))
+        mounts += [Mount(toolchain.root, toolchain.target) for toolchain in self._toolchains]
         return mounts
 
     async def detect(self, packs: list[Buildpack]) -> tuple[Buildpack, str]:
-        """The first pack whose ``bin/detect`` succeeds, and the name it prints."""
+        """The first pack whose ``bin/detect`` succeeds, and the name it prints. An app in a language no
+        bundled pack builds is not taken for a Procfile app: it fails, naming ``BUILDPACK_URL``."""
+        language = unsupported_language(self._workspace.app)
         for pack in packs:
+            if pack.catch_all and language is not None:
+                continue
             if not (pack.path / "bin" / "detect").is_file():
                 continue
             code, output = await self._sandbox.run(
@@ -192,7 +215,17 @@ class BuildpackRunner:
                 name = output.strip().splitlines()[0].strip() if output.strip() else pack.label
                 return pack, name
         await self._log.step("Unable to select a buildpack")
-        raise BuildError("Unable to select a buildpack")
+        if language is not None:
+            why = f"No bundled buildpack builds {language.name} apps (this app has {language.marker})"
+        else:
+            why = "No bundled buildpack (" + ", ".join(BUNDLED_NAMES) + ") recognises this app"
+        await self._log.line(f" !     {why}.")
+        await self._log.line(" !     Set BUILDPACK_URL to a buildpack for your language:")
+        await self._log.line(f" !       {HOW_TO_BRING_ONE}")
+        raise BuildError(
+            f"Unable to select a buildpack: {why[0].lower()}{why[1:]}; set BUILDPACK_URL to a buildpack "
+            f"for your language: {HOW_TO_BRING_ONE}"
+        )
 
     async def compile(self, pack: Buildpack) -> None:
         for hook in ("pre-compile", "compile", "post-compile"):
