@@ -1,8 +1,9 @@
-"""A memory ceiling for each build step, through cgroups (v1 or v2, :mod:`deis_common.cgroups`).
+"""A memory ceiling for each build, through cgroups (v1 or v2, :mod:`deis_common.cgroups`).
 
-A step runs inside its own cgroup (``deis-builds/<installation>/<id>`` under the memory controller, or under
-the builder's own cgroup on the v2 unified hierarchy) with its memory limit set, so a runaway build is
-stopped by the kernel instead of starving the node. Where no controller is writable, steps run with
+A build's steps (one after the other) run inside one cgroup of the build's own
+(``deis-builds/<installation>/<id>`` under the memory controller, or under the builder's own cgroup on the v2
+unified hierarchy) with its memory limit set, so a runaway build is stopped by the kernel instead of starving
+the node. Where no controller is writable, steps run with
 ``RLIMIT_DATA`` as the ceiling instead.
 """
 
@@ -44,8 +45,12 @@ class Cage:
         """``cmd`` started inside the cgroup (a shell joins it, then becomes the command)."""
         return [*cgroups.entering(self.plan, self.limit), *cmd]
 
-    def out_of_memory(self) -> bool:
-        return cgroups.oom_kills(self.plan) > 0 or cgroups.peak_memory_reached(self.plan)
+    def oom_kills(self) -> int:
+        return cgroups.oom_kills(self.plan)
+
+    def out_of_memory(self, kills_before: int = 0) -> bool:
+        """Whether the kernel stopped something for the limit since ``kills_before`` (``oom_kills()``)."""
+        return cgroups.oom_kills(self.plan) > kills_before or cgroups.peak_memory_reached(self.plan)
 
 
 class MemoryLimit:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from deis_builder import builduser
 from deis_builder.builduser import BuildUser
-from deis_builder.limits import MemoryLimit
+from deis_builder.limits import Cage, MemoryLimit
 from deis_common import netns
 from deis_common.errors import DeisError
 
@@ -69,6 +69,8 @@ class Sandbox:
         self._memory = memory or MemoryLimit(None)
         self._network = network
         self._lease: netns.Lease | None = None
+        self._cage: Cage | None = None
+        self._in_session = False
         self._user_name = user
         self._user: BuildUser | None = None
 
@@ -82,24 +84,27 @@ class Sandbox:
 
     @contextlib.asynccontextmanager
     async def session(self, owned: Sequence[Path] = ()) -> AsyncIterator[Sandbox]:
-        """This sandbox for one build: one network for all its steps, and ``owned`` (the app, the cache)
-        handed to the build user, who must write them."""
+        """This sandbox for one build: one network and one memory cgroup for all its steps (made once, not
+        per step: each costs tens of milliseconds), and ``owned`` (the app, the cache) handed to the build
+        user, who must write them."""
         user = await self.build_user()
         if user is not None:
             await asyncio.to_thread(_hand_over, owned, user)
-        if self._network is None:
-            yield self
-            return
-        try:
-            lease = await self._network.allocate()
-        except netns.NetworkError as e:
-            raise SandboxError(f"the build sandbox has no network: {e}") from e
         shared = copy.copy(self)
-        shared._lease = lease
-        try:
-            yield shared
-        finally:
-            await netns.release(lease)
+        shared._in_session = True
+        async with self._memory.cage() as cage:
+            shared._cage = cage
+            if self._network is None:
+                yield shared
+                return
+            try:
+                shared._lease = await self._network.allocate()
+            except netns.NetworkError as e:
+                raise SandboxError(f"the build sandbox has no network: {e}") from e
+            try:
+                yield shared
+            finally:
+                await netns.release(shared._lease)
 
     def command(
         self, argv: Sequence[str], mounts: Sequence[Mount], env: dict[str, str], *, cwd: str = "/app"
@@ -169,28 +174,29 @@ class Sandbox:
     ) -> tuple[int, str]:
         """Run ``argv`` in the sandbox; returns the exit code and the whole output. A step stopped for
         using more memory than the build limit says so in its last output line."""
-        if self._lease is not None or self._network is None:
-            await self.build_user()
-            cmd = self.command(argv, mounts, env, cwd=cwd)
-            enter = self._lease.enter() if self._lease is not None else []
-            return await self._run_caged([*enter, *cmd], on_line=on_line, timeout=timeout)
-        async with self.session() as alone:
-            return await alone.run(argv, mounts, env, on_line=on_line, cwd=cwd, timeout=timeout)
+        if not self._in_session:
+            async with self.session() as alone:  # a step on its own
+                return await alone.run(argv, mounts, env, on_line=on_line, cwd=cwd, timeout=timeout)
+        await self.build_user()
+        cmd = self.command(argv, mounts, env, cwd=cwd)
+        enter = self._lease.enter() if self._lease is not None else []
+        return await self._run_caged([*enter, *cmd], on_line=on_line, timeout=timeout)
 
     async def _run_caged(
         self, cmd: list[str], *, on_line: LineSink | None, timeout: float | None
     ) -> tuple[int, str]:
-        async with self._memory.cage() as cage:
-            if cage is None:
-                return await run_streaming(cmd, on_line=on_line, timeout=timeout)
-            code, output = await run_streaming(cage.wrap(cmd), on_line=on_line, timeout=timeout)
-            if code != 0 and cage.out_of_memory():
-                mib = (self._memory.limit or 0) // 1024**2
-                line = f" !     The build used more than its memory limit ({mib} MiB) and was stopped"
-                if on_line is not None:
-                    await on_line(line)
-                output += "\n" + line
-            return code, output
+        cage = self._cage
+        if cage is None:
+            return await run_streaming(cmd, on_line=on_line, timeout=timeout)
+        kills = await asyncio.to_thread(cage.oom_kills)
+        code, output = await run_streaming(cage.wrap(cmd), on_line=on_line, timeout=timeout)
+        if code != 0 and await asyncio.to_thread(cage.out_of_memory, kills):
+            mib = (self._memory.limit or 0) // 1024**2
+            line = f" !     The build used more than its memory limit ({mib} MiB) and was stopped"
+            if on_line is not None:
+                await on_line(line)
+            output += "\n" + line
+        return code, output
 
 
 # Mount points only (empty), where a step's private mount namespace binds what the build user must reach.
