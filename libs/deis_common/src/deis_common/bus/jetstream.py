@@ -283,6 +283,11 @@ class Bus:
     # -- lifecycle -------------------------------------------------------------------------------
 
     @property
+    def max_payload(self) -> int:
+        """The largest message the server accepts, in bytes (1 MiB unless configured otherwise)."""
+        return int(self.nc.max_payload)
+
+    @property
     def connected(self) -> bool:
         return bool(self.nc.is_connected)
 

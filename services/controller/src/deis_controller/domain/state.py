@@ -102,9 +102,12 @@ async def route_settings(tx: Tx, app_uuid: Any) -> RouteSettings:
     return compose_routing(settings, tls)
 
 
-async def snapshots(tx: Tx, app_id: str | None) -> list[AppSnapshot]:
-    """Every app's snapshot (or one app's), read in a fixed number of queries however many apps there are."""
-    data = await snapshot_db.load(tx, app_id)
+async def snapshots(
+    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None
+) -> list[AppSnapshot]:
+    """One app's snapshot, or a page of them (``after``/``limit``, all when ``limit`` is None), read in a
+    fixed number of queries however many apps there are."""
+    data = await snapshot_db.load(tx, app_id, after=after, limit=limit)
     out = []
     for app in data.apps:
         key = app["uuid"]

@@ -1,6 +1,8 @@
-"""Answers ``deis.v1.controller.snapshot``: the desired state and routing of one app or of all apps.
+"""Answers ``deis.v1.controller.snapshot``: the desired state and routing of one app, or a page of all apps.
 
-Consumers that keep derived state (scheduler, router-sync) ask at start and reconcile with it.
+Consumers that keep derived state (scheduler, router-sync) page through it at start and reconcile with it.
+A page holds at most the requested number of apps and is cut short before its reply would pass half of
+the server's largest payload, so a page always travels, however large apps' config or certificates are.
 """
 
 from __future__ import annotations
@@ -8,14 +10,40 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
+from deis_common.events.controller import SNAPSHOT_PAGE_LIMIT, SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
+from deis_common.events.state import AppSnapshot
 from deis_controller.controller import Controller
 from deis_controller.domain.state import snapshots
 
+# what the page's envelope and one app's separator cost beside the apps themselves
+_PAGE_OVERHEAD = 4096
 
-async def answer(ctl: Controller, request: SnapshotRequest) -> Snapshot:
+
+def page_budget(max_payload: int) -> int:
+    """Bytes of apps one reply may carry: half the server's limit, leaving room for everything else."""
+    return max(64 * 1024, max_payload // 2 - _PAGE_OVERHEAD)
+
+
+def fit(apps: list[AppSnapshot], budget: int) -> list[AppSnapshot]:
+    """The longest prefix of ``apps`` whose JSON fits ``budget`` bytes (at least one app)."""
+    used = 0
+    for index, item in enumerate(apps):
+        used += len(item.model_dump_json()) + 1
+        if used > budget and index > 0:
+            return apps[:index]
+    return apps
+
+
+async def answer(ctl: Controller, request: SnapshotRequest, budget: int | None = None) -> Snapshot:
+    if request.app is not None or request.limit is None:
+        async with ctl.db.read() as tx:
+            return Snapshot(apps=await snapshots(tx, request.app, after=request.after))
+    limit = min(request.limit, SNAPSHOT_PAGE_LIMIT)
     async with ctl.db.read() as tx:
-        return Snapshot(apps=await snapshots(tx, request.app))
+        apps = await snapshots(tx, None, after=request.after, limit=limit)
+    page = fit(apps, budget if budget is not None else page_budget(ctl.bus.max_payload))
+    more = len(page) < len(apps) or len(apps) == limit
+    return Snapshot(apps=page, next_after=page[-1].app if more and page else None)
 
 
 def responder(ctl: Controller) -> contextlib.AbstractAsyncContextManager[None]:

@@ -1,0 +1,38 @@
+"""Paging through the controller's snapshot (``deis.v1.controller.snapshot``), one page at a time.
+
+Consumers that keep derived state iterate the pages and apply each before asking for the next, so a
+platform of any size resyncs in memory bounded by one page (plus whatever the consumer keeps). A page
+that does not come back in time is asked for again from the same cursor; the whole walk fails only when
+the controller stays silent for ``attempts`` tries in a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from deis_common.bus import Bus
+from deis_common.errors import BusError
+from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
+
+PAGE_SIZE = 500
+
+
+async def snapshot_pages(
+    bus: Bus, *, page_size: int = PAGE_SIZE, timeout: float = 5.0, attempts: int = 3
+) -> AsyncIterator[Snapshot]:
+    """Every page of the all-apps snapshot, in app-name order; the first carries the stream positions."""
+    after: str | None = None
+    while True:
+        request = SnapshotRequest(after=after, limit=page_size)
+        for attempt in range(1, attempts + 1):
+            try:
+                page = await bus.request(SNAPSHOT_SUBJECT, request, Snapshot, timeout=timeout)
+                break
+            except BusError:
+                # the first page failing means nobody answers yet: let the caller decide when to retry
+                if after is None or attempt == attempts:
+                    raise
+        yield page
+        if page.next_after is None:
+            return
+        after = page.next_after
