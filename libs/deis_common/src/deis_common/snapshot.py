@@ -8,6 +8,7 @@ the controller stays silent for ``attempts`` tries in a row.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from deis_common.bus import Bus
@@ -15,6 +16,27 @@ from deis_common.errors import BusError
 from deis_common.events.controller import SNAPSHOT_SUBJECT, Snapshot, SnapshotRequest
 
 PAGE_SIZE = 500
+
+
+class StartingPoint:
+    """The stream positions of the first snapshot a service read, for its new durables to start after.
+
+    Offered by whoever reads the snapshot (the first offer counts: state from later snapshots is newer
+    still, so starting at the first position only replays a little more); awaited by new consumers.
+    """
+
+    def __init__(self) -> None:
+        self._positions: dict[str, int] = {}
+        self._known = asyncio.Event()
+
+    def offer(self, positions: dict[str, int]) -> None:
+        if not self._known.is_set():
+            self._positions = dict(positions)
+            self._known.set()
+
+    async def positions(self) -> dict[str, int]:
+        await self._known.wait()
+        return self._positions
 
 
 async def snapshot_pages(

@@ -53,6 +53,14 @@ def check_endpoint(endpoint: str) -> str:
     return endpoint
 
 
+def _is_endpoint(endpoint: str) -> bool:
+    try:
+        check_endpoint(endpoint)
+    except InvalidRoute:
+        return False
+    return True
+
+
 def check_whitelist(entries: Iterable[str]) -> list[str]:
     checked = []
     for entry in entries:
@@ -201,3 +209,8 @@ class RouteTable(BaseModel):
                 route.certs = kept
         if route.newer("settings", at):
             route.routing = routing
+        # endpoints follow the generation, as from containers.healthy; an event of the same generation
+        # handled first keeps its say
+        if item.endpoints_generation > route.generation:
+            route.generation = item.endpoints_generation
+            route.endpoints = sorted({e for e in item.endpoints if _is_endpoint(e)})

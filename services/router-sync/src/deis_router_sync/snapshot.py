@@ -7,6 +7,10 @@ reload per page would re-render a growing config again and again. Only what no e
 question was asked is taken, so events handled meanwhile keep their say. A page nginx refuses as a whole
 (a bad certificate) is retried app by app, each certificate alone, so one app the router cannot serve
 does not hold back the others. Apps the controller no longer knows lose their routes.
+
+A new replica's durables start right after the stream positions of the first page (the snapshot holds the
+domains, certificates, settings and healthy endpoints the history before them would have told), or at the
+beginning of their streams when no controller answers at all.
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from datetime import UTC, datetime, timedelta
 import structlog
 
 from deis_common.bus import Bus
-from deis_common.errors import BusError
+from deis_common.errors import BusError, NoResponders
 from deis_common.events.controller import Snapshot
 from deis_common.events.state import AppSnapshot, CertBinding
-from deis_common.snapshot import snapshot_pages
+from deis_common.snapshot import StartingPoint, snapshot_pages
 from deis_router_sync.nginx import ReloadFailed
 from deis_router_sync.routes import RouteTable
 from deis_router_sync.settings import RouterSettings
@@ -30,11 +34,14 @@ log = structlog.get_logger(__name__)
 
 
 class SnapshotFollower:
-    def __init__(self, bus: Bus, sync: RouteSync, settings: RouterSettings) -> None:
+    def __init__(
+        self, bus: Bus, sync: RouteSync, settings: RouterSettings, start: StartingPoint | None = None
+    ) -> None:
         self.bus = bus
         self.sync = sync
         self.settings = settings
         self.applied = asyncio.Event()
+        self.start = start if start is not None else StartingPoint()
 
     async def run(self) -> None:
         """Ask until answered and applied; then the task is done."""
@@ -47,6 +54,8 @@ class SnapshotFollower:
             try:
                 await self.resync(asked_at)
             except (BusError, ReloadFailed) as e:
+                if isinstance(e, NoResponders):
+                    self.start.offer({})  # no controller: new durables learn everything from history
                 # Said once at info level; a controller that starts later is the normal case.
                 report = log.info if attempts == 0 else log.debug
                 report("router.snapshot_pending", reason=str(e), retry_in=self.settings.snapshot_retry)
@@ -61,6 +70,8 @@ class SnapshotFollower:
         started = asyncio.get_running_loop().time()
         pages: list[list[AppSnapshot]] = []
         async for page in snapshot_pages(self.bus, timeout=self.settings.snapshot_timeout):
+            if not pages:
+                self.start.offer(page.positions)
             pages.append([_routing_only(item) for item in page.apps])
         read = asyncio.get_running_loop().time()
         await self.apply_pages(pages, at)

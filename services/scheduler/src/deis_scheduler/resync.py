@@ -4,8 +4,10 @@ At start the scheduler pages through the controller's snapshot of every app's de
 (``deis.v1.controller.snapshot``) and converges on each page before asking for the next, so an event lost
 while it was down cannot leave an app wrong, and memory stays bounded however many apps there are; while
 nobody answers (the controller starting too) it keeps asking in the background. Apps the snapshot no
-longer lists are destroyed once the last page is in. Afterwards, every ``resync_interval`` each app is converged quietly on its last applied state,
-which restarts processes whose supervisor died.
+longer lists are destroyed once the last page is in. New durables start right after the stream positions
+the first page carries (the snapshot holds what came before), or at the beginning of their streams when
+no controller answers at all. Afterwards, every ``resync_interval`` each app is
+converged quietly on its last applied state, which restarts processes whose supervisor died.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from collections.abc import Callable
 import structlog
 
 from deis_common.bus import Bus
-from deis_common.errors import BusError
+from deis_common.errors import BusError, NoResponders
 from deis_common.events.controller import Snapshot
 from deis_common.events.state import AppSnapshot, AppState
-from deis_common.snapshot import snapshot_pages
+from deis_common.snapshot import StartingPoint, snapshot_pages
 from deis_scheduler.reconciler import Reconcilers
 from deis_scheduler.settings import SchedulerGroup
 
@@ -35,6 +37,7 @@ class Resync:
         self.reconcilers = reconcilers
         self.settings = settings
         self.synced = asyncio.Event()
+        self.start = StartingPoint()
 
     @property
     def bus(self) -> Bus:
@@ -48,6 +51,11 @@ class Resync:
             if not self.synced.is_set():
                 try:
                     await self.resync()
+                except NoResponders as e:
+                    # no controller at all: history is the only account of the apps, so new durables
+                    # start at the beginning of their streams
+                    self.start.offer({})
+                    log.info("snapshot.unavailable", reason=str(e))
                 except BusError as e:
                     log.info("snapshot.unavailable", reason=str(e))
                 else:
@@ -65,6 +73,8 @@ class Resync:
         started = asyncio.get_running_loop().time()
         listed: set[str] = set()
         async for page in snapshot_pages(self.bus, timeout=SNAPSHOT_TIMEOUT):
+            if not listed:
+                self.start.offer(page.positions)
             await self.apply_page(page)
             listed.update(entry.app for entry in page.apps)
         await self.forget_others(listed)

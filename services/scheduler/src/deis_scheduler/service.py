@@ -53,6 +53,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
     service.include_router(releases_router(reconcilers))
     service.include_router(apps_router(reconcilers))
     service.add_task("resync", resync.run)
+    service.start_consumers_at(resync.start.positions)
     return service
 
 

@@ -28,7 +28,7 @@ class SnapshotData:
     bindings: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-_APP_COLUMNS = "uuid, id, owner, structure, generation"
+_APP_COLUMNS = "uuid, id, owner, structure, generation, endpoints, endpoints_generation"
 
 
 async def load(

@@ -124,6 +124,8 @@ async def snapshots(
                 routing=compose_routing(data.settings.get(key), data.tls.get(key)),
                 domains=data.domains.get(key, []),
                 certs=[CertBinding(**b) for b in data.bindings.get(key, [])],
+                endpoints=list(app["endpoints"]),
+                endpoints_generation=app["endpoints_generation"],
             )
         )
     return out
