@@ -64,6 +64,10 @@ def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink)
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
 
         return KubernetesBackend(group.kubernetes, settings, registry=settings.registry)
+    if group.backend == "simulated":
+        from deis_scheduler.backends.simulated import SimulatedBackend
+
+        return SimulatedBackend(group.simulated)
     from deis_scheduler.backends.local.backend import LocalBackend
 
     return LocalBackend(group, store, sink)

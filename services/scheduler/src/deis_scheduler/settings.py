@@ -43,8 +43,16 @@ class RegistrySettings(BaseModel):
     password: str = Field("", description="registry password (secret)")
 
 
+class SimulatedSettings(BaseModel):
+    delay: float = Field(
+        0.05, description="seconds a deploy's new processes take to report ready (nothing actually runs)"
+    )
+
+
 class SchedulerGroup(BaseModel):
-    backend: Literal["local", "kubernetes"] = Field("local", description="where app processes run")
+    backend: Literal["local", "kubernetes", "simulated"] = Field(
+        "local", description="where app processes run ('simulated': nowhere, for benchmarks)"
+    )
     data_dir: Path = Field(
         Path.home() / ".deis-platform" / "scheduler",
         description="local backend: unpacked releases, process state (for re-adoption) and logs",
@@ -101,6 +109,7 @@ class SchedulerGroup(BaseModel):
         10.0, description="seconds between checks that every app runs what it should (self-healing)"
     )
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    simulated: SimulatedSettings = Field(default_factory=SimulatedSettings)
 
 
 class SchedulerSettings(ServiceSettings):
