@@ -47,6 +47,11 @@ class SimulatedSettings(BaseModel):
     delay: float = Field(
         0.05, description="seconds a deploy's new processes take to report ready (nothing actually runs)"
     )
+    adopt: bool = Field(
+        False,
+        description="pretend the first desired state seen of each app already runs, as the local and "
+        "kubernetes backends find their processes after a scheduler restart (a resync starts nothing)",
+    )
 
 
 class SchedulerGroup(BaseModel):

@@ -44,8 +44,14 @@ class SimulatedBackend:
         return 20000 + (zlib.crc32(app.encode()) + index) % 40000
 
     async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
-        running = self._running.get(state.app, [])
         release = f"v{state.version}"
+        if state.app not in self._running and self.settings.adopt:
+            self._running[state.app] = [
+                ProcessInfo(name=f"{state.app}-{ptype}-{index}", type=ptype, release=release)
+                for ptype, count in sorted(state.structure.items())
+                for index in range(count)
+            ]
+        running = self._running.get(state.app, [])
         keep = [
             p
             for p in running
