@@ -96,10 +96,16 @@ def rss_mib(pid: int, key: str = "VmHWM") -> float:
     return 0.0
 
 
-def children(pid: int) -> list[int]:
+def file_mib(path: Path) -> float:
+    return path.stat().st_size / 2**20
+
+
+def nginx_pids(prefix: Path) -> list[int]:
+    """The nginx master of a router prefix and its workers."""
     try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
+        master = int((prefix / "nginx.pid").read_text())
+        return [master, *(int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split())]
+    except (OSError, ValueError):
         return []
 
 
@@ -372,11 +378,14 @@ class Deployer:
                 if deploy.created is None:
                     deploy.created = now
                     deploy.generation = int(envelope.data["generation"])
-            elif envelope.type == RoutesUpdated.subject and deploy.generation is not None:
-                if int(envelope.data["generation"]) >= deploy.generation:
-                    deploy.routed_by.add(envelope.source)
-                    if self.routers <= deploy.routed_by and not deploy.done.done():
-                        deploy.done.set_result(now)
+            elif (
+                envelope.type == RoutesUpdated.subject
+                and deploy.generation is not None
+                and int(envelope.data["generation"]) >= deploy.generation
+            ):
+                deploy.routed_by.add(envelope.source)
+                if self.routers <= deploy.routed_by and not deploy.done.done():
+                    deploy.done.set_result(now)
 
     async def deploy(self) -> float:
         """One deploy of the next app; seconds from releases.created to routed everywhere."""
@@ -449,7 +458,9 @@ def report_cpu(platform: Platform, before: dict[int, float], seconds: float) -> 
     for proc in procs:
         assert proc is not None
         parts.append(f"{proc.name} {(cpu_seconds(proc.pid) - before.get(proc.pid, 0.0)) / seconds:.0%}")
-    nginx = [pid for proc in platform.routers for pid in [*children(proc.pid)]]
+    nginx = [
+        pid for i in range(len(platform.routers)) for pid in nginx_pids(platform.workdir / f"router-{i + 1}")
+    ]
     parts.append(f"nginx {(sum(cpu_seconds(p) for p in nginx) - before.get(-1, 0.0)) / seconds:.0%}")
     say("  CPU per process (of one core): " + ", ".join(parts))
 
@@ -457,7 +468,9 @@ def report_cpu(platform: Platform, before: dict[int, float], seconds: float) -> 
 def cpu_now(platform: Platform) -> dict[int, float]:
     procs = [platform.controller, *platform.schedulers, *platform.routers]
     out = {proc.pid: cpu_seconds(proc.pid) for proc in procs if proc is not None}
-    nginx = [pid for proc in platform.routers for pid in children(proc.pid)]
+    nginx = [
+        pid for i in range(len(platform.routers)) for pid in nginx_pids(platform.workdir / f"router-{i + 1}")
+    ]
     out[-1] = sum(cpu_seconds(p) for p in nginx)
     return out
 
@@ -473,17 +486,16 @@ async def resync_figures(platform: Platform, apps: int) -> None:
         f"router-sync resync: {at - router.started:.1f} s from start (snapshot read {entry['read_s']:.1f} s,"
         f" applied with one reload {entry['applied_s']:.1f} s), peak RSS {rss_mib(router.pid):.0f} MiB"
     )
-    conf = Path(platform.workdir / "router-1" / "nginx.conf")
-    nginx_pids = children(router.pid)
+    size = file_mib(platform.workdir / "router-1" / "nginx.conf")
+    nginx = sum(rss_mib(p, "VmRSS") for p in nginx_pids(platform.workdir / "router-1"))
     say(
-        f"nginx with {apps} apps: config {conf.stat().st_size / 2**20:.1f} MiB, nginx -t {reload['check_ms']:.0f} ms,"
-        f" reload {reload['reload_ms']:.0f} ms, RSS {sum(rss_mib(p, 'VmRSS') for p in nginx_pids):.0f} MiB"
-        f" (master + workers)"
+        f"nginx with {apps} apps: config {size:.1f} MiB, nginx -t {reload['check_ms']:.0f} ms,"
+        f" reload {reload['reload_ms']:.0f} ms, RSS {nginx:.0f} MiB (master + workers)"
     )
     at, entry = await scheduler.wait_for("snapshot.applied", RESYNC_TIMEOUT)
     say(
-        f"scheduler resync: {at - scheduler.started:.1f} s from start (snapshot {entry.get('seconds', 0):.1f} s),"
-        f" peak RSS {rss_mib(scheduler.pid):.0f} MiB"
+        f"scheduler resync: {at - scheduler.started:.1f} s from start (snapshot"
+        f" {entry.get('seconds', 0):.1f} s), peak RSS {rss_mib(scheduler.pid):.0f} MiB"
     )
     # the resync republishes every app's endpoints: wait until router-sync has them all in
     await settle(router)
