@@ -42,19 +42,34 @@ class StartingPoint:
 async def snapshot_pages(
     bus: Bus, *, page_size: int = PAGE_SIZE, timeout: float = 5.0, attempts: int = 3
 ) -> AsyncIterator[Snapshot]:
-    """Every page of the all-apps snapshot, in app-name order; the first carries the stream positions."""
-    after: str | None = None
-    while True:
+    """Every page of the all-apps snapshot, in app-name order; the first carries the stream positions.
+
+    The next page is asked for while the caller works on the current one, so the controller's reading and
+    the consumer's applying overlap; at most two pages are held at once.
+    """
+
+    async def fetch(after: str | None) -> Snapshot:
         request = SnapshotRequest(after=after, limit=page_size)
         for attempt in range(1, attempts + 1):
             try:
-                page = await bus.request(SNAPSHOT_SUBJECT, request, Snapshot, timeout=timeout)
-                break
+                return await bus.request(SNAPSHOT_SUBJECT, request, Snapshot, timeout=timeout)
             except BusError:
                 # the first page failing means nobody answers yet: let the caller decide when to retry
                 if after is None or attempt == attempts:
                     raise
-        yield page
-        if page.next_after is None:
+        raise AssertionError("unreachable")
+
+    page = await fetch(None)
+    while True:
+        ahead = None
+        if page.next_after is not None:
+            ahead = asyncio.create_task(fetch(page.next_after), name="snapshot:next-page")
+        try:
+            yield page
+        except BaseException:
+            if ahead is not None:
+                ahead.cancel()
+            raise
+        if ahead is None:
             return
-        after = page.next_after
+        page = await ahead

@@ -210,10 +210,12 @@ class Bus:
             raise NoResponders(f"nobody answers {subject}") from e
         except nats.errors.TimeoutError as e:
             raise BusError(f"{subject} did not answer within {timeout}s") from e
-        body = json.loads(msg.data)
-        if isinstance(body, dict) and "error" in body and len(body) == 1:
-            raise BusError(f"{subject} failed: {body['error']}")
-        return reply_type.model_validate(body)
+        if msg.data.startswith(b'{"error":'):
+            body = json.loads(msg.data)
+            if isinstance(body, dict) and "error" in body and len(body) == 1:
+                raise BusError(f"{subject} failed: {body['error']}")
+        # straight from bytes: several times faster than json.loads and validating the dicts
+        return reply_type.model_validate_json(msg.data)
 
     async def serve(
         self,

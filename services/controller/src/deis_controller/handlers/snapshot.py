@@ -43,6 +43,8 @@ def page_budget(max_payload: int) -> int:
 
 def fit(apps: list[AppSnapshot], budget: int) -> list[AppSnapshot]:
     """The longest prefix of ``apps`` whose JSON fits ``budget`` bytes (at least one app)."""
+    if len(Snapshot(apps=apps).model_dump_json()) <= budget:
+        return apps  # the usual case, in one serialisation
     used = 0
     for index, item in enumerate(apps):
         used += len(item.model_dump_json()) + 1
