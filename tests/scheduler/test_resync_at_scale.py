@@ -11,11 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from structlog.testing import capture_logs
+
 from deis_common.bus import Bus
+from deis_common.events.containers import ContainersHealthy
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.state import AppState
 from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
+from deis_common.snapshot import snapshot_pages
 from deis_common.testing.ports import free_port
+from deis_common.testing.recorder import EventRecorder
 from deis_controller.db import Database
 from deis_scheduler.backends.simulated import SimulatedBackend
 from deis_scheduler.service import build
@@ -28,7 +33,7 @@ APPS = 3000
 
 @asynccontextmanager
 async def simulated_scheduler(
-    nats_url: str, tmp_path: Path
+    nats_url: str, tmp_path: Path, *, adopt: bool = False
 ) -> AsyncIterator[tuple[SimulatedBackend, object]]:
     group = SchedulerGroup(backend="simulated", data_dir=tmp_path / "scheduler", routes_timeout=0.5)
     settings = SchedulerSettings(
@@ -39,7 +44,7 @@ async def simulated_scheduler(
         grace_period=2,
         scheduler=group,
     )
-    backend = SimulatedBackend(SimulatedSettings(delay=0))
+    backend = SimulatedBackend(SimulatedSettings(delay=0, adopt=adopt))
     service = build(settings, backend=backend)
     async with service.running():
         yield backend, service
@@ -100,3 +105,32 @@ async def test_a_new_scheduler_starts_after_the_snapshot_instead_of_replaying_hi
             await until(deployed)
             assert handled(service, "release-created") == 1
             assert not any(app.startswith("old-") for app in await backend.apps())
+
+
+async def test_a_restarted_scheduler_does_not_announce_endpoints_the_platform_already_has(
+    pg_dsn: str, nats_url: str, tmp_path: Path, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with running_controller(pg_dsn, nats_url) as api:
+        await api.register("admin")
+        async with Database.open(pg_dsn) as db:
+            await seed_apps(db, owner="admin", count=50)
+        async with simulated_scheduler(nats_url, tmp_path):
+
+            async def announced() -> bool:
+                return len(recorder.of(ContainersHealthy)) == 50
+
+            await until(announced)
+
+        async def recorded() -> bool:  # the controller has every app's endpoints for generation 1
+            pages = [page async for page in snapshot_pages(bus)]
+            return all(item.endpoints_generation == 1 for page in pages for item in page.apps)
+
+        await until(recorded)
+        with capture_logs() as logs:
+            async with simulated_scheduler(nats_url, tmp_path, adopt=True):
+
+                async def resynced() -> bool:
+                    return any(entry["event"] == "snapshot.applied" for entry in logs)
+
+                await until(resynced)
+        assert len(recorder.of(ContainersHealthy)) == 50

@@ -57,17 +57,26 @@ class AppReconciler:
         self.current: AppState | None = None
         self._retirements: set[asyncio.Task[None]] = set()
 
-    async def apply(self, state: AppState, publish: Publish, *, quiet: bool = False) -> Outcome:
+    async def apply(
+        self,
+        state: AppState,
+        publish: Publish,
+        *,
+        quiet: bool = False,
+        reported: list[str] | None = None,
+    ) -> Outcome:
         """Converge on ``state`` unless a newer generation was applied already.
 
-        ``quiet`` (resyncs) publishes nothing when nothing had to change for a generation already applied.
+        ``quiet`` (resyncs) publishes nothing when nothing had to change for a generation already applied,
+        or for one whose endpoints the platform already knows (``reported``: the endpoints last reported
+        healthy for ``state``'s generation, as the controller's snapshot has them).
         """
         async with self.lock:
             if state.generation < self.generation:
                 log.info("desired.stale", app=self.app, generation=state.generation, applied=self.generation)
                 self.metrics.desired_states.labels("stale").inc()
                 return Outcome(applied=False)
-            return await self._converge(state, publish, quiet=quiet)
+            return await self._converge(state, publish, quiet=quiet, reported=reported)
 
     async def heal(self, publish: Publish) -> None:
         """Converge quietly on the last applied state (restarts processes whose supervisor died)."""
@@ -96,7 +105,13 @@ class AppReconciler:
             self.generation = 0
 
     async def _converge(
-        self, state: AppState, publish: Publish, *, quiet: bool = False, replace: Selector | None = None
+        self,
+        state: AppState,
+        publish: Publish,
+        *,
+        quiet: bool = False,
+        replace: Selector | None = None,
+        reported: list[str] | None = None,
     ) -> Outcome:
         started = time.monotonic()
         known = state.generation <= self.generation  # quiet resyncs still report generations new to us
@@ -122,6 +137,8 @@ class AppReconciler:
         self.generation = max(self.generation, state.generation)
         self.current = state
         self.backend.remember(state)
+        if reported is not None and sorted(reported) == sorted(rollout.endpoints):
+            known = True  # the router has these already (a restart after a report; not news to anyone)
         if quiet and known and not rollout.started and not rollout.retire:
             return Outcome(applied=True, rollout=rollout)
         self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)

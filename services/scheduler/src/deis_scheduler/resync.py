@@ -91,9 +91,13 @@ class Resync:
         slots = asyncio.Semaphore(APPLY_CONCURRENCY)
 
         async def one(entry: AppSnapshot, state: AppState) -> None:
+            # the endpoints the controller recorded for this very generation need no new announcement
+            reported = entry.endpoints if entry.endpoints_generation == state.generation else None
             async with slots:
                 try:
-                    await self.reconcilers.of(entry.app).apply(state, self.bus.publish, quiet=True)
+                    await self.reconcilers.of(entry.app).apply(
+                        state, self.bus.publish, quiet=True, reported=reported
+                    )
                 except Exception:
                     log.exception("snapshot.apply_failed", app=entry.app)
 
