@@ -18,7 +18,10 @@ router replica):
 
 - latency at a steady BENCH_RATE deploys/minute for BENCH_SECONDS (p50, p99, achieved rate);
 - sustained throughput with BENCH_WINDOW deploys in flight for BENCH_SECONDS, with one replica of each
-  consumer, then with two replicas of the scheduler and of router-sync (the scaling factor).
+  consumer, then with two replicas of the scheduler and of router-sync (the scaling factor; every
+  router-sync replica serves an nginx of its own and so handles every event);
+- the scheduler as the bottleneck (simulated start-up of BENCH_SLOW_DELAY s, BENCH_SLOW_WINDOW deploys in
+  flight): one replica, then two.
 
 Targets: >= 100 deploys/min with p99 release->routed < 1 s at 10,000 apps; resync of 100,000 apps < 30 s
 with peak memory < 500 MiB per service. Every figure is printed with the machine's load average.
@@ -65,6 +68,8 @@ WINDOW = int(os.environ.get("BENCH_WINDOW", "16"))
 SIM_DELAY = float(os.environ.get("BENCH_SIM_DELAY", "0.05"))
 DEPLOY_MAX_APPS = int(os.environ.get("BENCH_DEPLOY_MAX_APPS", "10000"))
 WHITELIST_EVERY = int(os.environ.get("BENCH_WHITELIST_EVERY", "20"))
+SLOW_DELAY = float(os.environ.get("BENCH_SLOW_DELAY", "2.0"))
+SLOW_WINDOW = int(os.environ.get("BENCH_SLOW_WINDOW", "64"))
 DOMAIN = "bench.test"
 OWNER = "admin"
 PASSWORD = "bench-password"
@@ -549,6 +554,26 @@ async def deploy_figures(platform: Platform, bus: Bus, names: list[str]) -> None
         report_deploys(f"saturated ({WINDOW} in flight), 2 schedulers + 2 router-syncs", latencies, two)
         report_cpu(platform, before, time.monotonic() - started)
     say(f"scaling factor with two replicas of the scheduler and router-sync: {two / one:.2f}x")
+
+    # The scheduler as the bottleneck: processes that take SLOW_DELAY s to get ready hold its handler
+    # slots (release-created runs 16 at once per replica), so one replica deploys at most 16/SLOW_DELAY
+    # a second whatever the rest of the platform could do.
+    for proc in platform.schedulers:
+        await proc.stop()
+    platform.schedulers.clear()
+    rates = []
+    for replicas in (1, 2):
+        scheduler = await platform.start_scheduler(SLOW_DELAY)
+        await scheduler.wait_for("snapshot.applied", RESYNC_TIMEOUT)
+        async with deployer.following():
+            latencies, rate = await deployer.saturate(SLOW_WINDOW, SECONDS)
+        rates.append(rate)
+        report_deploys(
+            f"scheduler-bound ({SLOW_DELAY:.0f} s start-up, {SLOW_WINDOW} in flight), {replicas} scheduler(s)",
+            latencies,
+            rate,
+        )
+    say(f"scaling factor of the scheduler when it is the bottleneck: {rates[1] / rates[0]:.2f}x")
 
 
 async def one_size(cluster: Any, apps: int) -> None:
