@@ -72,7 +72,10 @@ def check_whitelist(entries: Iterable[str]) -> list[str]:
 
 
 def check_routing(routing: RouteSettings) -> RouteSettings:
-    return routing.model_copy(update={"whitelist": check_whitelist(routing.whitelist)})
+    whitelist = check_whitelist(routing.whitelist)
+    if whitelist == routing.whitelist:
+        return routing  # frozen, so the same settings can be shared by every app that has them
+    return routing.model_copy(update={"whitelist": whitelist})
 
 
 class AppRoute(BaseModel):
