@@ -484,7 +484,8 @@ def cpu_now(platform: Platform) -> dict[int, float]:
 
 
 async def resync_figures(platform: Platform, apps: int) -> None:
-    router, scheduler = await platform.start_router(), await platform.start_scheduler(SIM_DELAY)
+    """Each service resyncs alone (one after the other), as after a restart: the apps run already."""
+    router = await platform.start_router()
     at, entry = await router.wait_for("router.snapshot_applied", RESYNC_TIMEOUT)
     reload = next(e for e in router.all("router.reloaded") if e.get("apps") == apps)
     say(
@@ -497,12 +498,12 @@ async def resync_figures(platform: Platform, apps: int) -> None:
         f"nginx with {apps} apps: config {size:.1f} MiB, nginx -t {reload['check_ms']:.0f} ms,"
         f" reload {reload['reload_ms']:.0f} ms, RSS {nginx:.0f} MiB (master + workers)"
     )
+    scheduler = await platform.start_scheduler(SIM_DELAY)
     at, entry = await scheduler.wait_for("snapshot.applied", RESYNC_TIMEOUT)
     say(
         f"scheduler resync: {at - scheduler.started:.1f} s from start (snapshot"
         f" {entry.get('seconds', 0):.1f} s), peak RSS {rss_mib(scheduler.pid):.0f} MiB"
     )
-    # the resync republishes every app's endpoints: wait until router-sync has them all in
     await settle(router)
     assert platform.controller is not None
     say(f"controller peak RSS {rss_mib(platform.controller.pid):.0f} MiB")
@@ -569,7 +570,7 @@ async def deploy_figures(platform: Platform, bus: Bus, names: list[str]) -> None
             latencies, rate = await deployer.saturate(SLOW_WINDOW, SECONDS)
         rates.append(rate)
         report_deploys(
-            f"scheduler-bound ({SLOW_DELAY:.0f} s start-up, {SLOW_WINDOW} in flight), {replicas} scheduler(s)",
+            f"scheduler-bound ({SLOW_DELAY:.0f} s start-up, {SLOW_WINDOW} in flight), {replicas} scheduler",
             latencies,
             rate,
         )
@@ -590,7 +591,7 @@ async def one_size(cluster: Any, apps: int) -> None:
                 token = await register_admin(session, base)
                 started = time.perf_counter()
                 async with Database.open(dsn) as db:
-                    names = await seed_apps(db, owner=OWNER, count=apps)
+                    names = await seed_apps(db, owner=OWNER, count=apps, simulated_endpoints=True)
                     if WHITELIST_EVERY > 1:
                         # most apps are open to everyone: keep a whitelist on one in WHITELIST_EVERY
                         async with db.transaction() as tx:

@@ -26,9 +26,20 @@ def config_values(env_vars: int) -> str:
 
 
 async def seed_apps(
-    db: Database, *, owner: str, count: int, prefix: str = "app", env_vars: int = 20, start: int = 1
+    db: Database,
+    *,
+    owner: str,
+    count: int,
+    prefix: str = "app",
+    env_vars: int = 20,
+    start: int = 1,
+    simulated_endpoints: bool = False,
 ) -> list[str]:
-    """Create ``count`` deployed apps owned by ``owner`` (who must exist); their names, in order."""
+    """Create ``count`` deployed apps owned by ``owner`` (who must exist); their names, in order.
+
+    ``simulated_endpoints``: record each app's web endpoint as the scheduler's simulated backend reports
+    it (``simulated_port``), as if every app had been deployed and reported healthy at generation 1.
+    """
     last = start + count - 1
     name = f"'{prefix}-' || lpad(n::text, 6, '0')"
     key = f"'{prefix}-' || n"
@@ -85,4 +96,12 @@ async def seed_apps(
             last,
             owner,
         )
+        if simulated_endpoints:
+            await tx.run(
+                "UPDATE apps SET endpoints_generation = 1, endpoints = jsonb_build_array('127.0.0.1:'"
+                " || 20000 + ('x' || substr(md5(id), 1, 7))::bit(28)::int % 40000)"
+                " WHERE id >= $1 AND id <= $2",
+                f"{prefix}-{start:06d}",
+                f"{prefix}-{last:06d}",
+            )
     return [f"{prefix}-{n:06d}" for n in range(start, last + 1)]

@@ -134,3 +134,20 @@ async def test_a_restarted_scheduler_does_not_announce_endpoints_the_platform_al
 
                 await until(resynced)
         assert len(recorder.of(ContainersHealthy)) == 50
+
+
+async def test_the_seeded_endpoints_are_those_the_simulated_backend_reports(
+    pg_dsn: str, nats_url: str, tmp_path: Path, recorder: EventRecorder
+) -> None:
+    async with running_controller(pg_dsn, nats_url) as api:
+        await api.register("admin")
+        async with Database.open(pg_dsn) as db:
+            await seed_apps(db, owner="admin", count=20, simulated_endpoints=True)
+        with capture_logs() as logs:
+            async with simulated_scheduler(nats_url, tmp_path, adopt=True):
+
+                async def resynced() -> bool:
+                    return any(entry["event"] == "snapshot.applied" for entry in logs)
+
+                await until(resynced)
+        assert recorder.of(ContainersHealthy) == []

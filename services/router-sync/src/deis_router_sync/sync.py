@@ -23,7 +23,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,7 +31,13 @@ from typing import Literal
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from deis_router_sync.nginx import ConfigRejected, Nginx, ReloadFailed, prepare_prefix, write_private
+from deis_router_sync.nginx import (
+    ConfigRejected,
+    Nginx,
+    ReloadFailed,
+    prepare_prefix,
+    write_private_chunks,
+)
 from deis_router_sync.render import Renderer
 from deis_router_sync.routes import AppRoute, InvalidRoute, RouteTable
 from deis_router_sync.settings import RouterSettings
@@ -285,20 +291,22 @@ class RouteSync:
     def _commit(self, table: RouteTable, *, persist: bool) -> None:
         self.table = table
         if persist:
-            write_private(self.paths.table, self._table_json(table))
+            write_private_chunks(self.paths.table, self._table_json(table))
 
-    def _table_json(self, table: RouteTable) -> str:
-        """``table.model_dump_json()``, reusing the JSON of every route saved before and unchanged since."""
+    def _table_json(self, table: RouteTable) -> Iterator[str]:
+        """``table.model_dump_json()`` in pieces, reusing the JSON of every route saved before and
+        unchanged since (a table of 100,000 apps is neither dumped nor joined whole)."""
         saved: dict[str, tuple[AppRoute, str]] = {}
-        parts = []
-        for name, route in table.apps.items():
+        yield '{"apps":{'
+        for index, (name, route) in enumerate(table.apps.items()):
             known = self._saved.get(name)
             text = known[1] if known is not None and known[0] is route else route.model_dump_json()
             saved[name] = (route, text)
-            parts.append(f"{json.dumps(name)}:{text}")
+            yield f"{',' if index else ''}{json.dumps(name)}:"
+            yield text
         self._saved = saved
         destroyed = RouteTable(destroyed=table.destroyed).model_dump_json(include={"destroyed"})
-        return '{"apps":{' + ",".join(parts) + "}," + destroyed[1:]
+        yield "}," + destroyed[1:]
 
 
 def _differs(base: RouteTable, candidate: RouteTable, names: set[str]) -> bool:

@@ -41,7 +41,7 @@ def artifact_of(build: dict[str, Any]) -> BuildArtifact:
 
 
 def _strings(section: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in section.items()}
+    return {k: v if v.__class__ is str else str(v) for k, v in section.items()}
 
 
 def _healthchecks(config: dict[str, Any], structure: dict[str, int]) -> dict[str, dict[str, Any]]:

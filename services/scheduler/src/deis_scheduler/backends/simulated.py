@@ -10,7 +10,7 @@ app), which is enough for a router to render and reload. Selected with ``DEIS_SC
 from __future__ import annotations
 
 import asyncio
-import zlib
+import hashlib
 from datetime import UTC, datetime
 
 from deis_common.events.state import AppState, ProcessInfo
@@ -18,6 +18,12 @@ from deis_scheduler.backends.base import Rollout, RunResult, Selector
 from deis_scheduler.settings import SimulatedSettings
 
 ROUTABLE = ("web", "cmd")
+
+
+def simulated_port(app: str, index: int = 0) -> int:
+    """The port the simulated process ``index`` of ``app`` pretends to listen on (stable across restarts:
+    28 bits of the md5 of the name, so a database can compute it too)."""
+    return 20000 + (int(hashlib.md5(app.encode()).hexdigest()[:7], 16) + index) % 40000
 
 
 class SimulatedBackend:
@@ -39,9 +45,6 @@ class SimulatedBackend:
 
     def remember(self, state: AppState) -> None:
         return None
-
-    def _port(self, app: str, index: int) -> int:
-        return 20000 + (zlib.crc32(app.encode()) + index) % 40000
 
     async def deploy(self, state: AppState, *, replace: Selector | None = None, timeout: float) -> Rollout:
         release = f"v{state.version}"
@@ -76,7 +79,7 @@ class SimulatedBackend:
         self._running[state.app] = processes
         self.deploys += 1
         endpoints = [
-            f"127.0.0.1:{self._port(state.app, i)}" for i, p in enumerate(processes) if p.type in ROUTABLE
+            f"127.0.0.1:{simulated_port(state.app, i)}" for i, p in enumerate(processes) if p.type in ROUTABLE
         ]
         return Rollout(
             app=state.app,
