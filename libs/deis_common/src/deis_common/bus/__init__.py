@@ -5,7 +5,12 @@ from deis_common.bus.jetstream import Bus
 from deis_common.bus.router import Context, HandlerSpec, Router
 
 __all__ = [
-    "Bus", "ConsumerRunner", "Context", "HandlerMetrics", "HandlerSpec", "Router",
+    "Bus",
+    "ConsumerRunner",
+    "Context",
+    "HandlerMetrics",
+    "HandlerSpec",
+    "Router",
     "StartPositions",
     "backoff",
 ]

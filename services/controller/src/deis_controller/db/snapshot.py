@@ -39,7 +39,8 @@ async def load(
         apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = $1", app_id)
     else:
         # two spellings rather than "$1 IS NULL OR id > $1", which keeps the planner off the index
-        where, args = ("WHERE id > $1", [after]) if after is not None else ("", [])
+        args: list[Any] = [after] if after is not None else []
+        where = "WHERE id > $1" if after is not None else ""
         page = f" LIMIT ${len(args) + 1}" if limit is not None else ""
         if limit is not None:
             args.append(limit)
