@@ -71,3 +71,14 @@ async def test_the_first_page_covers_the_healthy_endpoints_the_controller_record
     await bus.publish(ContainersHealthy(app="demo", generation=3, version=1, endpoints=["10.0.0.9:1"]))
     page = await asyncio.wait_for(first_page(2), timeout=10)
     assert (page.apps[0].endpoints, page.apps[0].endpoints_generation) == (["10.0.0.7:5000"], 4)
+
+
+async def test_a_routing_only_snapshot_carries_no_config_values(
+    api: RunningController, admin: str, bus: Bus, pg_dsn: str
+) -> None:
+    async with Database.open(pg_dsn) as db:
+        names = await seed_apps(db, owner="admin", count=1200)
+    pages = [page async for page in snapshot_pages(bus, page_size=1000, state=False)]
+    assert [item.app for page in pages for item in page.apps] == names
+    assert all(item.state is None and len(item.domains) == 2 for page in pages for item in page.apps)
+    assert len(pages) == 2 and "DEIS_DOMAINS" in pages[0].positions

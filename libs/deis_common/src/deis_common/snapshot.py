@@ -40,7 +40,7 @@ class StartingPoint:
 
 
 async def snapshot_pages(
-    bus: Bus, *, page_size: int = PAGE_SIZE, timeout: float = 5.0, attempts: int = 3
+    bus: Bus, *, page_size: int = PAGE_SIZE, timeout: float = 5.0, attempts: int = 3, state: bool = True
 ) -> AsyncIterator[Snapshot]:
     """Every page of the all-apps snapshot, in app-name order; the first carries the stream positions.
 
@@ -49,7 +49,7 @@ async def snapshot_pages(
     """
 
     async def fetch(after: str | None) -> Snapshot:
-        request = SnapshotRequest(after=after, limit=page_size)
+        request = SnapshotRequest(after=after, limit=page_size, state=state)
         for attempt in range(1, attempts + 1):
             try:
                 return await bus.request(SNAPSHOT_SUBJECT, request, Snapshot, timeout=timeout)

@@ -22,7 +22,7 @@ import structlog
 
 from deis_common.bus import Bus
 from deis_common.errors import BusError, NoResponders
-from deis_common.events.controller import Snapshot
+from deis_common.events.controller import SNAPSHOT_PAGE_LIMIT, Snapshot
 from deis_common.events.state import AppSnapshot, CertBinding, RouteSettings
 from deis_common.snapshot import StartingPoint, snapshot_pages
 from deis_router_sync.nginx import ReloadFailed
@@ -69,7 +69,12 @@ class SnapshotFollower:
         """Read every page, then hand them to nginx in one go."""
         started = asyncio.get_running_loop().time()
         pages: list[list[Routing]] = []
-        async for page in snapshot_pages(self.bus, timeout=self.settings.snapshot_timeout):
+        # routing only: no desired states (config values are none of the router's business), and pages
+        # of the most apps the controller serves at once
+        pages_of = snapshot_pages(
+            self.bus, timeout=self.settings.snapshot_timeout, state=False, page_size=SNAPSHOT_PAGE_LIMIT
+        )
+        async for page in pages_of:
             if not pages:
                 self.start.offer(page.positions)
             pages.append([_routing_only(item) for item in page.apps])

@@ -28,6 +28,11 @@ class SnapshotRequest(Model):
     limit: int | None = Field(
         None, ge=1, description="page size in apps (capped by the controller); None: everything in one reply"
     )
+    state: bool = Field(
+        True,
+        description="include each app's desired state (config values and all); False: routing only, "
+        "what a router needs, in smaller and quicker pages",
+    )
 
 
 class Snapshot(Model):

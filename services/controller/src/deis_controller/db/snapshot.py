@@ -32,9 +32,10 @@ _APP_COLUMNS = "uuid, id, owner, structure, generation, endpoints, endpoints_gen
 
 
 async def load(
-    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None
+    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, state: bool = True
 ) -> SnapshotData:
-    """One app, or the apps after ``after`` (all of them, or the first ``limit``), in name order."""
+    """One app, or the apps after ``after`` (all of them, or the first ``limit``), in name order;
+    without their releases, configs and builds unless ``state``."""
     if app_id is not None:
         apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = $1", app_id)
     else:
@@ -49,20 +50,8 @@ async def load(
     keys = [a["uuid"] for a in apps]
     if not keys:
         return data
-    for row in await tx.rows(
-        f"SELECT DISTINCT ON (app_uuid) {RELEASE_COLUMNS} FROM releases"
-        " WHERE app_uuid = ANY($1::uuid[]) AND NOT failed ORDER BY app_uuid, version DESC",
-        keys,
-    ):
-        data.releases[row["app_uuid"]] = row
-    config_ids = [r["config_uuid"] for r in data.releases.values()]
-    build_ids = [r["build_uuid"] for r in data.releases.values() if r["build_uuid"] is not None]
-    for row in await tx.rows(
-        f"SELECT {CONFIG_COLUMNS} FROM configs WHERE uuid = ANY($1::uuid[])", config_ids
-    ):
-        data.configs[row["uuid"]] = row
-    for row in await tx.rows(f"SELECT {BUILD_COLUMNS} FROM builds WHERE uuid = ANY($1::uuid[])", build_ids):
-        data.builds[row["uuid"]] = row
+    if state:
+        await _load_state(tx, data, keys)
     for table, target in (("app_settings", data.settings), ("tls", data.tls)):
         for row in await tx.rows(
             f"SELECT DISTINCT ON (app_uuid) * FROM {table} WHERE app_uuid = ANY($1::uuid[])"
@@ -87,3 +76,20 @@ async def load(
         bindings[app_uuid].append(row)
     data.bindings = dict(bindings)
     return data
+
+
+async def _load_state(tx: Tx, data: SnapshotData, keys: list[uuid.UUID]) -> None:
+    for row in await tx.rows(
+        f"SELECT DISTINCT ON (app_uuid) {RELEASE_COLUMNS} FROM releases"
+        " WHERE app_uuid = ANY($1::uuid[]) AND NOT failed ORDER BY app_uuid, version DESC",
+        keys,
+    ):
+        data.releases[row["app_uuid"]] = row
+    config_ids = [r["config_uuid"] for r in data.releases.values()]
+    build_ids = [r["build_uuid"] for r in data.releases.values() if r["build_uuid"] is not None]
+    for row in await tx.rows(
+        f"SELECT {CONFIG_COLUMNS} FROM configs WHERE uuid = ANY($1::uuid[])", config_ids
+    ):
+        data.configs[row["uuid"]] = row
+    for row in await tx.rows(f"SELECT {BUILD_COLUMNS} FROM builds WHERE uuid = ANY($1::uuid[])", build_ids):
+        data.builds[row["uuid"]] = row
