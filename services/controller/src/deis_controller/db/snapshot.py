@@ -32,10 +32,10 @@ _APP_COLUMNS = "uuid, id, owner, structure, generation, endpoints, endpoints_gen
 
 
 async def load(
-    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, state: bool = True
+    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, with_state: bool = True
 ) -> SnapshotData:
     """One app, or the apps after ``after`` (all of them, or the first ``limit``), in name order;
-    without their releases, configs and builds unless ``state``."""
+    without their releases, configs and builds unless ``with_state``."""
     if app_id is not None:
         apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = $1", app_id)
     else:
@@ -50,7 +50,7 @@ async def load(
     keys = [a["uuid"] for a in apps]
     if not keys:
         return data
-    if state:
+    if with_state:
         await _load_state(tx, data, keys)
     for table, target in (("app_settings", data.settings), ("tls", data.tls)):
         for row in await tx.rows(

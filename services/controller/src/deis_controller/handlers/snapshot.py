@@ -74,12 +74,14 @@ async def positions(ctl: Controller) -> dict[str, int]:
 async def answer(ctl: Controller, request: SnapshotRequest, budget: int | None = None) -> Snapshot:
     if request.app is not None or request.limit is None:
         async with ctl.db.read() as tx:
-            return Snapshot(apps=await snapshots(tx, request.app, after=request.after, state=request.state))
+            return Snapshot(
+                apps=await snapshots(tx, request.app, after=request.after, with_state=request.state)
+            )
     limit = min(request.limit, SNAPSHOT_PAGE_LIMIT)
     # the positions first, the state after: an event at or before them is in the state read
     covered = await positions(ctl) if request.after is None else {}
     async with ctl.db.read() as tx:
-        apps = await snapshots(tx, None, after=request.after, limit=limit, state=request.state)
+        apps = await snapshots(tx, None, after=request.after, limit=limit, with_state=request.state)
     page = fit(apps, budget if budget is not None else page_budget(ctl.bus.max_payload))
     more = len(page) < len(apps) or len(apps) == limit
     return Snapshot(apps=page, next_after=page[-1].app if more and page else None, positions=covered)
