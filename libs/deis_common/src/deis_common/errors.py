@@ -19,6 +19,10 @@ class BusError(DeisError):
     """The message bus could not do what was asked (connect, publish, request)."""
 
 
+class NoResponders(BusError):
+    """A request found nobody subscribed to answer it (as opposed to an answer that came too late)."""
+
+
 class StoreError(DeisError):
     """The object store failed (I/O, permissions, the remote answered an error)."""
 

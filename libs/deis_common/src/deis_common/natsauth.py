@@ -172,6 +172,9 @@ def role_permissions(user: str, role: Role) -> dict[str, Any]:
     publish += [f"{JS_API}.STREAM.CREATE.{stream}" for stream in STREAMS]
     if role.updates_streams:
         publish += [f"{JS_API}.STREAM.UPDATE.{stream}" for stream in STREAMS]
+    if role.serves:
+        # a service that answers snapshots says up to which sequence of its own streams they hold
+        publish += [f"{JS_API}.STREAM.INFO.{stream_name(event.family)}" for event in role.publishes]
     for event in role.consumes:
         stream = stream_name(event.family)
         publish += [

@@ -16,7 +16,7 @@ import os
 import pwd
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import structlog
@@ -52,10 +52,15 @@ def nginx_binary(settings: RouterSettings) -> Path:
 
 def write_private(path: Path, text: str) -> None:
     """Write a file only its owner can read (certificates and keys), atomically."""
+    write_private_chunks(path, [text])
+
+
+def write_private_chunks(path: Path, chunks: Iterable[str]) -> None:
+    """:func:`write_private` of a text given in pieces (never held whole)."""
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+        handle.writelines(chunks)
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
@@ -85,7 +90,8 @@ class Nginx:
     async def check(self, text: str, files: dict[Path, str]) -> None:
         """Write ``files`` and the candidate config, then let ``nginx -t`` judge it."""
         for path, content in files.items():
-            if not path.exists() or path.read_text() != content:
+            # named after a digest of their content: a file that exists holds what it should
+            if not path.exists():
                 write_private(path, content)
         self.paths.candidate.write_text(text)
         proc = await asyncio.create_subprocess_exec(

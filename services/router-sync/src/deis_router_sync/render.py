@@ -4,6 +4,12 @@ It decides the host names each app answers (``<app>.<platform domain>``, custom 
 which domains get an https server of their own (SNI, one per certificate), and where certificate files
 live: content-addressed under ``<prefix>/certs`` so a new certificate never overwrites one a running
 config still uses. It only produces text and file contents; writing and reloading belong to nginx.py.
+
+A plain app (no whitelist, maintenance, https redirect or certificate) costs the config a few lines of one
+host map, leading to its endpoint's address or to an upstream when it has several; the others get servers
+of their own. Each app's parts are rendered once per change of the app and kept (the route table copies an
+app's route on change, so an unchanged route is the very same object), so a reload of a config of many
+thousand apps renders only what changed.
 """
 
 from __future__ import annotations
@@ -65,6 +71,17 @@ class Paths:
         return self.prefix / "routes.json"
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """What one app adds to the config."""
+
+    routes: str
+    upstream: str
+    geo: str
+    servers: str
+    files: tuple[tuple[Path, str], ...]
+
+
 @dataclass
 class Rendered:
     """A config and the private files (certificates, keys) it refers to."""
@@ -103,10 +120,24 @@ class Renderer:
         self.settings = settings
         self.domain = platform_domain.strip(".").lower()
         self.paths = Paths(settings.prefix)
-        self._template = _environment().get_template("nginx.conf.j2")
+        environment = _environment()
+        self._template = environment.get_template("nginx.conf.j2")
         self._maintenance = (
             resources.files("deis_router_sync").joinpath("templates/maintenance.html").read_text()
         )
+        s = settings
+        redirect_port = "" if s.public_https_port == 443 else f":{s.public_https_port}"
+        self._globals: dict[str, Any] = {
+            "s": s,
+            "paths": self.paths,
+            "listen_http": f"{_listen_host(s.listen_host)}:{s.http_port}",
+            "listen_https": f"{_listen_host(s.listen_host)}:{s.https_port}",
+            "hsts": s.hsts,
+            "redirect_port": redirect_port,
+            "maintenance_page": self._maintenance,
+        }
+        self._macros: Any = environment.get_template("app.conf.j2").make_module(self._globals)
+        self._parts: dict[str, tuple[AppRoute, tuple[str, ...], _Parts]] = {}
 
     def host(self, name: str) -> str:
         """A custom domain without a dot is a subdomain of the platform domain."""
@@ -116,29 +147,71 @@ class Renderer:
         s = self.settings
         files: dict[Path, str] = {}
         claimed = {STATUS_HOST, self.controller_host_name}
-        apps = [self._app(table.apps[name], claimed, files) for name in sorted(table.apps)]
-        apps = [app for app in apps if app is not None]
+        parts: dict[str, tuple[AppRoute, tuple[str, ...], _Parts]] = {}
+        routes, upstreams, geos, servers = [], [], [], []
+        host_names = 0
+        for name in sorted(table.apps):
+            route = table.apps[name]
+            names = self._claim(route, claimed)
+            cached = self._parts.get(name)
+            if cached is not None and cached[0] is route and cached[1] == names:
+                piece = cached[2]
+            else:
+                piece = self._render_app(route, names)
+            parts[name] = (route, names, piece)
+            routes.append(piece.routes)
+            upstreams.append(piece.upstream)
+            geos.append(piece.geo)
+            servers.append(piece.servers)
+            files.update(piece.files)
+            host_names += len(names)
+        self._parts = parts  # apps gone from the table leave the cache with it
         platform_tls = None
         if s.platform_cert is not None and s.platform_key is not None:
             platform_tls = {"crt": s.platform_cert, "key": s.platform_key}
-        redirect_port = "" if s.public_https_port == 443 else f":{s.public_https_port}"
         text = self._template.render(
+            **self._globals,
             version=version,
-            s=s,
-            paths=self.paths,
             worker_user=worker_user(),
-            listen_http=f"{_listen_host(s.listen_host)}:{s.http_port}",
-            listen_https=f"{_listen_host(s.listen_host)}:{s.https_port}",
             status_host=STATUS_HOST,
             controller_host_name=self.controller_host_name,
             controller_upstream=f"{_listen_host(s.controller_host)}:{s.controller_port}",
             platform_tls=platform_tls,
-            hsts=s.hsts,
-            redirect_port=redirect_port,
-            maintenance_page=self._maintenance,
-            apps=apps,
+            map_hash_max_size=max(8192, 4 * host_names),
+            routes="".join(routes),
+            upstreams="".join(upstreams),
+            geos="".join(geos),
+            servers="".join(servers),
         )
         return Rendered(text=text, files=files)
+
+    def _claim(self, route: AppRoute, claimed: set[str]) -> tuple[str, ...]:
+        """The host names ``route`` answers: its own and its domains, unless an app before it has them."""
+        if not route.routing.routable:
+            return ()
+        names = []
+        for name in [self.host(route.name), *(self.host(d) for d in route.domains)]:
+            if name not in claimed:
+                claimed.add(name)
+                names.append(name)
+        return tuple(names)
+
+    def _render_app(self, route: AppRoute, names: tuple[str, ...]) -> _Parts:
+        files: dict[Path, str] = {}
+        app = self._app(route, list(names), files)
+        if app is None:
+            return _Parts("", "", "", "", ())
+        macros = self._macros
+        plain = not (app["whitelist"] or app["maintenance"] or app["redirect"] or app["tls_servers"])
+        endpoints = app["endpoints"]
+        upstream = str(macros.upstream(app)) if endpoints and (len(endpoints) > 1 or not plain) else ""
+        if plain:
+            app["target"] = (
+                f"deis-app-{route.name}" if len(endpoints) > 1 else endpoints[0] if endpoints else "-"
+            )
+            return _Parts(str(macros.route_lines(app)), upstream, "", "", tuple(files.items()))
+        geo = str(macros.geo(app)) if app["whitelist"] else ""
+        return _Parts("", upstream, geo, str(macros.servers(app)), tuple(files.items()))
 
     def _whitelist(self, own: list[str]) -> list[str]:
         default = self.settings.default_whitelist
@@ -150,14 +223,7 @@ class Renderer:
     def controller_host_name(self) -> str:
         return f"deis.{self.domain}"
 
-    def _app(self, route: AppRoute, claimed: set[str], files: dict[Path, str]) -> dict[str, Any] | None:
-        if not route.routing.routable:
-            return None
-        names = []
-        for name in [self.host(route.name), *(self.host(d) for d in route.domains)]:
-            if name not in claimed:
-                claimed.add(name)
-                names.append(name)
+    def _app(self, route: AppRoute, names: list[str], files: dict[Path, str]) -> dict[str, Any] | None:
         if not names:
             return None
         tls_servers = []

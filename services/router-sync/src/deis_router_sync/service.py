@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from deis_common.service import Service
+from deis_common.snapshot import StartingPoint
 from deis_router_sync.handlers import apps_router, certs_router, containers_router, domains_router
 from deis_router_sync.http import add_routes
 from deis_router_sync.settings import RouterSyncSettings
@@ -33,10 +34,13 @@ def build(settings: RouterSyncSettings) -> Service:
     service.add_task("sync", sync.run)
     service.add_task("nginx", sync.nginx.watch_owned)
 
+    start = StartingPoint()
+
     async def snapshot() -> None:
-        await SnapshotFollower(service.bus, sync, settings.router).run()
+        await SnapshotFollower(service.bus, sync, settings.router, start).run()
 
     service.add_task("snapshot", snapshot)
+    service.start_consumers_at(start.positions)
 
     async def serving() -> bool:
         return sync.ready and sync.nginx.pid() is not None

@@ -9,6 +9,11 @@ serving everything else). When the reload itself fails (nginx down or restarting
 stays on disk as the one to serve, waiters learn of the failure (their events come back later), and the
 loop retries with back-off until nginx serves it. The accepted table is saved beside the config so a
 restart serves the same routes before any event arrives.
+
+A change costs what the apps it touches cost, not what the whole table does: candidates are derived from
+the last table copy-on-write, whether nginx must reload is decided on the touched apps alone, the
+renderer keeps each unchanged app's part of the config, and the saved table reuses each unchanged app's
+JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import contextlib
 import json
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,9 +31,15 @@ from typing import Literal
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from deis_router_sync.nginx import ConfigRejected, Nginx, ReloadFailed, prepare_prefix, write_private
+from deis_router_sync.nginx import (
+    ConfigRejected,
+    Nginx,
+    ReloadFailed,
+    prepare_prefix,
+    write_private_chunks,
+)
 from deis_router_sync.render import Renderer
-from deis_router_sync.routes import InvalidRoute, RouteTable
+from deis_router_sync.routes import AppRoute, InvalidRoute, RouteTable
 from deis_router_sync.settings import RouterSettings
 
 log = structlog.get_logger(__name__)
@@ -89,7 +100,9 @@ class RouteSync:
         self.paths = self.renderer.paths
         self.metrics = SyncMetrics(registry if registry is not None else CollectorRegistry())
         self.table = RouteTable()
-        self._live_view: str | None = None
+        self._live: RouteTable | None = None
+        """The table nginx serves (None when unknown: the next sync reloads whatever it finds)."""
+        self._saved: dict[str, tuple[AppRoute, str]] = {}
         self._live_version: str | None = None
         self._pending: list[_Pending] = []
         self._wakeup = asyncio.Event()
@@ -137,6 +150,7 @@ class RouteSync:
             rendered = self.renderer.render(self.table, version)
             await self.nginx.check(rendered.text, rendered.files)
         self.nginx.install()
+        self._commit(self.table, persist=True)
         async with contextlib.AsyncExitStack() as stack:
             if self.settings.start_nginx:
                 await stack.enter_async_context(self.nginx.owned())
@@ -166,7 +180,7 @@ class RouteSync:
                     item.done.cancel()
                 raise
             except Exception as e:
-                self._live_view = None
+                self._live = None
                 self.metrics.reloads.labels("failed").inc()
                 log.warning("router.reload_failed", error=str(e))
                 failure = e if isinstance(e, ReloadFailed) else ReloadFailed(str(e))
@@ -190,15 +204,17 @@ class RouteSync:
     # -- one sync --------------------------------------------------------------------------------
 
     async def _sync(self, batch: list[_Pending]) -> None:
-        candidate = self.table.copy_deep()
+        candidate = self.table.derive()
         rejected: dict[int, str] = {}
         for index, item in enumerate(batch):
             try:
                 item.change(candidate)
             except InvalidRoute as e:
                 rejected[index] = str(e)
-        if self._view(candidate) == self._live_view:
+        live = self._live
+        if live is not None and live is self.table and not _differs(live, candidate, candidate.touched):
             self._commit(candidate, persist=True)
+            self._live = candidate
             self._resolve(batch, candidate, rejected)
             return
         version = self._version()
@@ -237,14 +253,14 @@ class RouteSync:
         self, batch: list[_Pending], invalid: dict[int, str]
     ) -> tuple[RouteTable, dict[int, str]]:
         """Apply the changes one by one on the last good table; keep those nginx accepts."""
-        good = self.table.copy_deep()
+        good = self.table.derive()
         rejected = dict(invalid)
         for index, item in enumerate(batch):
             if index in rejected:
                 continue
-            trial = good.copy_deep()
+            trial = good.derive()
             item.change(trial)
-            if self._view(trial) == self._view(good):
+            if not _differs(good, trial, trial.touched):
                 good = trial
                 continue
             rendered = self.renderer.render(trial, "trial")
@@ -266,17 +282,39 @@ class RouteSync:
                 item.done.set_result(Outcome("served", table))
 
     def _mark_live(self, table: RouteTable, files: dict[Path, str], version: str) -> None:
-        self._live_view = self._view(table)
+        self._live = table
         self._live_version = version
         self.metrics.apps.set(sum(1 for route in table.apps.values() if route.routing.routable))
-        self._commit(table, persist=True)
+        self._commit(table, persist=table is not self.table)
         self.nginx.prune_certs(set(files))
 
     def _commit(self, table: RouteTable, *, persist: bool) -> None:
         self.table = table
         if persist:
-            write_private(self.paths.table, table.model_dump_json())
+            write_private_chunks(self.paths.table, self._table_json(table))
 
-    @staticmethod
-    def _view(table: RouteTable) -> str:
-        return json.dumps(table.view(), sort_keys=True)
+    def _table_json(self, table: RouteTable) -> Iterator[str]:
+        """``table.model_dump_json()`` in pieces, reusing the JSON of every route saved before and
+        unchanged since (a table of 100,000 apps is neither dumped nor joined whole)."""
+        saved: dict[str, tuple[AppRoute, str]] = {}
+        yield '{"apps":{'
+        for index, (name, route) in enumerate(table.apps.items()):
+            known = self._saved.get(name)
+            text = known[1] if known is not None and known[0] is route else route.model_dump_json()
+            saved[name] = (route, text)
+            yield f"{',' if index else ''}{json.dumps(name)}:"
+            yield text
+        self._saved = saved
+        destroyed = RouteTable(destroyed=table.destroyed).model_dump_json(include={"destroyed"})
+        yield "}," + destroyed[1:]
+
+
+def _differs(base: RouteTable, candidate: RouteTable, names: set[str]) -> bool:
+    """Whether any of ``names`` is served differently in ``candidate`` than in ``base``."""
+    for name in names:
+        before, after = base.apps.get(name), candidate.apps.get(name)
+        if before is after:
+            continue
+        if before is None or after is None or before.view() != after.view():
+            return True
+    return False

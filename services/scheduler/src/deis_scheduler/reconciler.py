@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -54,26 +55,47 @@ class AppReconciler:
         self.settings = settings
         self.lock = asyncio.Lock()
         self.generation = 0
-        self.current: AppState | None = None
+        self._current: bytes | None = None
         self._retirements: set[asyncio.Task[None]] = set()
 
-    async def apply(self, state: AppState, publish: Publish, *, quiet: bool = False) -> Outcome:
+    @property
+    def current(self) -> AppState | None:
+        """The desired state last applied (kept compressed: a scheduler holds one per app, config and all)."""
+        if self._current is None:
+            return None
+        return AppState.model_validate_json(zlib.decompress(self._current))
+
+    @current.setter
+    def current(self, state: AppState | None) -> None:
+        self._current = None if state is None else zlib.compress(state.model_dump_json().encode(), 1)
+
+    async def apply(
+        self,
+        state: AppState,
+        publish: Publish,
+        *,
+        quiet: bool = False,
+        reported: list[str] | None = None,
+    ) -> Outcome:
         """Converge on ``state`` unless a newer generation was applied already.
 
-        ``quiet`` (resyncs) publishes nothing when nothing had to change for a generation already applied.
+        ``quiet`` (resyncs) publishes nothing when nothing had to change for a generation already applied,
+        or for one whose endpoints the platform already knows (``reported``: the endpoints last reported
+        healthy for ``state``'s generation, as the controller's snapshot has them).
         """
         async with self.lock:
             if state.generation < self.generation:
                 log.info("desired.stale", app=self.app, generation=state.generation, applied=self.generation)
                 self.metrics.desired_states.labels("stale").inc()
                 return Outcome(applied=False)
-            return await self._converge(state, publish, quiet=quiet)
+            return await self._converge(state, publish, quiet=quiet, reported=reported)
 
     async def heal(self, publish: Publish) -> None:
         """Converge quietly on the last applied state (restarts processes whose supervisor died)."""
         async with self.lock:
-            if self.current is not None:
-                await self._converge(self.current, publish, quiet=True)
+            current = self.current
+            if current is not None:
+                await self._converge(current, publish, quiet=True, healing=True)
 
     async def restart(self, publish: Publish, *, ptype: str | None, process: str | None) -> Outcome:
         """Replace running processes (all, one type, or one by name) with fresh ones, without downtime."""
@@ -82,9 +104,10 @@ class AppReconciler:
             return (ptype is None or info.type == ptype) and (process is None or info.name == process)
 
         async with self.lock:
-            if self.current is None:
+            current = self.current
+            if current is None:
                 return Outcome(applied=False)
-            return await self._converge(self.current, publish, replace=chosen)
+            return await self._converge(current, publish, replace=chosen)
 
     async def destroy(self) -> None:
         async with self.lock:
@@ -96,7 +119,14 @@ class AppReconciler:
             self.generation = 0
 
     async def _converge(
-        self, state: AppState, publish: Publish, *, quiet: bool = False, replace: Selector | None = None
+        self,
+        state: AppState,
+        publish: Publish,
+        *,
+        quiet: bool = False,
+        replace: Selector | None = None,
+        reported: list[str] | None = None,
+        healing: bool = False,
     ) -> Outcome:
         started = time.monotonic()
         known = state.generation <= self.generation  # quiet resyncs still report generations new to us
@@ -107,7 +137,7 @@ class AppReconciler:
             self.metrics.desired_states.labels("failed").inc()
             log.warning("deploy.failed", app=self.app, generation=state.generation, reason=e.reason)
             self.generation = max(self.generation, state.generation)
-            if quiet and state is self.current:
+            if quiet and healing:
                 return Outcome(applied=False, failure=e)
             await publish(
                 DeployFailed(
@@ -122,6 +152,8 @@ class AppReconciler:
         self.generation = max(self.generation, state.generation)
         self.current = state
         self.backend.remember(state)
+        if reported is not None and sorted(reported) == sorted(rollout.endpoints):
+            known = True  # the router has these already (a restart after a report; not news to anyone)
         if quiet and known and not rollout.started and not rollout.retire:
             return Outcome(applied=True, rollout=rollout)
         self.metrics.deploy_seconds.labels("healthy").observe(time.monotonic() - started)

@@ -56,6 +56,7 @@ def build(settings: SchedulerSettings, backend: Backend | None = None) -> Servic
     service.include_router(apps_router(reconcilers))
     service.add_task("resync", resync.run)
     service.add_task("autoscale", autoscaler.run)
+    service.start_consumers_at(resync.start.positions)
     return service
 
 
@@ -66,6 +67,10 @@ def make_backend(settings: SchedulerSettings, store: ObjectStore, sink: BusSink)
         from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
 
         return KubernetesBackend(group.kubernetes, settings, registry=settings.registry, sink=sink)
+    if group.backend == "simulated":
+        from deis_scheduler.backends.simulated import SimulatedBackend
+
+        return SimulatedBackend(group.simulated)
     from deis_scheduler.backends.local.backend import LocalBackend
 
     return LocalBackend(group, store, sink)

@@ -40,8 +40,21 @@ class KubernetesSettings(BaseModel):
     )
 
 
+class SimulatedSettings(BaseModel):
+    delay: float = Field(
+        0.05, description="seconds a deploy's new processes take to report ready (nothing actually runs)"
+    )
+    adopt: bool = Field(
+        False,
+        description="pretend the first desired state seen of each app already runs, as the local and "
+        "kubernetes backends find their processes after a scheduler restart (a resync starts nothing)",
+    )
+
+
 class SchedulerGroup(BaseModel):
-    backend: Literal["local", "kubernetes"] = Field("local", description="where app processes run")
+    backend: Literal["local", "kubernetes", "simulated"] = Field(
+        "local", description="where app processes run ('simulated': nowhere, for benchmarks)"
+    )
     data_dir: Path = Field(
         Path.home() / ".deis-platform" / "scheduler",
         description="local backend: unpacked releases, process state (for re-adoption) and logs",
@@ -116,6 +129,7 @@ class SchedulerGroup(BaseModel):
         "`limits:set --cpu` (utilization is CPU use over the request)",
     )
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    simulated: SimulatedSettings = Field(default_factory=SimulatedSettings)
 
 
 class SchedulerSettings(ServiceSettings):

@@ -5,6 +5,11 @@ replicas of a service share it, so work spreads across them. A runner fetches on
 it has free slots (``concurrency``), keeps long handlers alive with progress acks, and on stop closes
 intake first, lets in-flight handlers finish within the grace period, then cancels the rest (their
 messages are not acked and come back later).
+
+A durable that does not exist yet starts where the service's snapshot was taken (``start_at``: stream ->
+last sequence the snapshot covers) rather than at the beginning of the stream, so a new replica with
+durables of its own (or a scheduler whose durables were removed) does not replay a week of history. A
+durable that exists keeps its position, whatever the snapshot says.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import nats.errors
@@ -21,13 +27,16 @@ from nats.js import api
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pydantic import ValidationError
 
-from deis_common.bus.jetstream import Bus, pull_subscription
+from deis_common.bus.jetstream import Bus, consumer_exists, pull_subscription
 from deis_common.bus.router import Context, HandlerSpec
 from deis_common.errors import Reject, RetryLater
 from deis_common.events.base import Envelope, Event
 from deis_common.events.registry import stream_name
 
 log = structlog.get_logger(__name__)
+
+StartPositions = Callable[[], Awaitable[dict[str, int]]]
+"""Awaited only when a durable is created: stream name -> the last sequence the service's state covers."""
 
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 30.0
@@ -54,8 +63,16 @@ class HandlerMetrics:
 class ConsumerRunner:
     """One handler's fetch loop and its in-flight messages."""
 
-    def __init__(self, bus: Bus, service: str, spec: HandlerSpec, metrics: HandlerMetrics) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        service: str,
+        spec: HandlerSpec,
+        metrics: HandlerMetrics,
+        start_at: StartPositions | None = None,
+    ) -> None:
         self.bus = bus
+        self.start_at = start_at
         self.service = service
         self.spec = spec
         self.metrics = metrics
@@ -65,22 +82,40 @@ class ConsumerRunner:
         self._closing = asyncio.Event()
         self._log = log.bind(consumer=self.durable)
 
+    async def _start_sequence(self, stream: str) -> int | None:
+        """Where a new durable starts: right after the snapshot's position, when there is one to wait for."""
+        if self.start_at is None or self.spec.deliver_new_only:
+            return None
+        if await consumer_exists(self.bus, durable=self.durable, stream=stream):
+            return None
+        covered = (await self.start_at()).get(stream)
+        return None if covered is None else covered + 1
+
     async def run(self) -> None:
         spec = self.spec
+        stream = stream_name(spec.event_type.family)
+        start = await self._start_sequence(stream)
+        if start is not None:
+            deliver, start_seq = api.DeliverPolicy.BY_START_SEQUENCE, start
+            self._log.info("consumer.starts_after_snapshot", stream=stream, sequence=start)
+        else:
+            deliver = api.DeliverPolicy.NEW if spec.deliver_new_only else api.DeliverPolicy.ALL
+            start_seq = None
         config = api.ConsumerConfig(
             durable_name=self.durable,
             ack_policy=api.AckPolicy.EXPLICIT,
             ack_wait=spec.ack_wait,
             max_deliver=spec.max_deliver,
             filter_subject=spec.event_type.subject,
-            deliver_policy=api.DeliverPolicy.NEW if spec.deliver_new_only else api.DeliverPolicy.ALL,
+            deliver_policy=deliver,
+            opt_start_seq=start_seq,
             max_ack_pending=max(1000, spec.concurrency),
             inactive_threshold=spec.inactive_threshold,
         )
         sub = await pull_subscription(
             self.bus,
             durable=self.durable,
-            stream=stream_name(spec.event_type.family),
+            stream=stream,
             subject=spec.event_type.subject,
             config=config,
         )

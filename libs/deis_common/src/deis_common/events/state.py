@@ -109,3 +109,7 @@ class AppSnapshot(Model):
     routing: RouteSettings = Field(default_factory=RouteSettings)
     domains: list[str] = Field(default_factory=list)
     certs: list[CertBinding] = Field(default_factory=list)
+    endpoints: list[str] = Field(
+        default_factory=list, description="host:port the scheduler last reported healthy (containers.healthy)"
+    )
+    endpoints_generation: int = Field(0, description="generation of those endpoints (0: none reported)")

@@ -22,7 +22,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from deis_common.bus import Bus, ConsumerRunner, HandlerMetrics, HandlerSpec, Router
+from deis_common.bus import Bus, ConsumerRunner, HandlerMetrics, HandlerSpec, Router, StartPositions
 from deis_common.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -52,6 +52,7 @@ class Service:
         self._resources: list[ResourceFactory] = []
         self._tasks: list[tuple[str, TaskFactory]] = []
         self._checks: dict[str, ReadinessCheck] = {}
+        self._start_at: StartPositions | None = None
         self._bus: Bus | None = None
         self._runners: list[ConsumerRunner] = []
         self._stop = asyncio.Event()
@@ -75,6 +76,14 @@ class Service:
     def add_task(self, name: str, factory: TaskFactory) -> None:
         """A long-running coroutine owned by the service; its unexpected exit stops the service."""
         self._tasks.append((name, factory))
+
+    def start_consumers_at(self, positions: StartPositions) -> None:
+        """New durables start after ``positions()`` (stream -> sequence) instead of at the stream's start.
+
+        For services that rebuild their state from a snapshot: the snapshot already holds what the
+        history before its position would have told them.
+        """
+        self._start_at = positions
 
     def add_readiness_check(self, name: str, check: ReadinessCheck) -> None:
         self._checks[name] = check
@@ -143,7 +152,7 @@ class Service:
         tasks: list[asyncio.Task[None]] = []
         for router in self._routers:
             for spec in router.handlers:
-                runner = ConsumerRunner(self.bus, self.name, spec, self._handler_metrics)
+                runner = ConsumerRunner(self.bus, self.name, spec, self._handler_metrics, self._start_at)
                 self._runners.append(runner)
                 tasks.append(self._own(runner.durable, runner.run))
         for name, factory in self._tasks:

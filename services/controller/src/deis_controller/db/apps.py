@@ -113,3 +113,18 @@ async def set_structure(tx: Tx, app_uuid: uuid.UUID, structure: dict[str, int]) 
 
 async def set_processes(tx: Tx, app_id: str, processes: list[dict[str, Any]]) -> None:
     await tx.run("UPDATE apps SET processes = $2 WHERE id = $1", app_id, processes)
+
+
+async def set_healthy(
+    tx: Tx, app_id: str, generation: int, endpoints: list[str], processes: list[dict[str, Any]]
+) -> None:
+    """Record a ``containers.healthy``: its processes; its endpoints unless a newer generation's are in."""
+    await tx.run(
+        "UPDATE apps SET processes = $2,"
+        " endpoints = CASE WHEN $3 >= endpoints_generation THEN $4::jsonb ELSE endpoints END,"
+        " endpoints_generation = GREATEST(endpoints_generation, $3) WHERE id = $1",
+        app_id,
+        processes,
+        generation,
+        endpoints,
+    )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import pydantic_core
 
 from deis_common.errors import DeisError
 
@@ -27,7 +28,10 @@ class UniqueViolation(DatabaseError):
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # pydantic's Rust parser reads jsonb several times faster than json.loads (snapshots read a lot of it)
+    await conn.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=pydantic_core.from_json, schema="pg_catalog"
+    )
 
 
 def _translate(e: asyncpg.PostgresError) -> DatabaseError:

@@ -1,4 +1,9 @@
-"""Bulk reads for the controller snapshot: every app's current release, config, build and routing at once."""
+"""Bulk reads for the controller snapshot: a page of apps' current release, config, build and routing at once.
+
+A page is a keyset range of app names (``id > after ORDER BY id LIMIT n``, served by the primary key), and
+each related table is read for the whole page in one query: a page costs the same handful of queries
+whatever its size, and no page is slower than the first however far the cursor has gone.
+"""
 
 from __future__ import annotations
 
@@ -23,29 +28,30 @@ class SnapshotData:
     bindings: dict[uuid.UUID, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-async def load(tx: Tx, app_id: str | None) -> SnapshotData:
-    if app_id is None:
-        apps = await tx.rows("SELECT uuid, id, owner, structure, generation FROM apps ORDER BY id")
+_APP_COLUMNS = "uuid, id, owner, structure, generation, endpoints, endpoints_generation"
+
+
+async def load(
+    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, with_state: bool = True
+) -> SnapshotData:
+    """One app, or the apps after ``after`` (all of them, or the first ``limit``), in name order;
+    without their releases, configs and builds unless ``with_state``."""
+    if app_id is not None:
+        apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = $1", app_id)
     else:
-        apps = await tx.rows("SELECT uuid, id, owner, structure, generation FROM apps WHERE id = $1", app_id)
+        # two spellings rather than "$1 IS NULL OR id > $1", which keeps the planner off the index
+        args: list[Any] = [after] if after is not None else []
+        where = "WHERE id > $1" if after is not None else ""
+        page = f" LIMIT ${len(args) + 1}" if limit is not None else ""
+        if limit is not None:
+            args.append(limit)
+        apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps {where} ORDER BY id{page}", *args)
     data = SnapshotData(apps=apps)
     keys = [a["uuid"] for a in apps]
     if not keys:
         return data
-    for row in await tx.rows(
-        f"SELECT DISTINCT ON (app_uuid) {RELEASE_COLUMNS} FROM releases"
-        " WHERE app_uuid = ANY($1::uuid[]) AND NOT failed ORDER BY app_uuid, version DESC",
-        keys,
-    ):
-        data.releases[row["app_uuid"]] = row
-    config_ids = [r["config_uuid"] for r in data.releases.values()]
-    build_ids = [r["build_uuid"] for r in data.releases.values() if r["build_uuid"] is not None]
-    for row in await tx.rows(
-        f"SELECT {CONFIG_COLUMNS} FROM configs WHERE uuid = ANY($1::uuid[])", config_ids
-    ):
-        data.configs[row["uuid"]] = row
-    for row in await tx.rows(f"SELECT {BUILD_COLUMNS} FROM builds WHERE uuid = ANY($1::uuid[])", build_ids):
-        data.builds[row["uuid"]] = row
+    if with_state:
+        await _load_state(tx, data, keys)
     for table, target in (("app_settings", data.settings), ("tls", data.tls)):
         for row in await tx.rows(
             f"SELECT DISTINCT ON (app_uuid) * FROM {table} WHERE app_uuid = ANY($1::uuid[])"
@@ -70,3 +76,20 @@ async def load(tx: Tx, app_id: str | None) -> SnapshotData:
         bindings[app_uuid].append(row)
     data.bindings = dict(bindings)
     return data
+
+
+async def _load_state(tx: Tx, data: SnapshotData, keys: list[uuid.UUID]) -> None:
+    for row in await tx.rows(
+        f"SELECT DISTINCT ON (app_uuid) {RELEASE_COLUMNS} FROM releases"
+        " WHERE app_uuid = ANY($1::uuid[]) AND NOT failed ORDER BY app_uuid, version DESC",
+        keys,
+    ):
+        data.releases[row["app_uuid"]] = row
+    config_ids = [r["config_uuid"] for r in data.releases.values()]
+    build_ids = [r["build_uuid"] for r in data.releases.values() if r["build_uuid"] is not None]
+    for row in await tx.rows(
+        f"SELECT {CONFIG_COLUMNS} FROM configs WHERE uuid = ANY($1::uuid[])", config_ids
+    ):
+        data.configs[row["uuid"]] = row
+    for row in await tx.rows(f"SELECT {BUILD_COLUMNS} FROM builds WHERE uuid = ANY($1::uuid[])", build_ids):
+        data.builds[row["uuid"]] = row

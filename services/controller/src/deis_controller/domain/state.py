@@ -41,7 +41,7 @@ def artifact_of(build: dict[str, Any]) -> BuildArtifact:
 
 
 def _strings(section: dict[str, Any]) -> dict[str, str]:
-    return {k: str(v) for k, v in section.items()}
+    return {k: v if v.__class__ is str else str(v) for k, v in section.items()}
 
 
 def _healthchecks(config: dict[str, Any], structure: dict[str, int]) -> dict[str, dict[str, Any]]:
@@ -103,9 +103,12 @@ async def route_settings(tx: Tx, app_uuid: Any) -> RouteSettings:
     return compose_routing(settings, tls)
 
 
-async def snapshots(tx: Tx, app_id: str | None) -> list[AppSnapshot]:
-    """Every app's snapshot (or one app's), read in a fixed number of queries however many apps there are."""
-    data = await snapshot_db.load(tx, app_id)
+async def snapshots(
+    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, with_state: bool = True
+) -> list[AppSnapshot]:
+    """One app's snapshot, or a page of them (``after``/``limit``, all when ``limit`` is None), read in a
+    fixed number of queries however many apps there are; without desired states unless ``with_state``."""
+    data = await snapshot_db.load(tx, app_id, after=after, limit=limit, with_state=with_state)
     out = []
     for app in data.apps:
         key = app["uuid"]
@@ -122,6 +125,8 @@ async def snapshots(tx: Tx, app_id: str | None) -> list[AppSnapshot]:
                 routing=compose_routing(data.settings.get(key), data.tls.get(key)),
                 domains=data.domains.get(key, []),
                 certs=[CertBinding(**b) for b in data.bindings.get(key, [])],
+                endpoints=list(app["endpoints"]),
+                endpoints_generation=app["endpoints_generation"],
             )
         )
     return out

@@ -18,11 +18,12 @@ def router(ctl: Controller) -> Router:
     @r.on(ContainersHealthy, name="containers-healthy")
     async def containers_healthy(event: ContainersHealthy, ctx: Context) -> None:
         async with ctl.work(ctx.correlation_id) as work:
-            app = await apps_db.get(work.tx, event.app)
-            if app is None:
-                return
-            await apps_db.set_processes(
-                work.tx, event.app, [p.model_dump(mode="json") for p in event.processes]
+            await apps_db.set_healthy(
+                work.tx,
+                event.app,
+                event.generation,
+                event.endpoints,
+                [p.model_dump(mode="json") for p in event.processes],
             )
 
     @r.on(ContainersAutoscaled, name="containers-autoscaled")
