@@ -93,6 +93,8 @@ def test_dockerfile_base_images_are_qualified_but_stages_scratch_and_args_are_no
 class _RecordingBuildah:
     """Stands in for buildah: records what it is asked to pull, and has no registry to pull from."""
 
+    isolated = True  # pulls in a network namespace of their own, as the builder's default
+
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.pulled: list[tuple[str, str | None]] = []
