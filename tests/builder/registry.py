@@ -86,7 +86,7 @@ def docker_registry(
 
 @contextlib.contextmanager
 def _trusted_certificate(workdir: Path, address: str) -> Iterator[tuple[Path, Path]]:
-    """A self-signed certificate for ``address``, trusted by buildah for ``address:PORT`` only while in use."""
+    """A self-signed certificate for ``address``, trusted for ``address:PORT`` only, while in use."""
     certificate, key = workdir / "registry.crt", workdir / "registry.key"
     subprocess.run(
         [

@@ -10,11 +10,12 @@ privileges are then dropped to the build user. Rootless buildah makes the user n
 image's uids to the user's subordinate ids. A builder that is not root runs buildah as itself, on its
 area in place. :meth:`Buildah.command` is the one place where the argv of a buildah call is built.
 
-What a tenant chooses the network traffic of runs in a network namespace of its own (:mod:`deis_common.netns`,
-when the builder's network is isolated): a Dockerfile build (its ``RUN`` steps and ``FROM`` pulls) and an image
-pull (``deis pull <image>`` names any registry). They reach registries on the internet through the namespace's
-NAT, never this host's listeners (loopback is the namespace's own; the host's addresses are dropped). A push
-to the platform's own registry (cluster mode) goes where the operator configured it, on the builder's network.
+Calls whose network traffic a tenant chooses run in a network namespace of their own
+(:mod:`deis_common.netns`, when the builder's network is isolated): a Dockerfile build (its ``RUN`` steps and
+``FROM`` pulls) and an image pull (``deis pull <image>`` names any registry). They reach registries on the
+internet through the namespace's NAT, never this host's listeners (loopback is the namespace's own; the
+host's addresses drop what they send). A push to the platform's own registry (cluster mode) goes where the
+operator configured it, on the builder's network.
 """
 
 from __future__ import annotations

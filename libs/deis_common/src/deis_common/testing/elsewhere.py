@@ -40,7 +40,7 @@ class RemoteHost:
     gateway: str  # the host's side of the pair
 
     def enter(self) -> list[str]:
-        """argv prefix that runs a command on the remote host (its network only; the files are this host's)."""
+        """argv prefix that runs a command on the remote host (its network; the files stay this host's)."""
         return [_tool("nsenter"), f"--net=/run/netns/{self.name}", "--"]
 
 
