@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import ipaddress
 import os
 import shutil
 import tarfile
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,11 @@ from conftest import RunningBuilder
 from registry import docker_registry
 
 from deis_builder.pull import on_loopback, refusal
+from deis_common import netns
 from deis_common.bus import Bus
 from deis_common.events.builds import BuildCompleted, BuildFailed
 from deis_common.events.pushes import PushReceived
+from deis_common.testing import elsewhere, reach
 from deis_common.testing.recorder import EventRecorder
 
 
@@ -166,6 +169,60 @@ async def test_an_image_in_a_private_registry_is_pulled_with_the_apps_credential
         )
     assert failed.reason == f"image {registry.host}/team/other:1 not found", "the credentials were accepted"
     assert completed.artifact.image is not None and completed.artifact.image.cmd == ["/server"]
+
+
+def _this_hosts_addresses() -> list[str]:
+    """The host's own addresses but loopback, and but its ends of sandbox and remote host pairs."""
+    pairs = [ipaddress.ip_network(netns.DEFAULT_CIDR), ipaddress.ip_network(elsewhere.CIDR)]
+    addresses = reach.host_addresses(loopback=False)
+    return [a for a in addresses if not any(ipaddress.ip_address(a) in p for p in pairs)]
+
+
+async def _wait_until(check: Callable[[], Awaitable[bool]], timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while not await check():
+            await asyncio.sleep(0.1)
+
+
+async def test_a_tenants_pull_reaches_a_registry_elsewhere_but_nothing_listening_on_this_host(
+    builder: RunningBuilder, bus: Bus, recorder: EventRecorder, image_archive: str, tmp_path: Path
+) -> None:
+    with docker_registry(tmp_path / "registry") as registry:
+        image = registry.image("team/app:1")
+        buildah = ["buildah", "--root", str(tmp_path / "bs"), "--runroot", str(tmp_path / "br")]
+        code, out = await run(*buildah, "--storage-driver", "vfs", "pull", "--quiet", image_archive)
+        assert code == 0, out
+        pulled = out.strip().splitlines()[-1]
+        code, out = await run(*buildah, "--storage-driver", "vfs", "push", pulled, f"docker://{image}")
+        assert code == 0, out
+        request = _pull("fetched", image)
+        await bus.publish(request)
+        completed = await recorder.wait_for(
+            BuildCompleted, where=lambda e: e.build_id == request.build_id, timeout=120
+        )
+    assert completed.artifact.image is not None and completed.artifact.image.cmd == ["/server"]
+
+    seen: list[str] = []
+    async with reach.host_listener(seen) as port, reach.sandbox_syns(port) as syns:
+        # Loopback is the build's own: nothing there.
+        for host in ("127.0.0.1", "localhost"):
+            request = _pull("snoop", f"{host}:{port}/private/image:1")
+            await bus.publish(request)
+            failed = await recorder.wait_for(
+                BuildFailed, where=lambda e, r=request: e.build_id == r.build_id, timeout=60
+            )
+            assert "connection refused" in failed.reason, failed.reason
+        # The host's own addresses drop what builds send them: buildah would retry for minutes, so the
+        # proof is its first attempt sent again, unanswered.
+        # One address: each such pull holds one of the builder's build slots until the test ends.
+        [address, *_] = _this_hosts_addresses()
+        await bus.publish(_pull("snoop", f"{address}:{port}/private/image:1"))
+        await _wait_until(lambda: _more_than(syns, 1), timeout=60)
+    assert seen == [], "a tenant's pull connected to a listener on this host"
+
+
+async def _more_than(count: Callable[[], Awaitable[int]], floor: int) -> bool:
+    return await count() > floor
 
 
 @pytest.mark.parametrize(

@@ -93,10 +93,12 @@ def test_dockerfile_base_images_are_qualified_but_stages_scratch_and_args_are_no
 class _RecordingBuildah:
     """Stands in for buildah: records what it is asked to pull, and has no registry to pull from."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, isolated: bool = True) -> None:
         self.tmp = tmp
+        self.isolated = isolated  # pulls in a network namespace of their own: the builder's default
         self.pulled: list[tuple[str, str | None]] = []
         self.auth: list[str] = []
+        self.tls_verify: list[bool] = []
 
     @contextlib.asynccontextmanager
     async def build_dir(self, build_id: str) -> AsyncIterator[Any]:
@@ -112,7 +114,7 @@ class _RecordingBuildah:
         yield Work()
 
     async def pull(self, reference: str, authfile: str | None = None, *, tls_verify: bool = True) -> str:
-        assert tls_verify, "registries off this host need TLS"
+        self.tls_verify.append(tls_verify)
         self.pulled.append((reference, authfile))
         raise BuildError(f"Cannot pull the image {reference}: no registry here")
 
@@ -151,6 +153,26 @@ async def test_deis_pull_hands_buildah_the_name_docker_would_pull(
     with pytest.raises(BuildError, match="no registry here"):
         await puller.pull(push, workspace=None, log=log)  # type: ignore[arg-type]
     assert buildah.pulled == [(pulled, str(tmp_path / "auth.json"))]
+    assert buildah.tls_verify == [True], "registries off this host need TLS"
     registry = pulled.split("/", 1)[0]
     assert list(json.loads(buildah.auth[0])["auths"]) == [registry]
     assert log.steps == [f"Pulling image {image}" + ("" if image == pulled else f" ({pulled})")]
+
+
+@pytest.mark.parametrize(
+    ("isolated", "tls_verify"),
+    [(True, True), (False, False)],
+    ids=["in-the-builds-namespace", "on-the-builders-network"],
+)
+async def test_a_registry_on_loopback_may_answer_over_plain_http_only_on_the_builders_own_network(
+    tmp_path: Path, isolated: bool, tls_verify: bool
+) -> None:
+    buildah = _RecordingBuildah(tmp_path, isolated=isolated)
+    registry = ImageRegistry(RegistrySettings(), buildah)  # none: the embedded default
+    puller = ImagePuller(store=None, buildah=buildah, registry=registry, private_dirs=[])  # type: ignore[arg-type]
+    push = PushReceived(
+        app="web", build_id=uuid.uuid4().hex, user="alice", sha="", source_key="", image="127.0.0.1:5000/app"
+    )
+    with pytest.raises(BuildError, match="no registry here"):
+        await puller.pull(push, workspace=None, log=_Log())  # type: ignore[arg-type]
+    assert buildah.tls_verify == [tls_verify]

@@ -9,6 +9,13 @@ data dir around it stays private) is bind-mounted at :data:`VIEW`, and a pid nam
 privileges are then dropped to the build user. Rootless buildah makes the user namespace that maps the
 image's uids to the user's subordinate ids. A builder that is not root runs buildah as itself, on its
 area in place. :meth:`Buildah.command` is the one place where the argv of a buildah call is built.
+
+Calls whose network traffic a tenant chooses run in a network namespace of their own
+(:mod:`deis_common.netns`, when the builder's network is isolated): a Dockerfile build (its ``RUN`` steps and
+``FROM`` pulls) and an image pull (``deis pull <image>`` names any registry). They reach registries on the
+internet through the namespace's NAT, never this host's listeners (loopback is the namespace's own; the
+host's addresses drop what they send). A push to the platform's own registry (cluster mode) goes where the
+operator configured it, on the builder's network.
 """
 
 from __future__ import annotations
@@ -138,6 +145,11 @@ class Buildah:
         return self._user
 
     @property
+    def isolated(self) -> bool:
+        """Whether builds and pulls run in network namespaces of their own (not on the builder's network)."""
+        return self._network is not None
+
+    @property
     def _view(self) -> Path:
         return self.area if self.user.is_this_process else VIEW
 
@@ -220,7 +232,8 @@ class Buildah:
         command = self.command(*args)
         if not isolated or self._network is None:
             return await run_streaming(command, on_line=on_line, timeout=timeout, env=self.environment())
-        # The Dockerfile's RUN steps are the app's code: a network of their own, as for buildpack builds.
+        # The Dockerfile's RUN steps are the app's code, a pull's registry the app's choice: a network of
+        # their own, as for buildpack builds.
         try:
             lease = await self._network.allocate()
         except netns.NetworkError as e:
@@ -280,12 +293,13 @@ class Buildah:
             raise BuildError(f"Cannot push the image to {destination.removeprefix('docker://')}: {reason}")
 
     async def pull(self, reference: str, authfile: str | None = None, *, tls_verify: bool = True) -> str:
-        """Pull ``reference`` (any transport buildah knows); returns the local image id. Without
-        ``tls_verify`` a registry is also reached over plain HTTP."""
+        """Pull ``reference`` (any transport buildah knows), in the build's network namespace when the
+        builder's network is isolated; returns the local image id. Without ``tls_verify`` a registry is also
+        reached over plain HTTP."""
         args = ["pull", "--quiet", *(["--authfile", authfile] if authfile else [])]
         if not tls_verify:
             args.append("--tls-verify=false")
-        code, output = await self._call(*args, reference, timeout=900)
+        code, output = await self._call(*args, reference, timeout=900, isolated=True)
         lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
         if code != 0 or not lines:
             reason = lines[-1].removeprefix("Error: ") if lines else f"buildah exited with code {code}"

@@ -13,7 +13,13 @@ With a registry configured (cluster mode), the image is pushed there as ``<regis
 
 A short name (``deis pull deis/example-go``) is pulled from where Docker would pull it
 (``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`deis_builder.references`).
-As Docker does, a registry on a loopback address may answer over plain HTTP.
+
+The user names the registry, so the pull runs in the build's network namespace (:mod:`deis_builder.images`)
+when the builder's network is isolated, the default: registries on the internet are reached through its NAT,
+this host's listeners (NATS, PostgreSQL, the services, a registry kept on loopback) are not. Loopback there is
+the namespace's own, with nothing on it, so no registry is ever reached over plain HTTP. With
+``DEIS_BUILDER__NETWORK=host`` (a pod, where something else isolates the builder) pulls share the builder's
+network and, as Docker does, a registry on a loopback address may answer over plain HTTP.
 
 A registry's refusal reaches the user in Workflow's words: ``image <name>:<tag> not found`` for an image
 the registry does not have (Docker Hub answers "denied" for those when no credentials are given), and
@@ -142,7 +148,8 @@ class ImagePuller:
                     work.write_private, "auth.json", auth_file(source, username, password)
                 )
                 authfile = work.seen_by_buildah("auth.json")
-            insecure = from_registry(source) and on_loopback(source)
+            # Docker's implicitly insecure registries; in a namespace of its own loopback has none.
+            insecure = not self._buildah.isolated and from_registry(source) and on_loopback(source)
             try:
                 image = await self._buildah.pull(source, authfile, tls_verify=not insecure)
             except PullError as e:

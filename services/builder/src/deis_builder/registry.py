@@ -8,6 +8,9 @@ Dockerfile build and the first eight hex digits of the image id for a pull. With
 machine), nothing is pushed: the image's root filesystem in the store is what runs.
 
 The registry password reaches buildah in an auth file only the build user can read, removed with the build.
+
+Pushes run on the builder's own network, not in a build's namespace: the destination is the operator's
+(settings), never a tenant's, and an in-cluster or loopback registry must stay reachable.
 """
 
 from __future__ import annotations
