@@ -11,8 +11,12 @@ the rest, on interfaces named ``dz<n>``:
 
 - *input*: a sandbox reaches none of the host's own addresses (only replies to the host's connections), but
   the router's ports (set ``router_ports``): apps reach each other through the router's public address;
-- *forward*: sandbox to sandbox is dropped (apps meet only through the router); sandbox to the outside world
-  is allowed and masqueraded (registries, APIs); nothing from outside enters a sandbox.
+- *forward*: sandbox to sandbox is refused (apps meet only through the router); sandbox to the outside world
+  is allowed and masqueraded (registries, APIs); nothing from outside enters a sandbox (dropped).
+
+What a sandbox may not reach is refused at once (a TCP reset, an ICMP "administratively prohibited"), not
+dropped: a client inside fails fast ("connection refused") instead of waiting out its timeout, so a build that
+tries such an address does not hold a build slot for minutes.
 
 Why veth pairs and routing rather than user-mode networking (slirp4netns, pasta): the router connects to
 each process at a real address with kernel forwarding (no user-space copy per request, no extra process per
@@ -55,8 +59,10 @@ flush chain inet {TABLE} forward
 flush chain inet {TABLE} postrouting
 add rule inet {TABLE} input iifname "{IFACE}*" ct state established,related accept
 add rule inet {TABLE} input iifname "{IFACE}*" tcp dport @router_ports accept
-add rule inet {TABLE} input iifname "{IFACE}*" drop
-add rule inet {TABLE} forward iifname "{IFACE}*" oifname "{IFACE}*" drop
+add rule inet {TABLE} input iifname "{IFACE}*" meta l4proto tcp reject with tcp reset
+add rule inet {TABLE} input iifname "{IFACE}*" reject with icmpx type admin-prohibited
+add rule inet {TABLE} forward iifname "{IFACE}*" oifname "{IFACE}*" meta l4proto tcp reject with tcp reset
+add rule inet {TABLE} forward iifname "{IFACE}*" oifname "{IFACE}*" reject with icmpx type admin-prohibited
 add rule inet {TABLE} forward iifname "{IFACE}*" meta nfproto ipv4 accept
 add rule inet {TABLE} forward iifname "{IFACE}*" drop
 add rule inet {TABLE} forward oifname "{IFACE}*" ct state established,related accept

@@ -2,8 +2,7 @@
 
 Tests of tenant isolation run :data:`PROBE` inside an app process, a one-off run or a build step (it is plain
 Python 3, standard library only) and check its verdicts against targets made with :func:`host_addresses`
-and :func:`host_listener`. Where the sandbox's attempt is made by a tool that waits long for an answer (a
-dropped connection is retried for minutes), :func:`sandbox_syns` tells that it tried and was not answered.
+and :func:`host_listener`.
 """
 
 from __future__ import annotations
@@ -12,9 +11,7 @@ import asyncio
 import contextlib
 import json
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
-
-from deis_common import netns
+from collections.abc import AsyncIterator
 
 # Tries each host:port of its arguments at once; prints one line "PROBE {target: "connected" | error name}".
 PROBE = """
@@ -66,44 +63,3 @@ async def host_listener(seen: list[str] | None = None) -> AsyncIterator[int]:
     finally:
         server.close()
         await server.wait_closed()
-
-
-@contextlib.asynccontextmanager
-async def sandbox_syns(port: int) -> AsyncIterator[Callable[[], Awaitable[int]]]:
-    """Counts the connection attempts (TCP SYNs) sandboxes send to ``port`` on any of this host's addresses,
-    before the sandbox firewall judges them; yields the count's reader. A SYN is sent again only when the
-    first got no answer. A test-only nftables table, removed on exit (needs root)."""
-    table = f"deis_test_syns_{port}"
-    rules = (
-        f"add table inet {table}\n"
-        f"add counter inet {table} syns\n"
-        f"add chain inet {table} input {{ type filter hook input priority filter - 20; policy accept; }}\n"
-        f'add rule inet {table} input iifname "{netns.IFACE}*" tcp dport {port} '
-        "tcp flags & (syn | ack) == syn counter name syns\n"
-    )
-    await _nft("-f", "-", stdin=rules)
-
-    async def count() -> int:
-        listed = json.loads(await _nft("-j", "list", "counter", "inet", table, "syns"))
-        [counter] = [item["counter"] for item in listed["nftables"] if "counter" in item]
-        return int(counter["packets"])
-
-    try:
-        yield count
-    finally:
-        with contextlib.suppress(RuntimeError):
-            await _nft("delete", "table", "inet", table)
-
-
-async def _nft(*args: str, stdin: str | None = None) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "nft",
-        *args,
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate(stdin.encode() if stdin is not None else None)
-    if proc.returncode != 0:
-        raise RuntimeError(f"nft {' '.join(args)}: {err.decode(errors='replace').strip()}")
-    return out.decode()
