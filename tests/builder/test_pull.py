@@ -17,7 +17,6 @@ import pytest
 import pytest_asyncio
 from builder_harness import APPS, run
 from conftest import RunningBuilder
-from registry import docker_registry
 
 from deis_builder.pull import on_loopback, refusal
 from deis_common import netns
@@ -26,6 +25,7 @@ from deis_common.events.builds import BuildCompleted, BuildFailed
 from deis_common.events.pushes import PushReceived
 from deis_common.testing import elsewhere, reach
 from deis_common.testing.recorder import EventRecorder
+from deis_common.testing.registry import docker_registry
 
 
 @pytest_asyncio.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builder.registry import docker_registry
+from deis_common.testing.registry import docker_registry
 from tests.e2e.platform import Platform, User, wait_until
 
 pytestmark = pytest.mark.e2e
