@@ -6,7 +6,7 @@ live: content-addressed under ``<prefix>/certs`` so a new certificate never over
 config still uses. It only produces text and file contents; writing and reloading belong to nginx.py.
 
 A plain app (no whitelist, maintenance, https redirect or certificate) costs the config a few lines of one
-host map, leading to its endpoint's address or to an upstream when it has several; the others get servers
+host map, leading to its upstream (which keeps idle connections to its processes); the others get servers
 of their own. Each app's parts are rendered once per change of the app and kept (the route table copies an
 app's route on change, so an unchanged route is the very same object), so a reload of a config of many
 thousand apps renders only what changed.
@@ -204,11 +204,11 @@ class Renderer:
         macros = self._macros
         plain = not (app["whitelist"] or app["maintenance"] or app["redirect"] or app["tls_servers"])
         endpoints = app["endpoints"]
-        upstream = str(macros.upstream(app)) if endpoints and (len(endpoints) > 1 or not plain) else ""
+        # Always an upstream, one endpoint or several: only an upstream keeps idle connections to the app
+        # (keepalive); without, every request opens one, and a busy app runs the host out of ports.
+        upstream = str(macros.upstream(app)) if endpoints else ""
         if plain:
-            app["target"] = (
-                f"deis-app-{route.name}" if len(endpoints) > 1 else endpoints[0] if endpoints else "-"
-            )
+            app["target"] = f"deis-app-{route.name}" if endpoints else "-"
             return _Parts(str(macros.route_lines(app)), upstream, "", "", tuple(files.items()))
         geo = str(macros.geo(app)) if app["whitelist"] else ""
         return _Parts("", upstream, geo, str(macros.servers(app)), tuple(files.items()))
