@@ -17,7 +17,7 @@ from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
 from deis_common.events.state import BuildArtifact
 from deis_common.testing.recorder import EventRecorder
-from tests.controller.harness import running_controller
+from tests.controller.harness import RunningController, running_controller
 
 
 @contextlib.asynccontextmanager
@@ -135,15 +135,22 @@ async def fake_builder(bus: Bus) -> AsyncIterator[None]:
                 await task
 
 
-async def test_deis_pull_goes_through_the_builder_and_keeps_the_given_procfile(
-    pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
-) -> None:
+@contextlib.asynccontextmanager
+async def pulling_controller(pg_dsn: str, nats_url: str, bus: Bus) -> AsyncIterator[RunningController]:
+    """A controller that hands `deis pull` to the builder, with stand-ins for builder and scheduler."""
     settings = {"deploy_wait": 20.0, "pull_through_builder": True, "pull_wait": 20.0}
     async with (
         fake_builder(bus),
         fake_scheduler(bus),
         running_controller(pg_dsn, nats_url, **settings) as api,
     ):
+        yield api
+
+
+async def test_deis_pull_goes_through_the_builder_and_keeps_the_given_procfile(
+    pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
+) -> None:
+    async with pulling_controller(pg_dsn, nats_url, bus) as api:
         token = await api.register("alice")
         await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
         await api.call("POST", "/v2/apps/demo/config/", token, json={"values": {"REGISTRY_TOKEN": "t"}})
@@ -163,12 +170,7 @@ async def test_deis_pull_goes_through_the_builder_and_keeps_the_given_procfile(
 async def test_deis_pull_hands_the_registry_credentials_of_registry_set_to_the_builder(
     pg_dsn: str, nats_url: str, bus: Bus, recorder: EventRecorder
 ) -> None:
-    settings = {"deploy_wait": 20.0, "pull_through_builder": True, "pull_wait": 20.0}
-    async with (
-        fake_builder(bus),
-        fake_scheduler(bus),
-        running_controller(pg_dsn, nats_url, **settings) as api,
-    ):
+    async with pulling_controller(pg_dsn, nats_url, bus) as api:
         token = await api.register("alice")
         await api.call("POST", "/v2/apps/", token, json={"id": "private"})
         r = await api.call("POST", "/v2/apps/private/config/", token, json={"values": {"PORT": "8000"}})
