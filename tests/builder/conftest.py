@@ -30,6 +30,7 @@ from deis_builder.settings import Settings
 from deis_builder.ssh.hostkeys import load_host_keys
 from deis_common.bus import Bus
 from deis_common.service import Service
+from deis_common.settings import RegistrySettings
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
 
@@ -106,9 +107,20 @@ def builder_options() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture
+def registry_settings() -> RegistrySettings:
+    """The platform registry the builder pushes images to; none (the embedded default) unless overridden."""
+    return RegistrySettings()
+
+
 @pytest_asyncio.fixture
 async def builder(
-    nats_url: str, tmp_path: Path, controller: Any, builder_options: dict[str, Any], host_keys: Path
+    nats_url: str,
+    tmp_path: Path,
+    controller: Any,
+    builder_options: dict[str, Any],
+    registry_settings: RegistrySettings,
+    host_keys: Path,
 ) -> AsyncIterator[RunningBuilder]:
     await asyncio.to_thread(shutil.copytree, host_keys, tmp_path / "builder" / "host_keys")
     settings = builder_settings(
@@ -119,6 +131,7 @@ async def builder(
         ssh_port=free_port(),
         **builder_options,
     )
+    settings.registry = registry_settings
     service = build(settings)
     async with service.running(), FsStore(tmp_path / "store") as store:
         yield RunningBuilder(service=service, settings=settings, store=store)

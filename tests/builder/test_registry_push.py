@@ -11,27 +11,21 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import pytest_asyncio
-from builder_harness import Accounts, SshKey, app_repo, builder_settings, run
+from builder_harness import Accounts, SshKey, app_repo, run
 from conftest import RunningBuilder
 from test_pull import image_archive  # noqa: F401  (a fixture)
 
-from deis_builder.service import build
 from deis_common.bus import Bus
 from deis_common.events.builds import BuildCompleted
 from deis_common.events.pushes import PushReceived
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.state import AppState
 from deis_common.settings import RegistrySettings, ServiceSettings
-from deis_common.store import FsStore
-from deis_common.testing.ports import free_port
 from deis_common.testing.recorder import EventRecorder
 from deis_common.testing.registry import Registry, registry_server
 from deis_scheduler.backends.kubernetes.backend import KubernetesBackend
@@ -46,23 +40,10 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
         yield server
 
 
-@pytest_asyncio.fixture
-async def builder(
-    nats_url: str, tmp_path: Path, controller: Any, host_keys: Path, registry: Registry
-) -> AsyncIterator[RunningBuilder]:
+@pytest.fixture
+def registry_settings(registry: Registry) -> RegistrySettings:
     """The builder in cluster mode: its registry is the test's (plain HTTP, as the chart's in-cluster one)."""
-    await asyncio.to_thread(shutil.copytree, host_keys, tmp_path / "builder" / "host_keys")
-    settings = builder_settings(
-        nats_url=nats_url,
-        data_dir=tmp_path / "builder",
-        store_dir=tmp_path / "store",
-        controller_url=controller.url,
-        ssh_port=free_port(),
-    )
-    settings.registry = RegistrySettings(host=registry.host, insecure=True)
-    service = build(settings)
-    async with service.running(), FsStore(tmp_path / "store") as store:
-        yield RunningBuilder(service=service, settings=settings, store=store)
+    return RegistrySettings(host=registry.host, insecure=True)
 
 
 async def pod_images(state: AppState) -> dict[str, str]:
