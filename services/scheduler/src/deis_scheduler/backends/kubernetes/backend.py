@@ -114,22 +114,24 @@ class KubernetesBackend:
         location = manifests.pull_location(build.location, self.registry)
         return state.model_copy(update={"build": build.model_copy(update={"location": location})})
 
-    def _support(self, state: AppState) -> list[Obj]:
-        """What every pod of the release needs first: namespace, env Secret, store and registry keys."""
+    def _support(self, state: AppState, pull_secrets: list[Obj]) -> list[Obj]:
+        """What every pod of the release needs first: namespace, env Secret, store and registry keys
+        (``pull_secrets``, from :meth:`_pull_secrets`)."""
         objects: list[Obj] = [manifests.namespace(state.app)]
         if state.build is None:
             return objects
         objects.append(manifests.env_secret(state))
         if state.build.kind == "buildpack":
             objects.append(manifests.store_secret(state.app, self.settings.store_secret, self.store))
-        objects += self._pull_secrets(state)
+        objects += pull_secrets
         return objects
 
     def _objects(self, state: AppState, restarted: dict[str, str]) -> list[Obj]:
-        objects = self._support(state)
+        secrets = self._pull_secrets(state)
+        objects = self._support(state, secrets)
         if state.build is None:
             return objects
-        pull_secrets = [s["metadata"]["name"] for s in self._pull_secrets(state)]
+        pull_secrets = [s["metadata"]["name"] for s in secrets]
         for ptype in sorted(state.structure):
             objects.append(
                 manifests.deployment(
@@ -279,6 +281,7 @@ class KubernetesBackend:
     async def run(self, state: AppState, command: str, timeout: float) -> RunResult:
         name = f"{state.app}-run-{suffix()}"
         state = self._runnable(state)
+        secrets = self._pull_secrets(state)
         try:
             pod = manifests.run_pod(
                 state,
@@ -286,9 +289,9 @@ class KubernetesBackend:
                 command,
                 self.settings,
                 self.store,
-                pull_secrets=[s["metadata"]["name"] for s in self._pull_secrets(state)],
+                pull_secrets=[s["metadata"]["name"] for s in secrets],
             )
-            for obj in [*self._support(state), pod]:
+            for obj in [*self._support(state, secrets), pod]:
                 await self.api.apply(obj)
         except (DesiredStateError, KubeError) as e:
             raise DeployError(str(e)) from e
