@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.e2e.platform import Platform, User, wait_until
+from tests.e2e.platform import Platform, User, started_platform, wait_until
 
 
 def timed_push(user: User, platform: Platform, repo: Path, expect: str) -> float:
@@ -32,24 +32,19 @@ def timed_push(user: User, platform: Platform, repo: Path, expect: str) -> float
 def bench_platform() -> Iterator[tuple[Platform, User, Path]]:
     """A platform started by the launcher in a temporary data dir, with a registered user who has a key."""
     root = Path(tempfile.mkdtemp(prefix="deis-bench-"))
-    platform = Platform(root / "platform")
-    (root / "platform").mkdir()
-    platform.reserve_ports()
-    up = platform.cli("up")
-    assert up.code == 0, up.text
     try:
-        user = User("bench", root / "home", platform)
-        user.ok(
-            "register",
-            platform.controller,
-            "--username=bench",
-            "--password=bench-pass",
-            "--email=b@example.com",
-        )
-        user.ok("keys:add", str(user.key) + ".pub")
-        yield platform, user, root
+        with started_platform("deis-bench-platform-") as platform:
+            user = User("bench", root / "home", platform)
+            user.ok(
+                "register",
+                platform.controller,
+                "--username=bench",
+                "--password=bench-pass",
+                "--email=b@example.com",
+            )
+            user.ok("keys:add", str(user.key) + ".pub")
+            yield platform, user, root
     finally:
-        platform.cli("down")
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -6,6 +6,7 @@ over SSH and HTTP requests to the router (by host name, with the port of the rou
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -13,9 +14,11 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,6 +79,23 @@ class Platform:
         """A request to the router for ``host`` (resolved to loopback, as *.localhost is), like a browser."""
         port = self.ports["router_https" if https else "router_http"]
         return http_get(host, port, path, https=https, headers=headers)
+
+
+@contextlib.contextmanager
+def started_platform(prefix: str = "deis-e2e-") -> Iterator[Platform]:
+    """A platform the launcher starts in a new data dir, taken down and deleted afterwards."""
+    # Not under pytest's temp root: that is private to root, and Postgres runs as its own user.
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    platform = Platform(root)
+    platform.reserve_ports()
+    started = platform.cli("up")
+    assert started.code == 0, started.text
+    assert "The platform is up" in started.out
+    try:
+        yield platform
+    finally:
+        platform.cli("down")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def http_get(

@@ -8,14 +8,13 @@ HTTP through the router by host name.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from deis_common.testing.registry import docker_registry
-from tests.e2e.platform import Platform, User, wait_until
+from tests.e2e.platform import Platform, User, started_platform, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,17 +24,8 @@ RUBY = Path(__file__).parents[1] / "builder" / "apps" / "ruby"
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platform]:
-    # Not under pytest's temp root: that is private to root, and Postgres runs as its own user.
-    root = Path(tempfile.mkdtemp(prefix="deis-e2e-go-"))
-    plat = Platform(root)
-    plat.reserve_ports()
-    started = plat.cli("up")
-    assert started.code == 0, started.text
-    try:
+    with started_platform("deis-e2e-go-") as plat:
         yield plat
-    finally:
-        plat.cli("down")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

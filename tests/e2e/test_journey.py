@@ -18,7 +18,7 @@ import pytest
 
 from deis_common.testing import reach
 from tests.controller import pem
-from tests.e2e.platform import Platform, User, run, served_certificate, wait_until
+from tests.e2e.platform import Platform, User, run, served_certificate, started_platform, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -27,18 +27,8 @@ WORKFLOW_NAME = re.compile(r"\b[a-z0-9-]+-web-[0-9]{8,10}-[a-z0-9]{5}\b")
 
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platform]:
-    # Not under pytest's temp root: that is private to root, and Postgres runs as its own user.
-    root = Path(tempfile.mkdtemp(prefix="deis-e2e-"))
-    plat = Platform(root)
-    plat.reserve_ports()
-    started = plat.cli("up")
-    assert started.code == 0, started.text
-    assert "The platform is up" in started.out
-    try:
+    with started_platform("deis-e2e-") as plat:
         yield plat
-    finally:
-        plat.cli("down")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
