@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from deis_common.natsauth import NatsCredentials, render_config, write_private
 from deis_common.settings import NatsSettings
+from deis_common.testing.processes import stop_process
 
 READY = "Server is ready"
 SUPERUSER = "tests"
@@ -58,13 +59,7 @@ class NatsServer:
         return NatsSettings(url=self.url, user=user, password=SecretStr(self.credentials.password(user)))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 @contextlib.contextmanager

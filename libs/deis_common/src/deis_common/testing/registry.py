@@ -27,6 +27,7 @@ from pathlib import Path
 
 from deis_common.testing.elsewhere import remote_host
 from deis_common.testing.ports import free_port
+from deis_common.testing.processes import stop_process
 
 READY = "listening on"
 REMOTE_PORT = 5000  # the remote registry's own port: its namespace has nothing else
@@ -109,12 +110,7 @@ def _serving(workdir: Path, config: list[str], prefix: Sequence[str], timeout: f
             time.sleep(0.05)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _htpasswd(workdir: Path, users: dict[str, str]) -> Path:

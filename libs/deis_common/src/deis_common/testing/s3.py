@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from deis_common.testing.ports import free_port
+from deis_common.testing.processes import stop_process
 
 #: Credentials the tests pass to the driver; moto accepts any.
 ACCESS_KEY = "testing"
@@ -58,12 +59,7 @@ def moto_server(*, timeout: float = 30.0) -> Iterator[str]:
             _wait_until_answering(endpoint, process, log_path, timeout)
             yield endpoint
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 def _wait_until_answering(
