@@ -25,9 +25,9 @@ from builder_harness import (
     routing_stand_in,
 )
 
+from deis_builder.push.ssh.hostkeys import load_host_keys
 from deis_builder.service import build, hook_socket_path
 from deis_builder.settings import Settings
-from deis_builder.ssh.hostkeys import load_host_keys
 from deis_common.bus import Bus
 from deis_common.service import Service
 from deis_common.settings import RegistrySettings

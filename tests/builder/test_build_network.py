@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deis_builder.sandbox import Mount, Network, Sandbox
+from deis_builder.build.sandbox import Mount, Network, Sandbox
 from deis_common import netns
 from deis_common.testing import reach
 

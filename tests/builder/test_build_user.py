@@ -13,9 +13,9 @@ import pytest
 from builder_harness import Accounts, SshKey, app_repo, run
 from conftest import RunningBuilder
 
-from deis_builder.builduser import free_range, parse_ranges
-from deis_builder.images import Buildah
-from deis_builder.pull import auth_file, registry_of
+from deis_builder.build.builduser import free_range, parse_ranges
+from deis_builder.build.images import Buildah
+from deis_builder.build.pull import auth_file, registry_of
 from deis_common.events.builds import BuildCompleted
 from deis_common.testing import reach
 from deis_common.testing.recorder import EventRecorder

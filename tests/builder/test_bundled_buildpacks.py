@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from deis_builder.buildpacks.runner import BUNDLED_ORDER
-from deis_builder.limits import MemoryLimit, parse_size
-from deis_builder.sandbox import Mount, Sandbox
+from deis_builder.build.buildpacks.runner import BUNDLED_ORDER
+from deis_builder.build.limits import MemoryLimit, parse_size
+from deis_builder.build.sandbox import Mount, Sandbox
 
-BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/buildpacks/bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/build/buildpacks/bundled"
 APPS = Path(__file__).parent / "apps"
 MISSING = "is not available on this node"
 

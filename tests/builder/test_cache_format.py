@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from deis_builder import names
-from deis_builder.buildlog import BuildLog
-from deis_builder.cache import BuildCache
+from deis_builder.build.buildlog import BuildLog
+from deis_builder.build.cache import BuildCache
 from deis_common.bus import Bus
 from deis_common.store import FsStore
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from deis_builder.buildpacks import toolchains
-from deis_builder.cache import fingerprint
-from deis_builder.sandbox import Mount, Sandbox
+from deis_builder.build.buildpacks import toolchains
+from deis_builder.build.cache import fingerprint
+from deis_builder.build.sandbox import Mount, Sandbox
 from deis_common.testing.ports import free_port
 
-BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/buildpacks/bundled"
+BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/build/buildpacks/bundled"
 APPS = Path(__file__).parent / "apps"
 GO = toolchains.go()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deis_builder.buildpacks.languages import unsupported_language
+from deis_builder.build.buildpacks.languages import unsupported_language
 
 
 @pytest.mark.parametrize(

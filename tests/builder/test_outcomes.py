@@ -11,7 +11,7 @@ from conftest import RunningBuilder
 from test_push import in_order, remote_lines
 
 from deis_builder.cleanup import Cleaner
-from deis_builder.repos import Repos
+from deis_builder.push.repos import Repos
 from deis_common.bus import Bus, Context
 from deis_common.events.apps import AppDestroyed
 from deis_common.events.base import Envelope

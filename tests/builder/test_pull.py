@@ -18,7 +18,7 @@ import pytest_asyncio
 from builder_harness import APPS, run
 from conftest import RunningBuilder
 
-from deis_builder.pull import on_loopback, refusal
+from deis_builder.build.pull import on_loopback, refusal
 from deis_common import netns
 from deis_common.bus import Bus
 from deis_common.events.builds import BuildCompleted, BuildFailed

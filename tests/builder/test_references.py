@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from deis_builder.dockerfile import with_qualified_bases
+from deis_builder.build.dockerfile import with_qualified_bases
+from deis_builder.build.pull import ImagePuller
+from deis_builder.build.references import qualified, transport_of
+from deis_builder.build.registry import ImageRegistry
 from deis_builder.errors import BuildError
-from deis_builder.pull import ImagePuller
-from deis_builder.references import qualified, transport_of
-from deis_builder.registry import ImageRegistry
 from deis_common.events.pushes import PushReceived
 from deis_common.settings import RegistrySettings
 

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from deis_builder.buildpacks.runner import check_buildpack_url
-from deis_builder.dockerfile import check_dockerfile, with_build_args
+from deis_builder.build.buildpacks.runner import check_buildpack_url
+from deis_builder.build.dockerfile import check_dockerfile, with_build_args
+from deis_builder.build.images import image_config
+from deis_builder.build.pull import check_reference
+from deis_builder.build.slug import apply_slugignore, human_size, parse_procfile
 from deis_builder.errors import BuildError
-from deis_builder.images import image_config
-from deis_builder.locks import PushLocks
 from deis_builder.names import InvalidRepo, repo_name
-from deis_builder.pull import check_reference
+from deis_builder.push.locks import PushLocks
 from deis_builder.settings import Settings
-from deis_builder.slug import apply_slugignore, human_size, parse_procfile
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 from builder_harness import Accounts, SshKey, app_repo, make_key, run
 from conftest import RunningBuilder
 
-from deis_builder.ssh import md5_fingerprint
-from deis_builder.ssh.hostkeys import load_host_keys
+from deis_builder.push.ssh import md5_fingerprint
+from deis_builder.push.ssh.hostkeys import load_host_keys
 
 
 def _ssh(key: SshKey, port: int, *command: str) -> list[str]:

@@ -406,7 +406,7 @@ def test_the_builder_serves_the_kept_host_key_after_its_init_container_ran(
     default: Rendered, tmp_path: Path
 ) -> None:
     """The init container's command copies the Secret's key where the builder's own key loader finds it."""
-    from deis_builder.ssh.hostkeys import load_host_keys
+    from deis_builder.push.ssh.hostkeys import load_host_keys
 
     secret = default.get("Secret", "workflow-builder-ssh")["data"]
     mounted = tmp_path / "etc" / "deis" / "builder-ssh"

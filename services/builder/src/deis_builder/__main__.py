@@ -14,7 +14,7 @@ from deis_common.service import run_service
 
 def main() -> None:
     if sys.argv[1:2] == ["hook"]:
-        from deis_builder.hookclient import main as hook_main
+        from deis_builder.push.hookclient import main as hook_main
 
         sys.exit(hook_main())
     run_service(Settings, build)

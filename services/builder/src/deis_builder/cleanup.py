@@ -7,7 +7,7 @@ import asyncio
 import shutil
 
 from deis_builder import names
-from deis_builder.repos import Repos
+from deis_builder.push.repos import Repos
 from deis_common.bus import Context, Router
 from deis_common.events.apps import AppDestroyed
 from deis_common.store import ObjectStore

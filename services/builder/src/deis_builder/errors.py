@@ -7,3 +7,7 @@ from deis_common.errors import DeisError
 
 class BuildError(DeisError):
     """A build failed for a reason the user must see; nothing is released."""
+
+
+class SandboxError(DeisError):
+    """The sandbox itself could not run (bubblewrap missing or refused)."""

@@ -9,25 +9,25 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from deis_builder.buildpacks import toolchains
+from deis_builder.build.buildpacks import toolchains
+from deis_builder.build.dockerfile import DockerfileBuilder
+from deis_builder.build.images import Buildah
+from deis_builder.build.limits import MemoryLimit, parse_size
+from deis_builder.build.pull import ImagePuller
+from deis_builder.build.registry import ImageRegistry
+from deis_builder.build.sandbox import Network, Sandbox
+from deis_builder.build.slugbuild import SlugBuilder
+from deis_builder.build.worker import BuildWorker, build_router
 from deis_builder.cleanup import Cleaner, cleanup_router
-from deis_builder.controller import ControllerClient
-from deis_builder.dockerfile import DockerfileBuilder
-from deis_builder.gitserve import GitServer
-from deis_builder.hooks import HookServer, PushSessions
-from deis_builder.images import Buildah
-from deis_builder.limits import MemoryLimit, parse_size
-from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
-from deis_builder.pull import ImagePuller
-from deis_builder.receive import Receiver
-from deis_builder.registry import ImageRegistry
-from deis_builder.repos import Repos
-from deis_builder.sandbox import Network, Sandbox
+from deis_builder.push.controller import ControllerClient
+from deis_builder.push.gitserve import GitServer
+from deis_builder.push.hooks import HookServer, PushSessions
+from deis_builder.push.locks import PushLocks
+from deis_builder.push.receive import Receiver
+from deis_builder.push.repos import Repos
+from deis_builder.push.ssh import SshServer
 from deis_builder.settings import BuilderSettings, Settings
-from deis_builder.slugbuild import SlugBuilder
-from deis_builder.ssh import SshServer
-from deis_builder.worker import BuildWorker, build_router
 from deis_common import netns
 from deis_common.service import Service
 from deis_common.store import ObjectStore, open_store

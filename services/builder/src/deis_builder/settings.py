@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from deis_builder.limits import parse_size
+from deis_builder.build.limits import parse_size
 from deis_common.settings import RegistrySettings, ServiceSettings
 
 

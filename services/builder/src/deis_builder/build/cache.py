@@ -17,8 +17,9 @@ import os
 import shutil
 from pathlib import Path
 
-from deis_builder import names, slug
-from deis_builder.buildlog import BuildLog
+from deis_builder import names
+from deis_builder.build import slug
+from deis_builder.build.buildlog import BuildLog
 from deis_common.errors import ObjectNotFound
 from deis_common.store import ObjectStore
 

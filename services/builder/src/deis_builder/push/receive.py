@@ -20,9 +20,15 @@ from typing import Protocol, TypeVar
 import structlog
 
 from deis_builder import names
-from deis_builder.controller import AccessDenied, ControllerClient, ControllerError, UnknownApp, config_values
 from deis_builder.metrics import BuilderMetrics
-from deis_builder.sandbox import run_streaming
+from deis_builder.process import run_streaming
+from deis_builder.push.controller import (
+    AccessDenied,
+    ControllerClient,
+    ControllerError,
+    UnknownApp,
+    config_values,
+)
 from deis_builder.settings import BuilderSettings
 from deis_common.bus import Bus
 from deis_common.events.base import Envelope

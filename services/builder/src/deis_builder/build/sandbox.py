@@ -20,20 +20,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deis_builder import builduser
-from deis_builder.builduser import BuildUser
-from deis_builder.limits import Cage, MemoryLimit
+from deis_builder.build import builduser
+from deis_builder.build.builduser import BuildUser
+from deis_builder.build.limits import Cage, MemoryLimit
+from deis_builder.errors import SandboxError
+from deis_builder.process import LineSink, run_streaming
 from deis_common import netns
-from deis_common.errors import DeisError
-
-LineSink = Callable[[str], Awaitable[None]]
 
 BUILD_UID = 2000
 _ROOT_LINKS = ("/bin", "/lib", "/lib64", "/sbin")
-
-
-class SandboxError(DeisError):
-    """The sandbox itself could not run (bubblewrap missing or refused)."""
 
 
 @dataclass(frozen=True)
@@ -228,56 +223,3 @@ def _hand_over(paths: Sequence[Path], user: BuildUser) -> None:
         for dirpath, dirnames, filenames in os.walk(top):
             for name in (*dirnames, *filenames):
                 os.lchown(os.path.join(dirpath, name), user.uid, user.gid)
-
-
-async def run_streaming(
-    cmd: Sequence[str],
-    *,
-    on_line: LineSink | None = None,
-    timeout: float | None = None,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> tuple[int, str]:
-    """Run a command, feeding each output line to ``on_line``; kill its process group on timeout/cancel."""
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-            cwd=cwd,
-        )
-    except OSError as e:
-        raise SandboxError(f"cannot run {cmd[0]}: {e}") from e
-    output: list[str] = []
-
-    async def pump() -> None:
-        assert proc.stdout is not None
-        pending = b""
-        while chunk := await proc.stdout.read(65536):
-            pending += chunk
-            # A carriage return ends a progress line as well (pip, npm, buildah redraw lines).
-            *lines, pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-            for raw in lines:
-                text = raw.decode(errors="replace")
-                output.append(text)
-                if on_line is not None:
-                    await on_line(text)
-        if pending:
-            text = pending.decode(errors="replace")
-            output.append(text)
-            if on_line is not None:
-                await on_line(text)
-
-    try:
-        await asyncio.wait_for(pump(), timeout)
-        code = await proc.wait()
-    except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
-        raise
-    return code, "\n".join(output)

@@ -20,8 +20,8 @@ import base64
 import json
 
 from deis_builder import names
-from deis_builder.buildlog import BuildLog
-from deis_builder.images import Buildah, BuildDir
+from deis_builder.build.buildlog import BuildLog
+from deis_builder.build.images import Buildah, BuildDir
 from deis_common.settings import RegistrySettings
 
 AUTH_FILE = "registry-auth.json"

@@ -11,9 +11,10 @@ import os
 import uuid
 from pathlib import Path
 
-from deis_builder import names, slug
-from deis_builder.buildlog import BuildLog
-from deis_builder.buildpacks.runner import (
+from deis_builder import names
+from deis_builder.build import slug
+from deis_builder.build.buildlog import BuildLog
+from deis_builder.build.buildpacks.runner import (
     SSH_KEY_PATH,
     Buildpack,
     BuildpackRunner,
@@ -21,9 +22,9 @@ from deis_builder.buildpacks.runner import (
     bundled_buildpacks,
     fetch_buildpack,
 )
-from deis_builder.buildpacks.toolchains import Toolchain
-from deis_builder.cache import BuildCache
-from deis_builder.sandbox import Sandbox
+from deis_builder.build.buildpacks.toolchains import Toolchain
+from deis_builder.build.cache import BuildCache
+from deis_builder.build.sandbox import Sandbox
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore

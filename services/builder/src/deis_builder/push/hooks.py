@@ -1,7 +1,7 @@
 """The builder's end of the pre-receive hook: a unix socket in the data dir.
 
-:mod:`deis_builder.hookclient` connects with a push token; the token names the running
-``git-receive-pack`` session (app, user, key) that :mod:`deis_builder.gitserve` registered, so only
+:mod:`deis_builder.push.hookclient` connects with a push token; the token names the running
+``git-receive-pack`` session (app, user, key) that :mod:`deis_builder.push.gitserve` registered, so only
 pushes that came in over SSH can trigger builds. The verdict goes back as ``{"exit": n}``.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import structlog
 
-from deis_builder.receive import PushSession, Receiver, RefUpdate
+from deis_builder.push.receive import PushSession, Receiver, RefUpdate
 
 log = structlog.get_logger(__name__)
 

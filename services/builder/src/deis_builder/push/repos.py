@@ -1,7 +1,7 @@
 """The bare git repositories the builder receives pushes into (``<data dir>/repos/<app>.git``).
 
 Each repository's ``hooks/pre-receive`` is rewritten before every push: it hands the ref updates to
-the builder over the hook socket (:mod:`deis_builder.hookclient`) and fails when the build or deploy
+the builder over the hook socket (:mod:`deis_builder.push.hookclient`) and fails when the build or deploy
 fails, so git leaves the refs untouched.
 """
 
@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from deis_builder.errors import BuildError
-from deis_builder.sandbox import run_streaming
+from deis_builder.process import run_streaming
 
 PRE_RECEIVE = """#!/bin/sh
 # Written by the builder before every push: builds run before git updates any ref.
-exec {python} -m deis_builder.hookclient
+exec {python} -m deis_builder.push.hookclient
 """
 
 

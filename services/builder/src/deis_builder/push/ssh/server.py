@@ -19,9 +19,9 @@ from pathlib import Path
 import asyncssh
 import structlog
 
-from deis_builder.controller import ControllerError, KeyOwner
-from deis_builder.gitserve import GitServer
-from deis_builder.ssh.hostkeys import load_host_keys
+from deis_builder.push.controller import ControllerError, KeyOwner
+from deis_builder.push.gitserve import GitServer
+from deis_builder.push.ssh.hostkeys import load_host_keys
 
 log = structlog.get_logger(__name__)
 
@@ -75,7 +75,7 @@ class _Connection(asyncssh.SSHServer):
 
 
 class _ProcessChannel:
-    """A :class:`deis_builder.gitserve.Channel` over an asyncssh server process."""
+    """A :class:`deis_builder.push.gitserve.Channel` over an asyncssh server process."""
 
     def __init__(self, process: asyncssh.SSHServerProcess[bytes]) -> None:
         self._process = process

@@ -1,13 +1,13 @@
 """Serving git over an SSH channel: ``git-receive-pack`` / ``git-upload-pack`` on the app repositories.
 
-The SSH adapter (:mod:`deis_builder.ssh`) authenticates the key and hands over the exec command and a
+The SSH adapter (:mod:`deis_builder.push.ssh`) authenticates the key and hands over the exec command and a
 :class:`Channel`; this module checks the command and the app, takes the per-app push lock and runs real
 ``git`` with the channel wired to its stdin/stdout/stderr. When the client disconnects mid-push, git
 keeps running (its output is discarded) so the build and the ref update still happen.
 
 A fetch (``git-upload-pack``: clone, fetch, ls-remote) needs the same access as a push (owner,
 collaborator, admin), asked of the controller before git starts; a push is checked by the pre-receive
-hook (:mod:`deis_builder.receive`).
+hook (:mod:`deis_builder.push.receive`).
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from typing import Protocol
 
 import structlog
 
-from deis_builder.controller import AccessDenied, ControllerError, KeyOwner, UnknownApp
-from deis_builder.hooks import PushSessions
-from deis_builder.locks import PushLocks
 from deis_builder.metrics import BuilderMetrics
 from deis_builder.names import InvalidRepo, repo_name
-from deis_builder.receive import PushSession, git_gc
-from deis_builder.repos import Repos
+from deis_builder.push.controller import AccessDenied, ControllerError, KeyOwner, UnknownApp
+from deis_builder.push.hooks import PushSessions
+from deis_builder.push.locks import PushLocks
+from deis_builder.push.receive import PushSession, git_gc
+from deis_builder.push.repos import Repos
 
 log = structlog.get_logger(__name__)
 

@@ -14,16 +14,16 @@ import time
 
 import structlog
 
-from deis_builder import names, slug
-from deis_builder.buildlog import BuildLog
-from deis_builder.buildpacks.runner import Workspace
-from deis_builder.dockerfile import DockerfileBuilder
-from deis_builder.errors import BuildError
+from deis_builder import names
+from deis_builder.build import slug
+from deis_builder.build.buildlog import BuildLog
+from deis_builder.build.buildpacks.runner import Workspace
+from deis_builder.build.dockerfile import DockerfileBuilder
+from deis_builder.errors import BuildError, SandboxError
 from deis_builder.metrics import BuilderMetrics
-from deis_builder.pull import ImagePuller
-from deis_builder.sandbox import SandboxError
+from deis_builder.build.pull import ImagePuller
 from deis_builder.settings import BuilderSettings
-from deis_builder.slugbuild import SlugBuilder
+from deis_builder.build.slugbuild import SlugBuilder
 from deis_common.bus import Context, Router
 from deis_common.errors import ObjectNotFound, StoreError
 from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from deis_builder.errors import BuildError
-from deis_builder.sandbox import run_streaming
+from deis_builder.process import run_streaming
 
 PROCFILE = "Procfile"
 
