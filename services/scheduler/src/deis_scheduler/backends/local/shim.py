@@ -1,7 +1,7 @@
 """The per-process supervisor ("shim"): keeps one sandboxed app process running, independent of the scheduler.
 
 The scheduler starts ``python -S .../shim.py <process dir>`` (no site-packages: it starts in a few
-milliseconds and needs only the standard library and :mod:`.cgroups`); the shim detaches (double
+milliseconds and needs only the standard library and :mod:`deis_common.cgroups`); the shim detaches (double
 fork, own session) so that app processes outlive a restart of the scheduler, which re-adopts them from the
 process directory. The shim owns, in that directory:
 
