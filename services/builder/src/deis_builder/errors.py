@@ -10,4 +10,4 @@ class BuildError(DeisError):
 
 
 class SandboxError(DeisError):
-    """The sandbox itself could not run (bubblewrap missing or refused)."""
+    """The sandbox or a host command could not be started (bubblewrap, git or buildah missing or refused)."""
