@@ -102,3 +102,12 @@ async def test_envelope_relays_what_a_wildcard_brings(bus: Bus) -> None:
         assert envelope is not None and envelope.type == AppCreated.subject
         assert envelope.correlation_id == "c1"
         assert await watch.envelope(timeout=0.1) is None
+
+
+async def test_a_stream_passes_only_the_events_it_is_asked_for(bus: Bus) -> None:
+    async with bus.watch(BuildFailed) as watch:
+        await bus.publish(BuildFailed(app="shop", build_id="other", reason="theirs"))
+        await bus.publish(BuildFailed(app="shop", build_id="b1", reason="ours"))
+        async for item in watch.stream(where=lambda e: e.build_id == "b1", timeout=10):
+            assert isinstance(item, BuildFailed) and item.reason == "ours"
+            break

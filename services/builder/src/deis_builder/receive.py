@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -180,19 +180,22 @@ class Receiver:
             archive.unlink(missing_ok=True)
 
     async def _relay_build(self, build_id: str, builds: Watch, out: Output) -> None:
+        def ours(event: BuildStarted | BuildCompleted | BuildFailed) -> bool:
+            return event.build_id == build_id  # the watch sees every build's events
+
         queued = True
         self._metrics.queued.inc()
         try:
-            async for item in self._waiting(builds, self._settings.build_timeout, out):
+            async for item in self._waiting(builds, self._settings.build_timeout, out, where=ours):
                 match item:
                     case str():
                         await out.info(item)
-                    case BuildStarted() if item.build_id == build_id and queued:
+                    case BuildStarted() if queued:
                         queued = False
                         self._metrics.queued.dec()
-                    case BuildCompleted() if item.build_id == build_id:
+                    case BuildCompleted():
                         return
-                    case BuildFailed() if item.build_id == build_id:
+                    case BuildFailed():
                         raise PushFailed(item.reason)
         finally:
             if queued:
@@ -226,11 +229,14 @@ class Receiver:
                 return version
         raise PushFailed("Timed out waiting for the release to be deployed.")
 
-    async def _waiting(self, watch: Watch, seconds: float, out: Output) -> AsyncIterator[Event | str]:
+    async def _waiting(
+        self, watch: Watch, seconds: float, out: Output, where: Callable[[Any], bool] | None = None
+    ) -> AsyncIterator[Event | str]:
         """The watch's items for ``seconds``, printing ``...`` after every keep-alive interval of silence
         (so the git client, and any proxy in between, sees the push is alive). Ends at the deadline."""
+        keepalive = self._settings.keepalive_interval
         try:
-            async for item in watch.stream(timeout=seconds, idle=self._settings.keepalive_interval):
+            async for item in watch.stream(where=where, timeout=seconds, idle=keepalive):
                 if item is None:
                     await out.info("...")
                 else:

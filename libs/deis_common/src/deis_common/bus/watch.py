@@ -86,16 +86,20 @@ class Watch:
                 return item
 
     async def stream(
-        self, *, timeout: Timeout = None, idle: float | None = None
+        self,
+        *,
+        where: Callable[[Any], bool] | None = None,
+        timeout: Timeout = None,
+        idle: float | None = None,
     ) -> AsyncIterator[Event | str | None]:
-        """Every item as it arrives: events, the watched lines, and None after each ``idle`` seconds of
-        silence. Raises :class:`WatchTimeout` once ``timeout`` has passed."""
+        """Every item as it arrives: events (those matching ``where``), the watched lines, and None after
+        each ``idle`` seconds of silence. Raises :class:`WatchTimeout` once ``timeout`` has passed."""
         deadline = _deadline(timeout)
         while True:
             wait = deadline
             if idle is not None and (deadline is None or idle < deadline.remaining()):
                 wait = Deadline.after(idle)
-            item = await self._next(wait)
+            item = await self._next(wait, where)
             if item is not None:
                 yield item
             elif wait is deadline:
@@ -178,14 +182,17 @@ class Watch:
     def _wanted(item: Event | str, types: tuple[type[Event], ...], where: Callable[..., bool] | None) -> bool:
         return isinstance(item, types) and (where is None or where(item))
 
-    async def _next(self, deadline: Deadline | None) -> Event | str | None:
-        """The next item for this watch, None once ``deadline`` has passed."""
+    async def _next(
+        self, deadline: Deadline | None, where: Callable[[Any], bool] | None = None
+    ) -> Event | str | None:
+        """The next item for this watch (a line, or an event matching ``where``), None once ``deadline``
+        has passed."""
         while True:
             raw = await self._get(deadline)
             if raw is None:
                 return None
             item = self._open(raw)
-            if item is not None:
+            if isinstance(item, str) or (item is not None and (where is None or where(item))):
                 return item
 
     async def _get(self, deadline: Deadline | None) -> Envelope | str | None:
