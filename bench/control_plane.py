@@ -48,7 +48,7 @@ from typing import Any
 
 import aiohttp
 
-from deis_common.bus import Bus
+from deis_common.bus import Bus, Watch
 from deis_common.events.builds import BuildCompleted
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
@@ -362,8 +362,8 @@ class Deployer:
 
     @contextlib.asynccontextmanager
     async def following(self) -> AsyncIterator[None]:
-        async with self.bus.watch(ReleaseCreated, RoutesUpdated) as queue:
-            task = asyncio.create_task(self._follow(queue), name="bench:follow")
+        async with self.bus.watch(ReleaseCreated, RoutesUpdated) as watch:
+            task = asyncio.create_task(self._follow(watch), name="bench:follow")
             try:
                 yield
             finally:
@@ -371,9 +371,10 @@ class Deployer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def _follow(self, queue: asyncio.Queue[Any]) -> None:
+    async def _follow(self, watch: Watch) -> None:
         while True:
-            envelope = await queue.get()
+            envelope = await watch.envelope()  # the envelope: its source names the router replica
+            assert envelope is not None
             now = time.monotonic()
             app = envelope.subject
             deploy = self.inflight.get(app) if app else None

@@ -28,6 +28,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,14 +156,14 @@ async def deploy_latency(bus: Bus, app: str, endpoints: list[str], generations: 
             await bus.publish(
                 ContainersHealthy(app=app, generation=generation, version=generation, endpoints=[endpoint])
             )
-            while True:
-                envelope = await asyncio.wait_for(updates.get(), timeout=30)
-                event = envelope.open(RoutesUpdated)
-                if event.app == app and event.generation == generation:
-                    break
+            await updates.first(RoutesUpdated, where=_routed(app, generation), timeout=30)
             samples.append(time.perf_counter() - started)
     return samples
 
+
+
+def _routed(app: str, generation: int) -> Callable[[RoutesUpdated], bool]:
+    return lambda e: e.app == app and e.generation == generation
 
 @dataclass
 class App:
@@ -274,8 +275,7 @@ async def burst_latency(
             )
         )
         while pending:
-            envelope = await asyncio.wait_for(updates.get(), timeout=60)
-            pending.discard(envelope.open(RoutesUpdated).app)
+            pending.discard((await updates.first(RoutesUpdated, timeout=60)).app)
         seconds = time.perf_counter() - started
     reloads = registry.get_sample_value("deis_router_reloads_total", {"outcome": "served"}) or 0.0
     return seconds, reloads - reloads_before

@@ -29,7 +29,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from deis_common.bus import Bus
+from deis_common.bus import Bus, Watch
 from deis_common.events.base import Envelope
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.releases import ReleaseCreated
@@ -76,7 +76,7 @@ def _parse(stamp: str) -> datetime:
 
 
 async def one_release(
-    bus: Bus, healthy: asyncio.Queue[Envelope], version: int, key: str
+    bus: Bus, healthy: Watch, version: int, key: str
 ) -> ContainersHealthy:
     state = AppState(
         app=APP,
@@ -85,11 +85,8 @@ async def one_release(
         build=BuildArtifact(kind="buildpack", location=key, sha="0000beef", procfile=PROCFILE),
         structure={"web": 1},
     )
-    await bus.publish(ReleaseCreated(app=APP, version=version, generation=version, state=state))
-    while True:
-        event = (await asyncio.wait_for(healthy.get(), 60)).open(ContainersHealthy)
-        if event.generation == version:
-            return event
+    await bus.publish(ReleaseCreated(app=APP, state=state))
+    return await healthy.first(ContainersHealthy, where=lambda e: e.generation == version, timeout=60)
 
 
 async def run(rounds: int) -> None:

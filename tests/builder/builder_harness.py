@@ -15,11 +15,11 @@ from typing import Any
 
 from deis_builder.settings import Settings
 from deis_common.bus import Bus
-from deis_common.events.base import Envelope
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
 from deis_common.testing.ports import free_port
+from deis_common.testing.reacting import reacting
 
 APPS = Path(__file__).parent / "apps"
 BUILDER_KEY = "test-builder-key"
@@ -162,8 +162,7 @@ async def routing_stand_in(bus: Bus) -> AsyncIterator[dict[str, str]]:
     that releases of a push to an app in the yielded map (app -> reason) fail to deploy."""
     failing: dict[str, str] = {}
 
-    async def on_release(_: str, data: bytes) -> None:
-        created = Envelope.from_bytes(data).open(ReleaseCreated)
+    async def on_release(created: ReleaseCreated) -> None:
         if created.app in failing and created.build_id:
             failed = DeployFailed(
                 app=created.app,
@@ -175,11 +174,8 @@ async def routing_stand_in(bus: Bus) -> AsyncIterator[dict[str, str]]:
         else:
             await bus.publish(RoutesUpdated(app=created.app, generation=created.generation))
 
-    sub = await bus.subscribe_raw(ReleaseCreated.subject, on_release)
-    try:
+    async with reacting(bus, ReleaseCreated, to=on_release):
         yield failing
-    finally:
-        await sub.unsubscribe()
 
 
 async def buildpack_url(fixture: str, work: Path, ref: str | None = None) -> str:

@@ -6,7 +6,6 @@ tests exercise the CLI and the controller for real without starting app processe
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -17,6 +16,7 @@ from deis_common.events.apps import RestartRequested, RunRequested
 from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
+from deis_common.testing.reacting import reacting
 
 
 @dataclass
@@ -39,26 +39,18 @@ async def scheduler(bus: Bus) -> AsyncIterator[Scheduler]:
             fake.processes[request.app] = fake.upcoming[request.app].pop(0)
         return PsReply(app=request.app, processes=fake.processes.get(request.app, []))
 
-    async def runs(queue: asyncio.Queue) -> None:
-        while True:
-            envelope = await queue.get()
-            if envelope.type == RunRequested.subject:
-                asked = envelope.open(RunRequested)
-                await bus.publish(
-                    RunFinished(
-                        app=asked.app, run_id=asked.run_id, exit_code=fake.exit_code, output=fake.output
-                    )
-                )
-            elif envelope.type == RestartRequested.subject:
-                asked = envelope.open(RestartRequested)
-                fake.restarts.append(asked)
-                fake.processes[asked.app] = [replaced(p, asked) for p in fake.processes.get(asked.app, [])]
+    async def runs(asked: RunRequested | RestartRequested) -> None:
+        if isinstance(asked, RunRequested):
+            await bus.publish(
+                RunFinished(app=asked.app, run_id=asked.run_id, exit_code=fake.exit_code, output=fake.output)
+            )
+        else:
+            fake.restarts.append(asked)
+            fake.processes[asked.app] = [replaced(p, asked) for p in fake.processes.get(asked.app, [])]
 
     sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
-    async with bus.watch(RunRequested, RestartRequested) as queue:
-        task = asyncio.create_task(runs(queue), name="fake-scheduler-runs")
+    async with reacting(bus, RunRequested, RestartRequested, to=runs):
         yield fake
-        task.cancel()
     await sub.unsubscribe()
 
 

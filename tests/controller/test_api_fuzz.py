@@ -40,6 +40,7 @@ from deis_common.events.apps import RunRequested
 from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
+from deis_common.testing.reacting import reacting
 from tests.controller.harness import RunningController
 
 APP = "fuzzed"
@@ -66,21 +67,15 @@ async def stand_in_scheduler(bus: Bus) -> AsyncIterator[None]:
             ],
         )
 
-    async def runs(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            run = (await queue.get()).open(RunRequested)
-            await bus.publish(RunFinished(app=run.app, run_id=run.run_id, exit_code=0, output="ok\n"))
+    async def runs(run: RunRequested) -> None:
+        await bus.publish(RunFinished(app=run.app, run_id=run.run_id, exit_code=0, output="ok\n"))
 
     sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
-    async with bus.watch(RunRequested) as queue:
-        task = asyncio.create_task(runs(queue), name="fuzz-runs")
-        try:
+    try:
+        async with reacting(bus, RunRequested, to=runs):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await sub.unsubscribe()
+    finally:
+        await sub.unsubscribe()
 
 
 @dataclass

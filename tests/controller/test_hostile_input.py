@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jsonschema
@@ -17,6 +16,7 @@ from deis_common.events.deploys import DeployFailed
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
+from deis_common.testing.reacting import reacting
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import ApiResponse, RunningController, running_controller
 
@@ -244,37 +244,26 @@ async def test_a_long_ssh_key_is_stored_like_a_short_one(api: RunningController,
     assert r.status == 400 and r.json == {"public": ["Public Key is already in use"]}
 
 
-@contextlib.asynccontextmanager
-async def failing_scheduler(bus: Bus) -> AsyncIterator[None]:
+def failing_scheduler(bus: Bus) -> contextlib.AbstractAsyncContextManager[None]:
     """Runs every release, except one of an image named ``broken``: that deploy fails."""
 
-    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            envelope = await queue.get()
-            event = envelope.open(ReleaseCreated if envelope.type == ReleaseCreated.subject else AppScaled)
-            if event.state is None or event.state.build is None:
-                continue
-            if "broken" in event.state.build.location:
-                failed = DeployFailed(
-                    app=event.app,
-                    generation=event.generation,
-                    version=event.state.version,
-                    reason="web exited right after it started",
-                )
-                await bus.publish(failed)
-            else:
-                await bus.publish(
-                    ContainersHealthy(app=event.app, generation=event.generation, version=event.state.version)
-                )
+    async def answer(event: ReleaseCreated | AppScaled) -> None:
+        if event.state is None or event.state.build is None:
+            return
+        if "broken" in event.state.build.location:
+            failed = DeployFailed(
+                app=event.app,
+                generation=event.generation,
+                version=event.state.version,
+                reason="web exited right after it started",
+            )
+            await bus.publish(failed)
+        else:
+            await bus.publish(
+                ContainersHealthy(app=event.app, generation=event.generation, version=event.state.version)
+            )
 
-    async with bus.watch(ReleaseCreated, AppScaled) as queue:
-        task = asyncio.create_task(answer(queue))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return reacting(bus, ReleaseCreated, AppScaled, to=answer)
 
 
 async def test_the_build_hook_waits_for_the_deploy_and_reports_a_failed_one(

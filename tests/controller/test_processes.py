@@ -15,6 +15,7 @@ from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
 from deis_common.podnames import process_name
+from deis_common.testing.reacting import reacting
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import RunningController, running_controller
 
@@ -89,25 +90,15 @@ async def test_restart_asks_the_scheduler_to_restart_one_type(
     assert restart.type == "web" and restart.process is None
 
 
-@contextlib.asynccontextmanager
-async def fake_runner(bus: Bus) -> AsyncIterator[None]:
-    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            request = (await queue.get()).open(RunRequested)
-            await bus.publish(
-                RunFinished(
-                    app=request.app, run_id=request.run_id, exit_code=3, output=f"ran {request.command}\n"
-                )
+def fake_runner(bus: Bus) -> contextlib.AbstractAsyncContextManager[None]:
+    async def answer(request: RunRequested) -> None:
+        await bus.publish(
+            RunFinished(
+                app=request.app, run_id=request.run_id, exit_code=3, output=f"ran {request.command}\n"
             )
+        )
 
-    async with bus.watch(RunRequested) as queue:
-        task = asyncio.create_task(answer(queue))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return reacting(bus, RunRequested, to=answer)
 
 
 async def test_run_waits_for_the_one_off_process_and_returns_its_exit_code_and_output(
@@ -173,26 +164,19 @@ class LingeringScheduler:
         await asyncio.sleep(LAG)
         self.processes = [p for p in self.processes if p.name not in names]
 
-    async def on_event(self, queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            envelope = await queue.get()
-            if envelope.type == ReleaseCreated.subject:
-                created = envelope.open(ReleaseCreated)
-                self.structure = dict(created.state.structure)
-                await self.deploy(created.app, created.generation, [])
-            elif envelope.type == AppScaled.subject:
-                scaled = envelope.open(AppScaled)
-                self.structure = dict(scaled.structure)
-                await self.deploy(scaled.app, scaled.generation, [])
-            elif envelope.type == RestartRequested.subject:
-                asked = envelope.open(RestartRequested)
-                chosen = [
-                    p
-                    for p in self.processes
-                    if (asked.type is None or p.type == asked.type)
-                    and (asked.process is None or p.name == asked.process)
-                ]
-                await self.deploy(asked.app, 0, chosen)
+    async def on_event(self, event: ReleaseCreated | AppScaled | RestartRequested) -> None:
+        if isinstance(event, RestartRequested):
+            chosen = [
+                p
+                for p in self.processes
+                if (event.type is None or p.type == event.type)
+                and (event.process is None or p.name == event.process)
+            ]
+            await self.deploy(event.app, 0, chosen)
+        else:
+            structure = event.structure if isinstance(event, AppScaled) else event.state.structure
+            self.structure = dict(structure)
+            await self.deploy(event.app, event.generation, [])
 
 
 @contextlib.asynccontextmanager
@@ -203,13 +187,11 @@ async def lingering_scheduler(bus: Bus) -> AsyncIterator[LingeringScheduler]:
         return PsReply(app=request.app, processes=fake.processes)
 
     sub = await bus.serve(PS_SUBJECT, PsRequest, ps, queue="scheduler")
-    async with bus.watch(ReleaseCreated, AppScaled, RestartRequested) as queue:
-        task = asyncio.create_task(fake.on_event(queue))
-        try:
+    try:
+        async with reacting(bus, ReleaseCreated, AppScaled, RestartRequested, to=fake.on_event):
             yield fake
-        finally:
-            task.cancel()
-            await sub.unsubscribe()
+    finally:
+        await sub.unsubscribe()
 
 
 def names(pods: list[dict[str, str]]) -> set[str]:

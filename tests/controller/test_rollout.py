@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -16,40 +15,30 @@ from deis_common.events.pushes import PushReceived
 from deis_common.events.releases import ReleaseCreated
 from deis_common.events.routes import RoutesUpdated
 from deis_common.events.state import BuildArtifact
+from deis_common.testing.reacting import reacting
 from deis_common.testing.recorder import EventRecorder
 from tests.controller.harness import RunningController, running_controller
 
 
-@contextlib.asynccontextmanager
-async def fake_scheduler(bus: Bus) -> AsyncIterator[None]:
+def fake_scheduler(bus: Bus) -> contextlib.AbstractAsyncContextManager[None]:
     """Runs every desired state at once, except one whose config sets BREAK."""
 
-    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            envelope = await queue.get()
-            event = envelope.open(ReleaseCreated if envelope.type == ReleaseCreated.subject else AppScaled)
-            if event.state.env.get("BREAK"):
-                await bus.publish(
-                    DeployFailed(
-                        app=event.app,
-                        generation=event.generation,
-                        version=event.state.version,
-                        reason="web never became ready",
-                    )
+    async def answer(event: ReleaseCreated | AppScaled) -> None:
+        if event.state.env.get("BREAK"):
+            await bus.publish(
+                DeployFailed(
+                    app=event.app,
+                    generation=event.generation,
+                    version=event.state.version,
+                    reason="web never became ready",
                 )
-            else:
-                await bus.publish(
-                    ContainersHealthy(app=event.app, generation=event.generation, version=event.state.version)
-                )
+            )
+        else:
+            await bus.publish(
+                ContainersHealthy(app=event.app, generation=event.generation, version=event.state.version)
+            )
 
-    async with bus.watch(ReleaseCreated, AppScaled) as queue:
-        task = asyncio.create_task(answer(queue))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return reacting(bus, ReleaseCreated, AppScaled, to=answer)
 
 
 async def test_changes_wait_for_their_deploy_and_report_a_failed_one(
@@ -80,59 +69,44 @@ async def test_changes_wait_for_their_deploy_and_report_a_failed_one(
 async def test_a_domain_change_answers_once_the_router_took_it(pg_dsn: str, nats_url: str, bus: Bus) -> None:
     answered: list[str] = []
 
-    async def router(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            added = (await queue.get()).open(DomainAdded)
-            if added.domain == "www.example.com":
-                answered.append(added.domain)
-                await bus.publish(RoutesUpdated(app=added.app, generation=7))
+    async def router(added: DomainAdded) -> None:
+        if added.domain == "www.example.com":
+            answered.append(added.domain)
+            await bus.publish(RoutesUpdated(app=added.app, generation=7))
 
-    async with bus.watch(DomainAdded) as queue, running_controller(pg_dsn, nats_url, route_wait=20.0) as api:
-        task = asyncio.create_task(router(queue))
-        try:
-            token = await api.register("alice")
-            await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
-            r = await api.call("POST", "/v2/apps/demo/domains/", token, json={"domain": "www.example.com"})
-            assert r.status == 201
-            assert answered == ["www.example.com"]
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async with (
+        reacting(bus, DomainAdded, to=router),
+        running_controller(pg_dsn, nats_url, route_wait=20.0) as api,
+    ):
+        token = await api.register("alice")
+        await api.call("POST", "/v2/apps/", token, json={"id": "demo"})
+        r = await api.call("POST", "/v2/apps/demo/domains/", token, json={"domain": "www.example.com"})
+        assert r.status == 201
+        assert answered == ["www.example.com"]
 
 
-@contextlib.asynccontextmanager
-async def fake_builder(bus: Bus) -> AsyncIterator[None]:
+def fake_builder(bus: Bus) -> contextlib.AbstractAsyncContextManager[None]:
     """Stores every pulled image, except ones named 'missing/...' which cannot be pulled."""
 
-    async def answer(queue: asyncio.Queue) -> None:  # type: ignore[type-arg]
-        while True:
-            push = (await queue.get()).open(PushReceived)
-            if push.image.startswith("missing/"):
-                await bus.publish(
-                    BuildFailed(
-                        app=push.app,
-                        build_id=push.build_id,
-                        user=push.user,
-                        reason=f"Cannot pull {push.image}",
-                    )
-                )
-                continue
-            artifact = BuildArtifact(
-                kind="image", location=push.image, rootfs=f"home/{push.app}/images/x/rootfs.tgz"
-            )
+    async def answer(push: PushReceived) -> None:
+        if push.image.startswith("missing/"):
             await bus.publish(
-                BuildCompleted(app=push.app, build_id=push.build_id, user=push.user, artifact=artifact)
+                BuildFailed(
+                    app=push.app,
+                    build_id=push.build_id,
+                    user=push.user,
+                    reason=f"Cannot pull {push.image}",
+                )
             )
+            return
+        artifact = BuildArtifact(
+            kind="image", location=push.image, rootfs=f"home/{push.app}/images/x/rootfs.tgz"
+        )
+        await bus.publish(
+            BuildCompleted(app=push.app, build_id=push.build_id, user=push.user, artifact=artifact)
+        )
 
-    async with bus.watch(PushReceived) as queue:
-        task = asyncio.create_task(answer(queue))
-        try:
-            yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    return reacting(bus, PushReceived, to=answer)
 
 
 @contextlib.asynccontextmanager

@@ -16,12 +16,12 @@ import pytest_asyncio
 
 from deis_common import netns
 from deis_common.bus import Bus
-from deis_common.events.base import Envelope
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.routes import RoutesUpdated
 from deis_common.settings import HttpSettings, NatsSettings, StoreSettings
 from deis_common.store import FsStore
 from deis_common.testing.ports import free_port
+from deis_common.testing.reacting import reacting
 from deis_scheduler.backends.kubernetes.client import KubernetesClient, connect
 from deis_scheduler.backends.local.launcher import cgroup_root_name
 from deis_scheduler.backends.local.process import stop_all
@@ -96,9 +96,7 @@ class StandInRouter:
     def release(self) -> None:
         self.held.set()
 
-    async def on_healthy(self, _: str, data: bytes) -> None:
-        event = Envelope.from_bytes(data).open(ContainersHealthy)
-
+    async def on_healthy(self, event: ContainersHealthy) -> None:
         async def answer() -> None:
             await self.held.wait()
             self.routed.append(event)
@@ -120,9 +118,8 @@ class StandInRouter:
 @pytest_asyncio.fixture
 async def router(bus: Bus) -> AsyncIterator[StandInRouter]:
     stand_in = StandInRouter(bus)
-    sub = await bus.subscribe_raw(ContainersHealthy.subject, stand_in.on_healthy)
-    yield stand_in
-    await sub.unsubscribe()
+    async with reacting(bus, ContainersHealthy, to=stand_in.on_healthy):
+        yield stand_in
     await stand_in.close()
 
 

@@ -87,7 +87,7 @@ async def test_a_probe_on_a_port_the_process_does_not_listen_on_fails_the_deploy
     wrong = {"web": {"readinessProbe": http_probe(5001, "/", initialDelaySeconds=0, periodSeconds=1)}}
     state = await web_release(store, "misprobed", healthchecks=wrong)
 
-    await bus.publish(ReleaseCreated(app="misprobed", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="misprobed", state=state))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "misprobed", timeout=30)
 
     assert "web.1 of v2 did not become ready within 3s: readiness probe failed" in failed.reason

@@ -62,7 +62,7 @@ async def test_an_image_release_runs_its_entrypoint_and_cmd_in_its_workdir(
 ) -> None:
     state = await image_release(store, rootfs)
 
-    await bus.publish(ReleaseCreated(app="pulled", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="pulled", state=state))
     healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "pulled", timeout=60)
 
     assert sorted(p.type for p in healthy.processes) == ["clock", "cmd"]
@@ -116,7 +116,7 @@ async def test_an_image_with_only_sh_runs_its_procfile_and_deis_run_through_sh(
         structure={"clock": 1},
     )
 
-    await bus.publish(ReleaseCreated(app="tiny", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="tiny", state=state))
     healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "tiny", timeout=60)
     await bus.publish(RunRequested(app="tiny", run_id="sh1", command="env", state=state))
     finished = await recorder.wait_for(RunFinished, where=lambda e: e.run_id == "sh1", timeout=60)

@@ -260,7 +260,7 @@ async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes
     kube_service_settings.scheduler.kubernetes.api_server = kube_server.url
     state = buildpack_state()
     async with build(kube_service_settings).running():
-        await bus.publish(ReleaseCreated(app="shop", version=3, generation=3, state=state))
+        await bus.publish(ReleaseCreated(app="shop", state=state))
         healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 3, timeout=15)
         assert healthy.endpoints == ["shop.shop.svc.cluster.local:80"]
         assert sorted(p.type for p in healthy.processes) == ["web", "web", "worker"]
@@ -280,7 +280,7 @@ async def test_the_scheduler_deploys_scales_runs_and_destroys_through_kubernetes
 
         kube_server.pod_behaviour = "crash"
         broken = state.model_copy(update={"generation": 5, "version": 5})
-        await bus.publish(ReleaseCreated(app="shop", version=5, generation=5, state=broken))
+        await bus.publish(ReleaseCreated(app="shop", state=broken))
         failed = await recorder.wait_for(DeployFailed, where=lambda e: e.generation == 5, timeout=15)
         assert "CrashLoopBackOff" in failed.reason
 

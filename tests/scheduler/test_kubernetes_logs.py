@@ -46,7 +46,7 @@ async def deployed(
     service = build(kube_settings)
     async with service.running():
         state = buildpack_state(structure={"web": 1, "worker": 1}, autoscale={})
-        await bus.publish(ReleaseCreated(app="shop", version=3, generation=3, state=state))
+        await bus.publish(ReleaseCreated(app="shop", state=state))
         await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 3, timeout=15)
         yield service
 
@@ -127,7 +127,7 @@ async def test_a_restarted_scheduler_follows_running_pods_without_repeating_thei
     kube_server.startup_output = ["booting"]
     async with build(kube_settings).running():
         state = buildpack_state(structure={"web": 1}, autoscale={})
-        await bus.publish(ReleaseCreated(app="shop", version=3, generation=3, state=state))
+        await bus.publish(ReleaseCreated(app="shop", state=state))
         await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 3, timeout=15)
         web = web_pod(kube_server)
         await kube_server.crash("shop", web, 1)

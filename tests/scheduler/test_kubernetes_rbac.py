@@ -65,7 +65,7 @@ async def test_the_chart_lets_the_scheduler_make_every_request_it_makes(
     kube_server.startup_output = ["booting"]
     state = buildpack_state()
     async with build(settings).running():
-        await bus.publish(ReleaseCreated(app="shop", version=3, generation=3, state=state))
+        await bus.publish(ReleaseCreated(app="shop", state=state))
         await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 3, timeout=15)
         await kube_server.crash(
             "shop", str(kube_server.list("pods", "shop", type="web")[0]["metadata"]["name"]), 1

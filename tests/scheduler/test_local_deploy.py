@@ -23,7 +23,7 @@ async def test_a_release_of_a_web_app_becomes_reachable_on_its_port(
     scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
 ) -> None:
     state = await web_release(store, "hello", env={"GREETING": "howdy"})
-    await bus.publish(ReleaseCreated(app="hello", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="hello", state=state))
 
     healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "hello", timeout=30)
 
@@ -42,7 +42,7 @@ async def test_deploys_are_counted_and_timed_in_the_metrics(
     store: FsStore,
 ) -> None:
     state = await web_release(store, "counted")
-    await bus.publish(ReleaseCreated(app="counted", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="counted", state=state))
     await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "counted", timeout=30)
 
     _, metrics = await get(f"127.0.0.1:{settings.http.port}", "/metrics")
@@ -55,7 +55,7 @@ async def test_scaling_web_from_one_to_three_to_zero_runs_that_many_processes(
     scheduler: object, router: StandInRouter, bus: Bus, recorder: EventRecorder, store: FsStore
 ) -> None:
     state = await web_release(store, "scaly")
-    await bus.publish(ReleaseCreated(app="scaly", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="scaly", state=state))
     first = await recorder.wait_for(ContainersHealthy, where=lambda e: e.generation == 2, timeout=30)
 
     three = state.model_copy(update={"generation": 3, "structure": {"web": 3}})

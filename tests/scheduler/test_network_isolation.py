@@ -112,7 +112,7 @@ async def test_an_image_keeps_its_exposed_port_unprivileged_and_scaled(
     build = base.build.model_copy(update={"image": image, "procfile": {"cmd": "-m http.server 80"}})
     state = base.model_copy(update={"build": build, "structure": {"cmd": 3}})
 
-    await bus.publish(ReleaseCreated(app=state.app, version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app=state.app, state=state))
     healthy = await recorder.wait_for(ContainersHealthy, where=lambda e: e.app == "pulled", timeout=30)
 
     assert len(healthy.endpoints) == 3

@@ -44,7 +44,7 @@ async def test_an_http_readiness_probe_on_a_path_gates_the_deploy(
     # The test app answers every path with 200, so point the probe at a port nothing listens on.
     broken = {"web": {"readinessProbe": {"httpGet": {"path": "/", "port": 1}, **FAST}}}
     state = await web_release(store, "probed", version=3, healthchecks=broken)
-    await bus.publish(ReleaseCreated(app="probed", version=3, generation=3, state=state))
+    await bus.publish(ReleaseCreated(app="probed", state=state))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "probed", timeout=30)
 
     assert "did not become ready" in failed.reason
@@ -65,7 +65,7 @@ async def test_an_exec_readiness_probe_runs_inside_the_apps_sandbox(
 
     fails = {"web/cmd": {"readinessProbe": {"exec": {"command": ["test", "-f", "/app/missing"]}, **FAST}}}
     state = await web_release(store, "execd", version=3, healthchecks=fails)
-    await bus.publish(ReleaseCreated(app="execd", version=3, generation=3, state=state))
+    await bus.publish(ReleaseCreated(app="execd", state=state))
 
     await recorder.wait_for(DeployFailed, where=lambda e: e.app == "execd", timeout=30)
 

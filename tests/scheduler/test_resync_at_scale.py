@@ -89,7 +89,7 @@ async def test_a_new_scheduler_starts_after_the_snapshot_instead_of_replaying_hi
             await seed_apps(db, owner="admin", count=5)
         for n in range(30):  # a week of history the snapshot already accounts for
             state = AppState(app=f"old-{n}", generation=1, version=1, structure={"web": 1})
-            await bus.publish(ReleaseCreated(app=f"old-{n}", version=1, generation=1, state=state))
+            await bus.publish(ReleaseCreated(app=f"old-{n}", state=state))
         async with simulated_scheduler(nats_url, tmp_path) as (backend, service):
 
             async def resynced() -> bool:
@@ -97,7 +97,7 @@ async def test_a_new_scheduler_starts_after_the_snapshot_instead_of_replaying_hi
 
             await until(resynced)
             state = AppState(app="app-000001", generation=2, version=2, structure={"web": 2})
-            await bus.publish(ReleaseCreated(app="app-000001", version=2, generation=2, state=state))
+            await bus.publish(ReleaseCreated(app="app-000001", state=state))
 
             async def deployed() -> bool:
                 return len(await backend.processes("app-000001")) == 2

@@ -24,9 +24,7 @@ async def deploy(bus: Bus, recorder: EventRecorder, state: object) -> Containers
     from deis_common.events.state import AppState
 
     assert isinstance(state, AppState)
-    await bus.publish(
-        ReleaseCreated(app=state.app, version=state.version, generation=state.generation, state=state)
-    )
+    await bus.publish(ReleaseCreated(app=state.app, state=state))
     return await recorder.wait_for(
         ContainersHealthy, where=lambda e: e.app == state.app and e.generation == state.generation, timeout=30
     )
@@ -63,7 +61,7 @@ async def test_a_release_that_keeps_crashing_fails_and_the_previous_one_keeps_se
         store, "flaky", version=3, sha="deadbeef", procfile={"web": "echo 'cannot find settings' >&2; exit 2"}
     )
 
-    await bus.publish(ReleaseCreated(app="flaky", version=3, generation=3, state=broken))
+    await bus.publish(ReleaseCreated(app="flaky", state=broken))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "flaky", timeout=30)
 
     assert failed.version == 3 and failed.generation == 3
@@ -89,7 +87,7 @@ async def test_a_release_that_never_gets_ready_fails_with_its_last_log_lines(
         store, "mute", version=3, sha="0badf00d", procfile={"web": "python3 worker.py"}
     )
 
-    await bus.publish(ReleaseCreated(app="mute", version=3, generation=3, state=silent))
+    await bus.publish(ReleaseCreated(app="mute", state=silent))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "mute", timeout=30)
 
     assert "did not become ready within 3s" in failed.reason
@@ -103,7 +101,7 @@ async def test_a_stale_generation_is_ignored(
     current = await deploy(bus, recorder, await web_release(store, "stale", version=3, generation=5))
     older = await web_release(store, "stale", version=2, generation=4, env={"GREETING": "old"})
 
-    await bus.publish(ReleaseCreated(app="stale", version=2, generation=4, state=older))
+    await bus.publish(ReleaseCreated(app="stale", state=older))
     newer = await deploy(
         bus, recorder, current_state := await web_release(store, "stale", version=3, generation=6)
     )
@@ -141,7 +139,7 @@ async def test_a_release_that_cannot_start_fails_with_a_clear_reason(
         assert isinstance(change, dict)
         state = state.model_copy(update=change)
 
-    await bus.publish(ReleaseCreated(app="bad", version=2, generation=2, state=state))
+    await bus.publish(ReleaseCreated(app="bad", state=state))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "bad", timeout=30)
 
     assert reason in failed.reason

@@ -33,7 +33,7 @@ async def test_a_server_that_binds_its_port_and_dies_never_replaces_the_running_
         store, "gunny", version=3, sha="0badf00d", procfile={"web": "python3 bind_then_die.py"}
     )
 
-    await bus.publish(ReleaseCreated(app="gunny", version=3, generation=3, state=broken))
+    await bus.publish(ReleaseCreated(app="gunny", state=broken))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "gunny", timeout=60)
 
     assert "web.1 of v3 keeps crashing" in failed.reason
@@ -55,7 +55,7 @@ async def test_a_server_that_answers_then_crashes_inside_the_window_fails_the_de
         env={"LIFETIME": "0.3", "DEIS_MIN_READY_SECONDS": "2"},
     )
 
-    await bus.publish(ReleaseCreated(app="flash", version=3, generation=3, state=brief))
+    await bus.publish(ReleaseCreated(app="flash", state=brief))
     failed = await recorder.wait_for(DeployFailed, where=lambda e: e.app == "flash", timeout=60)
 
     assert "web.1 of v3 crashed within 2s of becoming ready" in failed.reason

@@ -72,11 +72,7 @@ async def test_deploying_and_rolling_back_drops_no_request(
         task = asyncio.create_task(load.run())
         try:
             for state in (v3, rollback):
-                await bus.publish(
-                    ReleaseCreated(
-                        app="steady", version=state.version, generation=state.generation, state=state
-                    )
-                )
+                await bus.publish(ReleaseCreated(app="steady", state=state))
                 healthy = await healthy_at(recorder, state.generation)
                 assert len(healthy.endpoints) == 2
                 await eventually(

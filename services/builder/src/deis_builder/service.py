@@ -56,10 +56,7 @@ def build(settings: Settings) -> Service:
     metrics = BuilderMetrics(service.registry)
     sessions = PushSessions()
 
-    def bus():  # type: ignore[no-untyped-def]
-        return service.bus
-
-    receiver = Receiver(bus, store, controller, conf, metrics)
+    receiver = Receiver(service, store, controller, conf, metrics)
     hooks = HookServer(hook_socket_path(data), sessions, receiver)
     repos = Repos(data / "repos")
     git = GitServer(

@@ -24,6 +24,7 @@ from nats.aio.subscription import Subscription
 from nats.js import api
 from pydantic import BaseModel, ValidationError
 
+from deis_common.bus.watch import Watch
 from deis_common.errors import BusError, NoResponders
 from deis_common.events.base import Envelope, Event, Model
 from deis_common.events.logs import LINES_PER_APP, LOGS_PREFIX, LOGS_STREAM, log_subject
@@ -166,26 +167,40 @@ class Bus:
     # -- ephemeral watching ----------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def watch(self, *subjects: str | type[Event]) -> AsyncIterator[asyncio.Queue[Envelope]]:
-        """Every replica sees everything: a core subscription whose envelopes land in a queue.
+    async def watch(
+        self, *watched: type[Event] | str, app: str | None = None, lines: str | None = None
+    ) -> AsyncIterator[Watch]:
+        """Every replica sees everything: the watched events (of ``app`` only, if given) from now on.
 
-        Use it to wait for the outcome of something this process started (a push waiting for its
-        build). Subscribe before triggering the work, or the answer may come first.
+        ``watched`` are event types, or subjects and wildcards whose envelopes only
+        :meth:`Watch.envelope` returns (relays). ``lines`` adds the text lines of one core subject
+        (a build's log): it shares one subscription with the watched events of its family, so lines
+        and outcome keep the order they were published in. Open the watch before triggering the
+        work, or the answer may come first.
         """
-        queue: asyncio.Queue[Envelope] = asyncio.Queue()
+        queue: asyncio.Queue[Envelope | str] = asyncio.Queue()
+        subjects = {w if isinstance(w, str) else w.subject for w in watched}
+        wanted = set(subjects)
+        shared = ""  # with lines: the family prefix one subscription takes whole
+        if lines is not None:
+            shared = ".".join(lines.split(".")[:3]) + "."  # deis.v1.<family>.
+            subjects = {s for s in subjects if not s.startswith(shared)} | {f"{shared}>"}
 
         async def on_message(msg: Msg) -> None:
+            if msg.subject == lines:
+                queue.put_nowait(msg.data.decode(errors="replace"))
+                return
+            if shared and msg.subject.startswith(shared) and msg.subject not in wanted:
+                return  # the family's other subjects, taken whole only to keep the order
             try:
                 queue.put_nowait(Envelope.from_bytes(msg.data))
             except ValidationError:
                 log.warning("bus.watch.bad_envelope", subject=msg.subject)
 
-        subs = [
-            await self.nc.subscribe(s if isinstance(s, str) else s.subject, cb=on_message) for s in subjects
-        ]
+        subs = [await self.nc.subscribe(s, cb=on_message) for s in sorted(subjects)]
         await self.nc.flush()
         try:
-            yield queue
+            yield Watch(queue, tuple(w for w in watched if not isinstance(w, str)), app=app)
         finally:
             for sub in subs:
                 with contextlib.suppress(nats.errors.Error):

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Final
 
 from deis_common.events.base import Envelope
 from deis_common.events.registry import ALL_EVENTS, lookup
+
+# the payload as subscribers receive it: with the fields derived from others (ReleaseCreated's version)
+WIRE: Final = "serialization"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyError:
             print(f"Error: unknown event {args.name!r} (see 'deis-events list')", file=sys.stderr)
             return 1
-        document = {"subject": cls.subject, **cls.model_json_schema()}
+        document = {"subject": cls.subject, **cls.model_json_schema(mode=WIRE)}
     else:
         document = {
             "envelope": Envelope.model_json_schema(),
-            "events": {cls.subject: cls.model_json_schema() for cls in ALL_EVENTS},
+            "events": {cls.subject: cls.model_json_schema(mode=WIRE) for cls in ALL_EVENTS},
         }
     print(json.dumps(document, indent=2, sort_keys=True))
     return 0

@@ -9,13 +9,12 @@ deployed, so a failed build or deploy leaves the repository (and the running rel
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol
 
 import structlog
 
@@ -30,8 +29,8 @@ from deis_builder.push.controller import (
     config_values,
 )
 from deis_builder.settings import BuilderSettings
-from deis_common.bus import Bus
-from deis_common.events.base import Envelope
+from deis_common.bus import Bus, Watch, WatchTimeout
+from deis_common.events.base import Event
 from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted, build_log_subject
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.pushes import PushReceived
@@ -39,8 +38,6 @@ from deis_common.events.releases import ReleaseCreated, ReleaseDeployed, Release
 from deis_common.store import ObjectStore
 
 log = structlog.get_logger(__name__)
-
-T = TypeVar("T")
 
 HINTS = (
     "",
@@ -79,16 +76,24 @@ class PushFailed(Exception):
     """The push must be refused with this reason."""
 
 
+class BusOwner(Protocol):
+    """What holds the service's bus once it is connected (the ``Service``; the bus does not exist yet
+    when the receiver is built)."""
+
+    @property
+    def bus(self) -> Bus: ...
+
+
 class Receiver:
     def __init__(
         self,
-        bus: Callable[[], Bus],
+        owner: BusOwner,
         store: ObjectStore,
         controller: ControllerClient,
         settings: BuilderSettings,
         metrics: BuilderMetrics,
     ) -> None:
-        self._bus = bus
+        self._owner = owner
         self._store = store
         self._controller = controller
         self._settings = settings
@@ -139,12 +144,19 @@ class Receiver:
             source_key=key,
             env=config_values(config),
         )
-        async with self._follow(build_id) as (builds, releases):
-            await self._bus().publish(event, correlation_id=build_id)
+        bus = self._owner.bus
+        outcomes = (ReleaseCreated, ReleaseRejected, ReleaseDeployed, DeployFailed)
+        # both watches open before the push is published; the build's lines and outcome share one
+        # subscription, so the outcome never overtakes the last lines
+        async with (
+            bus.watch(BuildStarted, BuildCompleted, BuildFailed, lines=build_log_subject(build_id)) as builds,
+            bus.watch(*outcomes, app=push.app) as releases,
+        ):
+            await bus.publish(event, correlation_id=build_id)
             await self._relay_build(build_id, builds, out)
             await out.info("Build complete.")
             await out.info("Launching App...")
-            version = await self._await_deploy(push.app, build_id, releases, out)
+            version = await self._await_deploy(build_id, releases, out)
         await out.info(f"Done, {push.app}:v{version} deployed to Workflow")
         for hint in HINTS:
             await out.info(hint)
@@ -173,108 +185,70 @@ class Receiver:
         finally:
             archive.unlink(missing_ok=True)
 
-    @contextlib.asynccontextmanager
-    async def _follow(
-        self, build_id: str
-    ) -> AsyncIterator[tuple[asyncio.Queue[tuple[str, str | Envelope]], asyncio.Queue[Envelope]]]:
-        """Subscribe to the build's lines and outcome (one subscription, so their order holds) and to
-        release outcomes, before the push is published."""
-        bus = self._bus()
-        builds: asyncio.Queue[tuple[str, str | Envelope]] = asyncio.Queue()
-        log_subject = build_log_subject(build_id)
+    async def _relay_build(self, build_id: str, builds: Watch, out: Output) -> None:
+        def ours(event: BuildStarted | BuildCompleted | BuildFailed) -> bool:
+            return event.build_id == build_id  # the watch sees every build's events
 
-        async def on_build_message(subject: str, data: bytes) -> None:
-            if subject == log_subject:
-                builds.put_nowait(("line", data.decode(errors="replace")))
-            elif subject in (BuildCompleted.subject, BuildFailed.subject, BuildStarted.subject):
-                envelope = Envelope.from_bytes(data)
-                if envelope.data.get("build_id") == build_id:
-                    builds.put_nowait(("event", envelope))
-
-        sub = await bus.subscribe_raw("deis.v1.builds.>", on_build_message)
-        try:
-            async with bus.watch(ReleaseCreated, ReleaseRejected, ReleaseDeployed, DeployFailed) as releases:
-                yield builds, releases
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-
-    async def _relay_build(
-        self, build_id: str, builds: asyncio.Queue[tuple[str, str | Envelope]], out: Output
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.build_timeout
         queued = True
         self._metrics.queued.inc()
         try:
-            while True:
-                _, value = await self._next(
-                    builds, deadline, out, "Timed out waiting for the build to finish."
-                )
-                if isinstance(value, str):
-                    await out.info(value)
-                    continue
-                if value.type == BuildStarted.subject and queued:
-                    queued = False
-                    self._metrics.queued.dec()
-                elif value.type == BuildCompleted.subject:
-                    return
-                elif value.type == BuildFailed.subject:
-                    raise PushFailed(value.open(BuildFailed).reason)
+            async for item in self._waiting(builds, self._settings.build_timeout, out, where=ours):
+                match item:
+                    case str():
+                        await out.info(item)
+                    case BuildStarted() if queued:
+                        queued = False
+                        self._metrics.queued.dec()
+                    case BuildCompleted():
+                        return
+                    case BuildFailed():
+                        raise PushFailed(item.reason)
         finally:
             if queued:
                 self._metrics.queued.dec()
+        raise PushFailed("Timed out waiting for the build to finish.")
 
-    async def _await_deploy(
-        self, app: str, build_id: str, releases: asyncio.Queue[Envelope], out: Output
-    ) -> int:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._settings.deploy_timeout
+    async def _await_deploy(self, build_id: str, releases: Watch, out: Output) -> int:
         version: int | None = None
         deployed: set[int] = set()
         failed: dict[int, str] = {}
-        while True:
-            if version is not None:
-                if version in failed:
+        async for event in self._waiting(releases, self._settings.deploy_timeout, out):
+            match event:
+                case ReleaseCreated() if event.build_id == build_id:
+                    version = event.version
+                case ReleaseRejected() if event.build_id == build_id:
                     raise PushFailed(
-                        f"The controller returned an error when publishing the release: {failed[version]}"
+                        f"The controller returned an error when publishing the release: {event.reason}"
                     )
-                # A later release (a config change made meanwhile) being deployed carries this build too.
-                if any(deployed_version >= version for deployed_version in deployed):
-                    return version
-            envelope = await self._next(
-                releases, deadline, out, "Timed out waiting for the release to be deployed."
-            )
-            if envelope.subject != app:
+                case ReleaseDeployed():
+                    deployed.add(event.version)
+                case DeployFailed():
+                    failed[event.version] = event.reason
+            if version is None:
                 continue
-            if envelope.type == ReleaseCreated.subject:
-                created = envelope.open(ReleaseCreated)
-                if created.build_id == build_id:
-                    version = created.version
-            elif envelope.type == ReleaseRejected.subject:
-                rejected = envelope.open(ReleaseRejected)
-                if rejected.build_id == build_id:
-                    raise PushFailed(
-                        f"The controller returned an error when publishing the release: {rejected.reason}"
-                    )
-            elif envelope.type == ReleaseDeployed.subject:
-                deployed.add(envelope.open(ReleaseDeployed).version)
-            elif envelope.type == DeployFailed.subject:
-                failure = envelope.open(DeployFailed)
-                failed[failure.version] = failure.reason
+            if version in failed:
+                raise PushFailed(
+                    f"The controller returned an error when publishing the release: {failed[version]}"
+                )
+            # A later release (a config change made meanwhile) being deployed carries this build too.
+            if any(deployed_version >= version for deployed_version in deployed):
+                return version
+        raise PushFailed("Timed out waiting for the release to be deployed.")
 
-    async def _next(self, queue: asyncio.Queue[T], deadline: float, out: Output, timeout_reason: str) -> T:
-        """The next item, printing ``...`` after every keep-alive interval of silence."""
-        loop = asyncio.get_running_loop()
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise PushFailed(timeout_reason)
-            try:
-                return await asyncio.wait_for(queue.get(), min(self._settings.keepalive_interval, remaining))
-            except TimeoutError:
-                if deadline - loop.time() > 0:
+    async def _waiting(
+        self, watch: Watch, seconds: float, out: Output, where: Callable[[Any], bool] | None = None
+    ) -> AsyncIterator[Event | str]:
+        """The watch's items for ``seconds``, printing ``...`` after every keep-alive interval of silence
+        (so the git client, and any proxy in between, sees the push is alive). Ends at the deadline."""
+        keepalive = self._settings.keepalive_interval
+        try:
+            async for item in watch.stream(where=where, timeout=seconds, idle=keepalive):
+                if item is None:
                     await out.info("...")
+                else:
+                    yield item
+        except WatchTimeout:
+            return
 
 
 async def git_gc(repo_dir: Path) -> None:

@@ -36,8 +36,6 @@ async def publish(
     await work.emit(
         ReleaseCreated(
             app=app_id,
-            version=release["version"],
-            generation=generation,
             build_id=build_id,
             summary=release["summary"],
             state=state,

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from deis_common.bus import Watch
 from deis_common.events.base import Envelope
 from deis_common.events.registry import FAMILIES, redact
 from deis_controller.controller import Controller
@@ -108,13 +109,13 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     visibility = Visibility(ctl, user)
     await visibility.prime()
     closing = request.app[CLOSING]
-    async with ctl.bus.watch(*SUBJECTS) as queue:
+    async with ctl.bus.watch(*SUBJECTS) as watch:
         response = web.StreamResponse(headers={"Content-Type": MEDIA_TYPE, "Cache-Control": "no-cache"})
         await response.prepare(request)
         stopped = asyncio.ensure_future(closing.wait())
         try:
             while True:
-                envelope = await _next(queue, stopped)
+                envelope = await _next(watch, stopped)
                 if stopped.done():
                     break
                 if envelope is None:
@@ -134,9 +135,9 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _next(queue: asyncio.Queue[Envelope], stopped: asyncio.Future[Any]) -> Envelope | None:
+async def _next(watch: Watch, stopped: asyncio.Future[Any]) -> Envelope | None:
     """The next event, or None after ``KEEPALIVE`` seconds without one (or once the stream must stop)."""
-    getter = asyncio.ensure_future(queue.get())
+    getter = asyncio.ensure_future(watch.envelope())
     done, _ = await asyncio.wait({getter, stopped}, timeout=KEEPALIVE, return_when=asyncio.FIRST_COMPLETED)
     if getter in done:
         return getter.result()

@@ -15,9 +15,9 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, Field, RootModel
 
+from deis_common.bus import Watch, WatchTimeout
 from deis_common.errors import BusError
 from deis_common.events.apps import RestartRequested, RunRequested
-from deis_common.events.base import Envelope
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
@@ -111,7 +111,7 @@ async def _until(
     app: dict[str, Any],
     deadline: float,
     done: Callable[[list[ProcessInfo]], bool],
-    failed: asyncio.Queue[Envelope] | None = None,
+    failed: Watch | None = None,
 ) -> None:
     """Poll the scheduler's process list until ``done`` (or the deadline, or the scheduler is silent).
 
@@ -121,10 +121,8 @@ async def _until(
         live = await _live(request, app)
         if live is None or done(live):
             return
-        while failed is not None and not failed.empty():
-            event = failed.get_nowait().open(DeployFailed)
-            if event.app == app["id"]:
-                raise Unavailable(event.reason)
+        if failed is not None and (event := failed.arrived(DeployFailed, where=lambda e: e.app == app["id"])):
+            raise Unavailable(event.reason)
         await asyncio.sleep(POLL)
 
 
@@ -190,12 +188,10 @@ async def run(request: web.Request) -> web.Response:
         )
         await ctl.app_log(app["id"], f"{user.username} on {app['id']}-run-{run_id} runs '{command}'")
         try:
-            async with asyncio.timeout(timeout + 30):
-                while True:
-                    event = (await finished.get()).open(RunFinished)
-                    if event.run_id == run_id and event.app == app["id"]:
-                        break
-        except TimeoutError as e:
+            event = await finished.first(
+                RunFinished, where=lambda e: e.run_id == run_id and e.app == app["id"], timeout=timeout + 30
+            )
+        except WatchTimeout as e:
             raise Unavailable(f"{app['id']}-run-{run_id} did not finish within {timeout:.0f} seconds") from e
     return ok({"exit_code": event.exit_code, "output": event.output})
 

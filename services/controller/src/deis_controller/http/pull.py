@@ -7,11 +7,10 @@ the pull, the release or the deploy failed.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
-from deis_common.events.base import Envelope
+from deis_common.bus import Deadline, Watch, WatchTimeout
 from deis_common.events.builds import BuildFailed
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
@@ -25,34 +24,28 @@ from deis_controller.errors import BadRequest, Unavailable
 WATCHED = (BuildFailed, ReleaseRejected, ReleaseCreated, ContainersHealthy, DeployFailed)
 
 
-async def _outcome(queue: asyncio.Queue[Envelope], app: str, build_id: str) -> None:
-    generation: int | None = None
-    while True:
-        envelope = await queue.get()
-        if envelope.type == BuildFailed.subject and envelope.open(BuildFailed).build_id == build_id:
-            raise BadRequest(envelope.open(BuildFailed).reason)
-        if envelope.type == ReleaseRejected.subject and envelope.open(ReleaseRejected).build_id == build_id:
-            raise BadRequest(envelope.open(ReleaseRejected).reason)
-        if envelope.type == ReleaseCreated.subject:
-            created = envelope.open(ReleaseCreated)
-            if created.build_id == build_id:
-                generation = created.generation
-        if generation is None:
-            continue
-        if envelope.type == ContainersHealthy.subject:
-            healthy = envelope.open(ContainersHealthy)
-            if healthy.app == app and healthy.generation >= generation:
+async def _outcome(watch: Watch, app: str, build_id: str, deadline: Deadline) -> None:
+    """Return once the pulled image runs; raise with the reason its build, release or deploy failed."""
+    made = await watch.first(
+        BuildFailed, ReleaseRejected, ReleaseCreated, where=lambda e: e.build_id == build_id, timeout=deadline
+    )
+    if not isinstance(made, ReleaseCreated):
+        raise BadRequest(made.reason)
+    generation = made.generation
+    async for event in watch.stream(timeout=deadline):
+        match event:
+            case ReleaseCreated(build_id=built) if built == build_id:
+                generation = event.generation  # a later release of this build: config changed meanwhile
+            case ContainersHealthy() if event.app == app and event.generation >= generation:
                 return
-        if envelope.type == DeployFailed.subject:
-            failed = envelope.open(DeployFailed)
-            if failed.app == app and failed.generation == generation:
-                raise BadRequest(failed.reason)
+            case DeployFailed() if event.app == app and event.generation == generation:
+                raise BadRequest(event.reason)
 
 
 async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild, env: dict[str, str]) -> str:
     """Hand ``build.image`` to the builder and wait for the outcome; returns the build id."""
     build_id = uuid.uuid4().hex
-    async with ctl.bus.watch(*WATCHED) as queue:
+    async with ctl.bus.watch(*WATCHED) as watch:
         async with ctl.work() as work:
             await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
             await work.emit(
@@ -68,8 +61,7 @@ async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild,
             )
             work.log(app["id"], f"{user} pulls {build.image}")
         try:
-            async with asyncio.timeout(ctl.settings.pull_wait):
-                await _outcome(queue, app["id"], build_id)
-        except TimeoutError as e:
+            await _outcome(watch, app["id"], build_id, Deadline.after(ctl.settings.pull_wait))
+        except WatchTimeout as e:
             raise Unavailable(f"the pull of {build.image} is still running; see deis releases") from e
     return build_id

@@ -7,11 +7,10 @@ A failed deploy is reported to the caller (the release itself is marked failed b
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from deis_common.events.base import Envelope
+from deis_common.bus import Watch, WatchTimeout
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
 from deis_common.events.routes import RoutesUpdated
@@ -19,28 +18,27 @@ from deis_controller.controller import Controller
 
 
 class Rollout:
-    def __init__(self, queue: asyncio.Queue[Envelope] | None, timeout: float) -> None:
-        self._queue = queue
+    def __init__(self, watch: Watch | None, timeout: float) -> None:
+        self._watch = watch
         self._timeout = timeout
 
     async def failure(self, app: str, generation: int) -> str | None:
         """The reason the deploy of ``generation`` failed; None once it runs (or the wait ran out)."""
-        if self._queue is None:
+        if self._watch is None:
             return None
+
+        def outcome(event: ContainersHealthy | DeployFailed) -> bool:
+            if isinstance(event, ContainersHealthy):
+                return event.app == app and event.generation >= generation
+            return event.app == app and event.generation == generation
+
         try:
-            async with asyncio.timeout(self._timeout):
-                while True:
-                    envelope = await self._queue.get()
-                    if envelope.type == ContainersHealthy.subject:
-                        healthy = envelope.open(ContainersHealthy)
-                        if healthy.app == app and healthy.generation >= generation:
-                            return None
-                    elif envelope.type == DeployFailed.subject:
-                        failed = envelope.open(DeployFailed)
-                        if failed.app == app and failed.generation == generation:
-                            return failed.reason
-        except TimeoutError:
+            event = await self._watch.first(
+                ContainersHealthy, DeployFailed, where=outcome, timeout=self._timeout
+            )
+        except WatchTimeout:
             return None
+        return event.reason if isinstance(event, DeployFailed) else None
 
 
 @contextlib.asynccontextmanager
@@ -49,23 +47,21 @@ async def rollout(ctl: Controller) -> AsyncIterator[Rollout]:
     if timeout <= 0:
         yield Rollout(None, 0)
         return
-    async with ctl.bus.watch(ContainersHealthy, DeployFailed) as queue:
-        yield Rollout(queue, timeout)
+    async with ctl.bus.watch(ContainersHealthy, DeployFailed) as watch:
+        yield Rollout(watch, timeout)
 
 
 class Routing:
-    def __init__(self, queue: asyncio.Queue[Envelope] | None, timeout: float) -> None:
-        self._queue = queue
+    def __init__(self, watch: Watch | None, timeout: float) -> None:
+        self._watch = watch
         self._timeout = timeout
 
     async def applied(self, app: str) -> None:
         """Return once the router has reloaded for ``app`` (or the short wait ran out)."""
-        if self._queue is None:
+        if self._watch is None:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._timeout):
-                while (await self._queue.get()).subject != app:
-                    pass
+        with contextlib.suppress(WatchTimeout):
+            await self._watch.first(RoutesUpdated, where=lambda e: e.app == app, timeout=self._timeout)
 
 
 @contextlib.asynccontextmanager
@@ -75,5 +71,5 @@ async def routing(ctl: Controller) -> AsyncIterator[Routing]:
     if timeout <= 0:
         yield Routing(None, 0)
         return
-    async with ctl.bus.watch(RoutesUpdated) as queue:
-        yield Routing(queue, timeout)
+    async with ctl.bus.watch(RoutesUpdated) as watch:
+        yield Routing(watch, timeout)

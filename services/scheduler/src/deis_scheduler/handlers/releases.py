@@ -12,8 +12,7 @@ def releases_router(reconcilers: Reconcilers) -> Router:
 
     @router.on(ReleaseCreated, name="release-created", concurrency=16, ack_wait=60)
     async def release_created(event: ReleaseCreated, ctx: Context) -> None:
-        state = event.state.model_copy(update={"generation": event.generation, "version": event.version})
         ctx.log.info("release.received", app=event.app, version=event.version, generation=event.generation)
-        await reconcilers.of(event.app).apply(state, ctx.publish)
+        await reconcilers.of(event.app).apply(event.state, ctx.publish)
 
     return router
