@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from deis_controller.db.pool import Tx
+from deis_controller.records import CONFIG_SECTIONS
 
-CONFIG_SECTIONS = ("values", "memory", "cpu", "tags", "registry", "healthcheck")
 CONFIG_COLUMNS = 'uuid, app_uuid, owner, "values", memory, cpu, tags, registry, healthcheck, created, updated'
 BUILD_COLUMNS = (
     "uuid, app_uuid, owner, image, sha, procfile, dockerfile, build_id, artifact, created, updated"

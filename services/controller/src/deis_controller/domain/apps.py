@@ -1,4 +1,4 @@
-"""App lifecycle: creation (v1, settings, TLS, default domain) and destruction."""
+"""App lifecycle: creation (v1, settings, TLS, default domain), lookup, transfer and destruction."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
 from deis_controller.db import apps as apps_db
 from deis_controller.db import routing as routing_db
-from deis_controller.domain import releases
+from deis_controller.domain import releases, users
 from deis_controller.domain.names import generated_name, validate_app_id
-from deis_controller.errors import FieldErrors
+from deis_controller.domain.users import User
+from deis_controller.errors import FieldErrors, PermissionDenied
 
 DEFAULT_SETTINGS: dict[str, Any] = {
     "maintenance": False,
@@ -58,14 +59,25 @@ async def destroy(work: Work, app: dict[str, Any]) -> None:
     await work.emit(AppDestroyed(app=app["id"]))
 
 
-def render(app: dict[str, Any], platform_domain: str, router_port: int) -> dict[str, Any]:
-    port = "" if router_port == 80 else f":{router_port}"
-    return {
-        "uuid": app["uuid"],
-        "id": app["id"],
-        "owner": app["owner"],
-        "structure": app["structure"],
-        "url": f"{app['id']}.{platform_domain}{port}",
-        "created": app["created"],
-        "updated": app["updated"],
-    }
+async def get(work: Work, app_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+    return await apps_db.get(work.tx, app_id, lock=lock)
+
+
+async def all_ids(work: Work) -> list[str]:
+    return await apps_db.all_ids(work.tx)
+
+
+async def page_visible(
+    work: Work, limit: int, offset: int, *, user: User
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of the apps ``user`` may see, by name."""
+    return await apps_db.page_visible(work.tx, user.username, user.is_superuser, limit, offset)
+
+
+async def transfer(work: Work, app: dict[str, Any], user: User, new_owner: str) -> None:
+    """Make ``new_owner`` the owner (only the owner or an admin may)."""
+    if not (user.is_superuser or app["owner"] == user.username):
+        raise PermissionDenied()
+    await users.get(work, new_owner)
+    await apps_db.transfer(work.tx, app["uuid"], app["owner"], new_owner)
+    work.log(app["id"], f"{user.username} transferred {app['id']} to {new_owner}")

@@ -1,21 +1,26 @@
-"""Builds: Procfile rules, the structure a build implies, and releasing a build.
+"""Builds: Procfile rules, the structure a build implies, releasing a build, and image pulls.
 
 Used by ``POST /v2/apps/<id>/builds``, the builder's ``hooks/build`` and the ``BuildCompleted`` handler.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from deis_common.events.builds import BuildCompleted
+from deis_common.events.pushes import PushReceived
+from deis_common.events.releases import ReleaseRejected
 from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
+from deis_controller.db import users as users_db
 from deis_controller.domain.config import PROCTYPE, PROCTYPE_MESSAGE
 from deis_controller.domain.releases import new_release
 from deis_controller.domain.state import build_kind
 from deis_controller.domain.summary import build_summary
-from deis_controller.errors import Conflict, FieldErrors
+from deis_controller.errors import Conflict, DomainError, FieldErrors, NoMatch
 
 PROCFILE_MISSING = (
     "Last deployment had a Procfile but is missing in this deploy."
@@ -139,15 +144,82 @@ async def release_build(
     return row, release
 
 
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    return {
-        "uuid": row["uuid"],
-        "app": app_id,
-        "owner": row["owner"],
-        "image": row["image"],
-        "sha": row["sha"],
-        "procfile": row["procfile"],
-        "dockerfile": row["dockerfile"],
-        "created": row["created"],
-        "updated": row["updated"],
-    }
+async def page(
+    work: Work, limit: int, offset: int, *, app: dict[str, Any]
+) -> tuple[int, list[dict[str, Any]]]:
+    return await releases_db.builds_page(work.tx, app["uuid"], limit, offset)
+
+
+async def current(work: Work, app: dict[str, Any]) -> dict[str, Any]:
+    """The build the current release runs."""
+    release = await releases_db.current(work.tx, app["uuid"])
+    if release is None or release["build_uuid"] is None:
+        raise NoMatch("Build")
+    return await releases_db.build(work.tx, release["build_uuid"])
+
+
+async def by_build_id(work: Work, build_id: str) -> dict[str, Any] | None:
+    return await releases_db.build_by_event_id(work.tx, build_id)
+
+
+async def request_pull(work: Work, app: dict[str, Any], user: str, build: NewBuild) -> str:
+    """Hand ``build.image`` to the builder (``PushReceived``), remembering its Procfile; the build id."""
+    current = await releases_db.current(work.tx, app["uuid"])
+    config = await releases_db.config(work.tx, current["config_uuid"]) if current else None
+    build_id = uuid.uuid4().hex
+    await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
+    await work.emit(
+        PushReceived(
+            app=app["id"],
+            build_id=build_id,
+            user=user,
+            sha="",
+            source_key="",
+            image=build.image,
+            env=pull_env(config),
+        )
+    )
+    work.log(app["id"], f"{user} pulls {build.image}")
+    return build_id
+
+
+async def complete(
+    work: Work, event: BuildCompleted, *, remove_missing: bool, reject_missing: bool
+) -> str | None:
+    """Release a finished build (once per ``build_id``); the reason when the rules refuse it, which is
+    announced as ``ReleaseRejected``."""
+    if await releases_db.build_by_event_id(work.tx, event.build_id) is not None:
+        return None
+    app = await apps_db.get(work.tx, event.app, lock=True)
+    if app is None:
+        reason = f"app {event.app} does not exist"
+        await work.emit(ReleaseRejected(app=event.app, build_id=event.build_id, reason=reason))
+        return reason
+    user = event.user if await users_db.by_username(work.tx, event.user) else app["owner"]
+    artifact = event.artifact
+    pull = await releases_db.take_pull(work.tx, event.build_id)
+    if pull is not None and pull["procfile"] and not artifact.procfile:
+        artifact = artifact.model_copy(update={"procfile": pull["procfile"]})
+    lines = len(work.lines)
+    try:
+        async with work.tx.savepoint():
+            await release_build(
+                work,
+                app,
+                user,
+                NewBuild(
+                    image=artifact.location,
+                    sha=artifact.sha,
+                    procfile=check_procfile(dict(artifact.procfile)),
+                    dockerfile="Dockerfile" if artifact.kind == "dockerfile" else "",
+                    build_id=event.build_id,
+                    artifact=artifact.model_dump(mode="json"),
+                ),
+                remove_missing=remove_missing,
+                reject_missing=reject_missing,
+            )
+    except DomainError as e:
+        del work.lines[lines:]
+        await work.emit(ReleaseRejected(app=event.app, build_id=event.build_id, reason=e.detail))
+        return e.detail
+    return None

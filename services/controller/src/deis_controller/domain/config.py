@@ -1,4 +1,4 @@
-"""Config sections: validation of a POST, merging it into the current config, and rendering it.
+"""Config sections: validation of a POST and merging it into the current config.
 
 A POST may carry each section as an object or as a string holding JSON (the HTTP layer decodes those,
 ``http.inputs``); a ``null`` value unsets a key (unsetting a missing key is a 422). Legacy
@@ -11,8 +11,8 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-from deis_controller.db.releases import CONFIG_SECTIONS
 from deis_controller.errors import BadRequest, FieldErrors, Unprocessable
+from deis_controller.records import CONFIG_SECTIONS
 
 CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROCTYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -249,13 +249,3 @@ def merge(
     if not merged["tags"] and default_tags:
         merged["tags"] = dict(default_tags)
     return merged
-
-
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"uuid": row["uuid"], "app": app_id, "owner": row["owner"]}
-    for name in CONFIG_SECTIONS:
-        section = row[name]
-        out[name] = section if name == "healthcheck" else {k: str(v) for k, v in section.items()}
-    out["created"] = row["created"]
-    out["updated"] = row["updated"]
-    return out

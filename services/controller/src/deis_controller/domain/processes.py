@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deis_common.events.apps import AppScaled
-from deis_common.events.containers import ContainersAutoscaled
-from deis_common.events.state import ProcessInfo
+from deis_common.events.containers import ContainersAutoscaled, ContainersHealthy
+from deis_common.events.state import AppState, ProcessInfo
 from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
@@ -125,3 +125,17 @@ def restarted(processes: list[ProcessInfo], replaced: set[str], structure: dict[
         if len(of_type) != n or any(p.state != "up" for p in of_type):
             return False
     return True
+
+
+async def record_healthy(work: Work, event: ContainersHealthy) -> None:
+    """The processes of a healthy generation, and its endpoints unless a newer generation's are in."""
+    processes = [p.model_dump(mode="json") for p in event.processes]
+    await apps_db.set_healthy(work.tx, event.app, event.generation, event.endpoints, processes)
+
+
+async def run_state(work: Work, app: dict[str, Any]) -> AppState:
+    """The desired state a one-off ``deis run`` process starts from: the current release's."""
+    current = await releases_db.current(work.tx, app["uuid"])
+    if current is None or current["build_uuid"] is None:
+        raise BadRequest("No build associated with this release to run this command")
+    return await app_state(work.tx, app, current)

@@ -18,7 +18,7 @@ from deis_controller.domain import config as config_rules
 from deis_controller.domain import nodes as node_rules
 from deis_controller.domain.state import app_state
 from deis_controller.domain.summary import config_summary
-from deis_controller.errors import BadRequest, Conflict
+from deis_controller.errors import BadRequest, Conflict, NoMatch
 
 
 async def publish(
@@ -205,3 +205,23 @@ async def deploy_failed(work: Work, app: dict[str, Any], version: int, reason: s
     generation = await apps_db.bump_generation(work.tx, app["uuid"])
     await publish(work, app["id"], good, generation, rollback_of=good["version"])
     work.log(app["id"], f"Rolling back process types to release v{good['version']}.")
+
+
+async def page(
+    work: Work, limit: int, offset: int, *, app: dict[str, Any]
+) -> tuple[int, list[dict[str, Any]]]:
+    return await releases_db.releases_page(work.tx, app["uuid"], limit, offset)
+
+
+async def get(work: Work, app: dict[str, Any], version: int | None) -> dict[str, Any]:
+    release = await releases_db.by_version(work.tx, app["uuid"], version) if version is not None else None
+    if release is None:
+        raise NoMatch("Release")
+    return release
+
+
+async def owner_of(work: Work, app_id: str, version: int) -> str | None:
+    """Who made release ``version`` of ``app_id``; None when there is no such release (any more)."""
+    app = await apps_db.get(work.tx, app_id)
+    release = await releases_db.by_version(work.tx, app["uuid"], version) if app else None
+    return str(release["owner"]) if release is not None else None

@@ -16,7 +16,7 @@ from deis_controller.db import releases as releases_db
 from deis_controller.db import routing as routing_db
 from deis_controller.domain.apps import DEFAULT_SETTINGS
 from deis_controller.domain.state import app_state, route_settings
-from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, Unprocessable
+from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, NoMatch, Unprocessable
 
 SETTINGS_FIELDS = ("maintenance", "routable", "whitelist", "autoscale", "label")
 
@@ -123,4 +123,11 @@ async def set_https(work: Work, app: dict[str, Any], user: str, value: Any) -> d
     row = await routing_db.add_tls(work.tx, app["uuid"], user, enforced)
     work.log(app["id"], f"{user} {'enabled' if enforced else 'disabled'} TLS enforcement")
     await work.emit(SettingsChanged(app=app["id"], routing=await route_settings(work.tx, app["uuid"])))
+    return row
+
+
+async def latest_tls(work: Work, app: dict[str, Any]) -> dict[str, Any]:
+    row = await routing_db.latest_tls(work.tx, app["uuid"])
+    if row is None:
+        raise NoMatch("TLS")
     return row

@@ -23,9 +23,7 @@ from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
 from deis_common.podnames import full_name, suffix
-from deis_controller.db import releases as releases_db
 from deis_controller.domain import processes
-from deis_controller.domain.state import app_state
 from deis_controller.errors import BadRequest, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
@@ -73,7 +71,7 @@ async def scale(request: web.Request) -> web.Response:
     deadline = time.monotonic() + ctl.settings.deploy_wait
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             generation = await processes.scale(work, app, user.username, data)
         if generation is not None:
             reason = await deploy.failure(app["id"], generation)
@@ -134,8 +132,8 @@ def _name(app_id: str, name: str | None) -> str | None:
 
 @doc(response=PodListResponse)
 async def list_pods(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
     found = processes.pods(
         await _processes(request, app),
         request.match_info.get("type"),
@@ -149,8 +147,8 @@ async def restart(request: web.Request) -> web.Response:
     """Replace the chosen processes with fresh ones (new names) and answer with their successors."""
     ctl = controller(request)
     deadline = time.monotonic() + ctl.settings.deploy_wait
-    async with ctl.db.read() as tx:
-        user, app = await authorize(tx, request)
+    async with ctl.read() as work:
+        user, app = await authorize(work, request)
     proctype = request.match_info.get("type")
     name = _name(app["id"], request.match_info.get("name"))
     chosen = processes.pods(await _processes(request, app), proctype, name)
@@ -176,12 +174,9 @@ async def run(request: web.Request) -> web.Response:
     command = data.get("command")
     if not command or not isinstance(command, str):
         raise BadRequest("command is a required field")
-    async with ctl.db.read() as tx:
-        user, app = await authorize(tx, request)
-        current = await releases_db.current(tx, app["uuid"])
-        if current is None or current["build_uuid"] is None:
-            raise BadRequest("No build associated with this release to run this command")
-        state = await app_state(tx, app, current)
+    async with ctl.read() as work:
+        user, app = await authorize(work, request)
+        state = await processes.run_state(work, app)
     run_id = suffix()
     timeout = ctl.settings.run_timeout
     async with ctl.bus.watch(RunFinished) as finished:

@@ -8,17 +8,15 @@ the pull, the release or the deploy failed.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any
 
 from deis_common.events.base import Envelope
 from deis_common.events.builds import BuildFailed
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
-from deis_common.events.pushes import PushReceived
 from deis_common.events.releases import ReleaseCreated, ReleaseRejected
 from deis_controller.controller import Controller
-from deis_controller.db import releases as releases_db
+from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild
 from deis_controller.errors import BadRequest, Unavailable
 
@@ -49,24 +47,11 @@ async def _outcome(queue: asyncio.Queue[Envelope], app: str, build_id: str) -> N
                 raise BadRequest(failed.reason)
 
 
-async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild, env: dict[str, str]) -> str:
+async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild) -> str:
     """Hand ``build.image`` to the builder and wait for the outcome; returns the build id."""
-    build_id = uuid.uuid4().hex
     async with ctl.bus.watch(*WATCHED) as queue:
         async with ctl.work() as work:
-            await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
-            await work.emit(
-                PushReceived(
-                    app=app["id"],
-                    build_id=build_id,
-                    user=user,
-                    sha="",
-                    source_key="",
-                    image=build.image,
-                    env=env,
-                )
-            )
-            work.log(app["id"], f"{user} pulls {build.image}")
+            build_id = await builds.request_pull(work, app, user, build)
         try:
             async with asyncio.timeout(ctl.settings.pull_wait):
                 await _outcome(queue, app["id"], build_id)

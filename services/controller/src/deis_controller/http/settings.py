@@ -7,9 +7,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import routing as routing_db
 from deis_controller.domain import settings as settings_domain
-from deis_controller.errors import FieldErrors, NoMatch, Unprocessable
+from deis_controller.errors import FieldErrors, Unprocessable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
@@ -68,7 +67,7 @@ def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
 @doc(response=SettingsResponse)
 async def get_settings(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
+        _, app = await authorize(work, request)
         row = await settings_domain.latest(work, app)
     return ok(render(row, app["id"]))
 
@@ -79,7 +78,7 @@ async def set_settings(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             merged = settings_domain.merge(await settings_domain.latest(work, app), data)
             row = await settings_domain.save(work, app, user.username, merged)
         await router.applied(app["id"])
@@ -88,11 +87,9 @@ async def set_settings(request: web.Request) -> web.Response:
 
 @doc(response=TLSResponse)
 async def get_tls(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
-        row = await routing_db.latest_tls(tx, app["uuid"])
-    if row is None:
-        raise NoMatch("TLS")
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+        row = await settings_domain.latest_tls(work, app)
     return ok(_tls(row, app["id"]))
 
 
@@ -106,7 +103,7 @@ async def set_tls(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             row = await settings_domain.set_https(work, app, user.username, data.get("https_enforced"))
         await router.applied(app["id"])
     return ok(_tls(row, app["id"]), status=201)
@@ -121,7 +118,7 @@ def _addresses(data: dict[str, Any]) -> list[str]:
 @doc(response=WhitelistRequest)
 async def get_whitelist(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
+        _, app = await authorize(work, request)
         row = await settings_domain.latest(work, app)
     return ok({"addresses": row["whitelist"]})
 
@@ -132,7 +129,7 @@ async def add_whitelist(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             previous = await settings_domain.latest(work, app)
             merged = {**previous, "whitelist": list(previous["whitelist"])}
             merged["whitelist"] += [a for a in dict.fromkeys(addresses) if a not in merged["whitelist"]]
@@ -147,7 +144,7 @@ async def remove_whitelist(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             previous = await settings_domain.latest(work, app)
             missing = [a for a in addresses if a not in previous["whitelist"]]
             if missing:
