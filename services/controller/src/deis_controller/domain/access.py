@@ -6,23 +6,23 @@ may use every method except DELETE; anyone else gets 403 for an app that exists 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.domain import users
-from deis_controller.domain.users import User
 from deis_controller.errors import NoMatch, PermissionDenied
+from deis_controller.records import App, User
 
 Role = Literal["admin", "owner", "collaborator"]
 
 
-async def role_of(work: Work, app: dict[str, Any], user: User) -> Role | None:
+async def role_of(work: Work, app: App, user: User) -> Role | None:
     if user.is_superuser:
         return "admin"
-    if app["owner"] == user.username:
+    if app.owner == user.username:
         return "owner"
-    if await apps_db.is_collaborator(work.tx, app["uuid"], user.username):
+    if await apps_db.is_collaborator(work.tx, app.uuid, user.username):
         return "collaborator"
     return None
 
@@ -37,7 +37,7 @@ def allowed(role: Role | None, method: str, *, owner_only: bool = False) -> bool
 
 async def authorized_app(
     work: Work, user: User, app_id: str, method: str, *, owner_only: bool = False, lock: bool = False
-) -> dict[str, Any]:
+) -> App:
     """The app ``app_id``, once ``user`` may use ``method`` on it."""
     app = await apps_db.get(work.tx, app_id, lock=lock)
     if app is None:
@@ -61,7 +61,7 @@ async def readable_apps(work: Work, user: User) -> set[str]:
     page = 500
     while True:
         count, rows = await apps_db.page_visible(work.tx, user.username, user.is_superuser, page, len(names))
-        names.update(row["id"] for row in rows)
+        names.update(row.id for row in rows)
         if not rows or len(names) >= count:
             return names
 
@@ -69,14 +69,14 @@ async def readable_apps(work: Work, user: User) -> set[str]:
 # -- collaborators --------------------------------------------------------------------------------
 
 
-async def collaborators(work: Work, app: dict[str, Any]) -> list[str]:
-    return await apps_db.collaborators(work.tx, app["uuid"])
+async def collaborators(work: Work, app: App) -> list[str]:
+    return await apps_db.collaborators(work.tx, app.uuid)
 
 
-async def grant(work: Work, app: dict[str, Any], user: User, username: str) -> None:
+async def grant(work: Work, app: App, user: User, username: str) -> None:
     await users.get(work, username)
-    await apps_db.grant(work.tx, app["uuid"], username)
-    work.log(app["id"], f"{user.username} added {username} as a collaborator")
+    await apps_db.grant(work.tx, app.uuid, username)
+    work.log(app.id, f"{user.username} added {username} as a collaborator")
 
 
 async def revoke(work: Work, caller: User, app_id: str, username: str) -> None:
@@ -87,12 +87,12 @@ async def revoke(work: Work, caller: User, app_id: str, username: str) -> None:
     await users.get(work, username)
     if caller.username != username:
         await authorized_app(work, caller, app_id, "DELETE", owner_only=True)
-    if not await apps_db.revoke(work.tx, app["uuid"], username):
+    if not await apps_db.revoke(work.tx, app.uuid, username):
         raise PermissionDenied()
-    work.log(app["id"], f"{caller.username} removed {username} as a collaborator")
+    work.log(app.id, f"{caller.username} removed {username} as a collaborator")
 
 
-async def pusher_app(work: Work, username: str, app_id: str) -> tuple[User, dict[str, Any]]:
+async def pusher_app(work: Work, username: str, app_id: str) -> tuple[User, App]:
     """The user pushing to ``app_id`` and the app (locked), once they may push to it."""
     user = await users.get(work, username)
     app = await apps_db.get(work.tx, app_id, lock=True)

@@ -6,6 +6,7 @@ Used by ``POST /v2/apps/<id>/builds``, the builder's ``hooks/build`` and the ``B
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +17,12 @@ from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
 from deis_controller.db import users as users_db
+from deis_controller.domain import releases
 from deis_controller.domain.config import PROCTYPE, PROCTYPE_MESSAGE
-from deis_controller.domain.releases import new_release
 from deis_controller.domain.state import build_kind
 from deis_controller.domain.summary import build_summary
 from deis_controller.errors import Conflict, DomainError, FieldErrors, NoMatch
+from deis_controller.records import App, Build, Config, Release, ReleaseKind
 
 PROCFILE_MISSING = (
     "Last deployment had a Procfile but is missing in this deploy."
@@ -28,14 +30,16 @@ PROCFILE_MISSING = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewBuild:
+    """A build to store: from the API, the builder's hook, or a finished build worker."""
+
     image: str
     sha: str = ""
-    procfile: dict[str, str] = field(default_factory=dict)
+    procfile: Mapping[str, str] = field(default_factory=dict)
     dockerfile: str = ""
     build_id: str | None = None
-    artifact: dict[str, Any] | None = None
+    artifact: Mapping[str, Any] | None = None
 
 
 def check_procfile(procfile: Any) -> dict[str, str]:
@@ -51,25 +55,25 @@ def check_procfile(procfile: Any) -> dict[str, str]:
     return {k: str(v) for k, v in procfile.items()}
 
 
-def pull_env(config: dict[str, Any] | None) -> dict[str, str]:
+def pull_env(config: Config | None) -> dict[str, str]:
     """What the builder gets to pull an image with: the app's config values, and the credentials of
     ``deis registry:set username=... password=...`` as ``DEIS_REGISTRY_USERNAME``/``DEIS_REGISTRY_PASSWORD``
     (they win over config values of those names, as they are what the user set for this purpose)."""
     if config is None:
         return {}
-    env = {k: str(v) for k, v in (config["values"] or {}).items()}
-    registry = config.get("registry") or {}
+    env = {k: str(v) for k, v in config.values.items()}
+    registry = config.registry
     for key, name in (("username", "DEIS_REGISTRY_USERNAME"), ("password", "DEIS_REGISTRY_PASSWORD")):
         if registry.get(key):
             env[name] = str(registry[key])
     return env
 
 
-def default_structure(build: dict[str, Any]) -> dict[str, int]:
-    procfile = build["procfile"]
+def default_structure(build: Build) -> dict[str, int]:
+    procfile = build.procfile
     if "web" in procfile:
         return {"web": 1}
-    if not build["sha"] or build["dockerfile"]:
+    if not build.sha or build.dockerfile:
         return {"cmd": 1}
     if procfile:
         return {}
@@ -77,12 +81,12 @@ def default_structure(build: dict[str, Any]) -> dict[str, int]:
 
 
 def next_structure(
-    structure: dict[str, int], new: dict[str, Any], old: dict[str, Any] | None, remove_missing: bool
+    structure: Mapping[str, int], new: Build, old: Build | None, remove_missing: bool
 ) -> dict[str, int]:
     result = dict(structure)
-    if old is not None and (remove_missing or (old["procfile"] and new["procfile"])):
-        for proctype in old["procfile"]:
-            if proctype not in new["procfile"] and proctype in result:
+    if old is not None and (remove_missing or (old.procfile and new.procfile)):
+        for proctype in old.procfile:
+            if proctype not in new.procfile and proctype in result:
                 result[proctype] = 0
     if not structure:
         return {**result, **default_structure(new)}
@@ -96,29 +100,28 @@ def next_structure(
 
 async def release_build(
     work: Work,
-    app: dict[str, Any],
+    app: App,
     user: str,
     build: NewBuild,
     *,
     remove_missing: bool,
     reject_missing: bool,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Store the build and release it with the current config; returns (build row, release row)."""
-    current = await releases_db.current(work.tx, app["uuid"])
-    assert current is not None
-    previous = await releases_db.build(work.tx, current["build_uuid"]) if current["build_uuid"] else None
+) -> tuple[Build, Release]:
+    """Store the build and release it with the current config; returns the build and its release."""
+    current = await releases.current(work, app)
+    previous = await releases_db.build(work.tx, current.build_uuid) if current.build_uuid else None
     procfile = build.procfile
-    if previous is not None and previous["procfile"] and not procfile:
+    if previous is not None and previous.procfile and not procfile:
         if reject_missing:
             raise Conflict(PROCFILE_MISSING)
         if not remove_missing:
-            procfile = dict(previous["procfile"])
+            procfile = dict(previous.procfile)
     artifact = build.artifact
     if artifact is not None and procfile != artifact.get("procfile"):
         artifact = {**artifact, "procfile": procfile}
     row = await releases_db.insert_build(
         work.tx,
-        app["uuid"],
+        app.uuid,
         user,
         image=build.image,
         sha=build.sha,
@@ -127,50 +130,52 @@ async def release_build(
         build_id=build.build_id,
         artifact=artifact,
     )
-    work.log(app["id"], f"build {app['id']}-{str(row['uuid'])[:7]} created")
-    structure = next_structure(app["structure"], row, previous, remove_missing)
-    if structure != app["structure"]:
-        await apps_db.set_structure(work.tx, app["uuid"], structure)
-    release = await new_release(
+    work.log(app.id, f"build {app.id}-{str(row.uuid)[:7]} created")
+    structure = next_structure(app.structure, row, previous, remove_missing)
+    if structure != app.structure:
+        app = await apps_db.set_structure(work.tx, app.uuid, structure)
+    release = await releases.new_release(
         work,
         app,
         owner=user,
-        config_uuid=current["config_uuid"],
-        build_uuid=row["uuid"],
+        config_uuid=current.config_uuid,
+        build_uuid=row.uuid,
         summary=build_summary(user, row),
-        kind="build",
+        kind=ReleaseKind.BUILD,
         build_id=build.build_id,
     )
     return row, release
 
 
-async def page(
-    work: Work, limit: int, offset: int, *, app: dict[str, Any]
-) -> tuple[int, list[dict[str, Any]]]:
-    return await releases_db.builds_page(work.tx, app["uuid"], limit, offset)
+async def page(work: Work, limit: int, offset: int, *, app: App) -> tuple[int, list[Build]]:
+    return await releases_db.builds_page(work.tx, app.uuid, limit, offset)
 
 
-async def current(work: Work, app: dict[str, Any]) -> dict[str, Any]:
+async def current(work: Work, app: App) -> Build:
     """The build the current release runs."""
-    release = await releases_db.current(work.tx, app["uuid"])
-    if release is None or release["build_uuid"] is None:
+    release = await releases_db.current(work.tx, app.uuid)
+    if release is None or release.build_uuid is None:
         raise NoMatch("Build")
-    return await releases_db.build(work.tx, release["build_uuid"])
+    return await releases_db.build(work.tx, release.build_uuid)
 
 
-async def by_build_id(work: Work, build_id: str) -> dict[str, Any] | None:
-    return await releases_db.build_by_event_id(work.tx, build_id)
+async def by_build_id(work: Work, build_id: str) -> Build:
+    """The build a build worker finished as ``build_id``."""
+    build = await releases_db.build_by_event_id(work.tx, build_id)
+    if build is None:
+        raise NoMatch("Build")
+    return build
 
 
-async def request_pull(work: Work, app: dict[str, Any], user: str, build: NewBuild) -> str:
+async def request_pull(work: Work, app: App, user: str, build: NewBuild) -> str:
     """Hand ``build.image`` to the builder (``PushReceived``), remembering its Procfile; the build id."""
-    current = await releases_db.current(work.tx, app["uuid"])
-    config = await releases_db.config(work.tx, current["config_uuid"]) if current else None
+    current = await releases_db.current(work.tx, app.uuid)
+    config = await releases_db.config(work.tx, current.config_uuid) if current else None
     build_id = uuid.uuid4().hex
-    await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
+    await releases_db.add_pull(work.tx, build_id, app.uuid, user, build.procfile)
     await work.emit(
         PushReceived(
-            app=app["id"],
+            app=app.id,
             build_id=build_id,
             user=user,
             sha="",
@@ -179,7 +184,7 @@ async def request_pull(work: Work, app: dict[str, Any], user: str, build: NewBui
             env=pull_env(config),
         )
     )
-    work.log(app["id"], f"{user} pulls {build.image}")
+    work.log(app.id, f"{user} pulls {build.image}")
     return build_id
 
 
@@ -195,11 +200,11 @@ async def complete(
         reason = f"app {event.app} does not exist"
         await work.emit(ReleaseRejected(app=event.app, build_id=event.build_id, reason=reason))
         return reason
-    user = event.user if await users_db.by_username(work.tx, event.user) else app["owner"]
+    user = event.user if await users_db.by_username(work.tx, event.user) else app.owner
     artifact = event.artifact
-    pull = await releases_db.take_pull(work.tx, event.build_id)
-    if pull is not None and pull["procfile"] and not artifact.procfile:
-        artifact = artifact.model_copy(update={"procfile": pull["procfile"]})
+    pulled_procfile = await releases_db.take_pull(work.tx, event.build_id)
+    if pulled_procfile and not artifact.procfile:
+        artifact = artifact.model_copy(update={"procfile": pulled_procfile})
     lines = len(work.lines)
     try:
         async with work.tx.savepoint():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -18,6 +17,7 @@ from deis_controller.db import UniqueViolation
 from deis_controller.db import routing as routing_db
 from deis_controller.domain import domains
 from deis_controller.errors import Conflict, FieldErrors, NoMatch
+from deis_controller.records import Certificate
 
 NAME = re.compile(r"^[a-z0-9-]+$")
 
@@ -69,11 +69,11 @@ def parse(name: str, certificate: str, key: str) -> ParsedCertificate:
 # -- a user's certificates, attached to domains -----------------------------------------------------
 
 
-async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int, list[dict[str, Any]]]:
+async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int, list[Certificate]]:
     return await routing_db.certs_page(work.tx, owner, limit, offset)
 
 
-async def get(work: Work, owner: str, name: str) -> dict[str, Any]:
+async def get(work: Work, owner: str, name: str) -> Certificate:
     row = await routing_db.cert(work.tx, owner, name)
     if row is None:
         raise NoMatch("Certificate")
@@ -82,7 +82,7 @@ async def get(work: Work, owner: str, name: str) -> dict[str, Any]:
 
 async def create(
     work: Work, owner: str, name: str, certificate: str, key: str, parsed: ParsedCertificate
-) -> dict[str, Any]:
+) -> Certificate:
     if await routing_db.cert_exists(work.tx, name):
         raise FieldErrors.one("name", "Certificate with this name already exists.")
     try:
@@ -109,37 +109,37 @@ async def create(
 async def delete(work: Work, owner: str, name: str) -> None:
     """Delete the certificate, detaching it from its domains first."""
     cert = await get(work, owner, name)
-    for domain in await routing_db.cert_domains(work.tx, cert["id"]):
-        await routing_db.set_domain_cert(work.tx, domain["id"], None)
-        await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
-    await routing_db.delete_cert(work.tx, cert["id"])
+    for domain in await routing_db.cert_domains(work.tx, cert.id):
+        await routing_db.set_domain_cert(work.tx, domain.id, None)
+        await work.emit(CertDetached(app=domain.app, name=cert.name, domain=domain.domain))
+    await routing_db.delete_cert(work.tx, cert.id)
 
 
 async def attach(work: Work, owner: str, name: str, raw_domain: str) -> str:
     """Attach the certificate to a domain of any app; returns that app."""
     cert = await get(work, owner, name)
     domain = await domains.find(work, domains.existing_name(raw_domain))
-    if domain["certificate_id"] is not None:
+    if domain.certificate_id is not None:
         raise Conflict("Domain already has a certificate attached to it")
-    await routing_db.set_domain_cert(work.tx, domain["id"], cert["id"])
+    await routing_db.set_domain_cert(work.tx, domain.id, cert.id)
     await work.emit(
         CertAttached(
-            app=domain["app"],
-            name=cert["name"],
-            domain=domain["domain"],
-            certificate=cert["certificate"],
-            key=cert["key"],
+            app=domain.app,
+            name=cert.name,
+            domain=domain.domain,
+            certificate=cert.certificate,
+            key=cert.key,
         )
     )
-    work.log(domain["app"], f"certificate {cert['name']} attached to {domain['domain']}")
-    return str(domain["app"])
+    work.log(domain.app, f"certificate {cert.name} attached to {domain.domain}")
+    return domain.app
 
 
 async def detach(work: Work, owner: str, name: str, raw_domain: str) -> str:
     """Detach the certificate from a domain; returns the domain's app."""
     cert = await get(work, owner, name)
     domain = await domains.find(work, domains.existing_name(raw_domain))
-    await routing_db.set_domain_cert(work.tx, domain["id"], None)
-    await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
-    work.log(domain["app"], f"certificate {cert['name']} detached from {domain['domain']}")
-    return str(domain["app"])
+    await routing_db.set_domain_cert(work.tx, domain.id, None)
+    await work.emit(CertDetached(app=domain.app, name=cert.name, domain=domain.domain))
+    work.log(domain.app, f"certificate {cert.name} detached from {domain.domain}")
+    return domain.app

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import Any
 
 from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
@@ -14,6 +13,7 @@ from deis_controller.db import apps as apps_db
 from deis_controller.db import keys as keys_db
 from deis_controller.domain import access, users
 from deis_controller.errors import FieldErrors, NoMatch, NotFound, PermissionDenied
+from deis_controller.records import Key
 
 
 def fingerprint(public: str) -> str:
@@ -34,18 +34,18 @@ def short(public: str) -> str:
     return f"{public[:18]}...{public[-31:]}"
 
 
-async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int, list[dict[str, Any]]]:
+async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int, list[Key]]:
     return await keys_db.page(work.tx, owner, limit, offset)
 
 
-async def get(work: Work, owner: str, key_id: str) -> dict[str, Any]:
+async def get(work: Work, owner: str, key_id: str) -> Key:
     row = await keys_db.get(work.tx, owner, key_id)
     if row is None:
         raise NoMatch("Key")
     return row
 
 
-async def add(work: Work, owner: str, key_id: str, public: str) -> dict[str, Any]:
+async def add(work: Work, owner: str, key_id: str, public: str) -> Key:
     """Store ``owner``'s key; ids and keys are unique platform-wide."""
     public = public.strip()
     fp = fingerprint(public)
@@ -74,10 +74,10 @@ async def owner_of(work: Work, fingerprint: str) -> str:
     return owner
 
 
-def _by_user(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+def _by_user(keys: list[Key]) -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
-        out.setdefault(row["owner"], []).append({"key": row["public"], "fingerprint": row["fingerprint"]})
+    for key in keys:
+        out.setdefault(key.owner, []).append({"key": key.public, "fingerprint": key.fingerprint})
     return out
 
 
@@ -86,7 +86,7 @@ async def of_collaborators(work: Work, app_id: str) -> dict[str, list[dict[str, 
     app = await apps_db.get(work.tx, app_id)
     if app is None:
         raise NoMatch("App")
-    usernames = await apps_db.collaborators(work.tx, app["uuid"])
+    usernames = await apps_db.collaborators(work.tx, app.uuid)
     return _by_user(await keys_db.of_users(work.tx, usernames))
 
 

@@ -3,51 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
 from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
 from deis_controller.db import users as users_db
 from deis_controller.domain.credentials import new_token, token_digest, token_matches
 from deis_controller.errors import Conflict, FieldErrors, NoMatch, PermissionDenied
+from deis_controller.records import Admin, User
 
 USERNAME = re.compile(r"^[\w.@+-]{1,150}\Z")  # \Z: "bob\n" is no username
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    is_superuser: bool
-    is_staff: bool
-    is_active: bool
-    last_login: datetime | None
-    date_joined: datetime
-    token: str = field(repr=False)
-    password_hash: str = field(repr=False)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(
-            id=row["id"],
-            username=row["username"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            is_superuser=row["is_superuser"],
-            is_staff=row["is_staff"],
-            is_active=row["is_active"],
-            last_login=row["last_login"],
-            date_joined=row["date_joined"],
-            token=row["token"],
-            password_hash=row["password"],
-        )
 
 
 # -- accounts -------------------------------------------------------------------------------------
@@ -55,15 +20,14 @@ class User:
 
 async def by_token(work: Work, key: str) -> User | None:
     """The active user whose API token is ``key``."""
-    row = await users_db.by_token_digest(work.tx, token_digest(key))
-    if row is None or not row["is_active"] or not token_matches(row["token"], key):
+    user = await users_db.by_token_digest(work.tx, token_digest(key))
+    if user is None or not user.is_active or not token_matches(user.token, key):
         return None
-    return User.from_row(row)
+    return user
 
 
 async def find(work: Work, username: str) -> User | None:
-    row = await users_db.by_username(work.tx, username)
-    return User.from_row(row) if row is not None else None
+    return await users_db.by_username(work.tx, username)
 
 
 async def get(work: Work, username: str) -> User:
@@ -94,7 +58,7 @@ async def register(
         raise PermissionDenied()
     token, digest = new_token()
     try:
-        row = await users_db.create(
+        return await users_db.create(
             work.tx,
             username=username,
             password=password_hash,
@@ -107,7 +71,6 @@ async def register(
         )
     except UniqueViolation as e:
         raise FieldErrors.one("username", "A user with that username already exists.") from e
-    return User.from_row(row)
 
 
 async def touch_login(work: Work, username: str) -> None:
@@ -136,16 +99,15 @@ async def regenerate_token(work: Work, username: str) -> str:
 
 
 async def regenerate_all_tokens(work: Work) -> None:
-    for username in await users_db.all_tokens(work.tx):
+    for username in await users_db.all_usernames(work.tx):
         await users_db.set_token(work.tx, username, *new_token())
 
 
 async def page(work: Work, limit: int, offset: int) -> tuple[int, list[User]]:
-    count, rows = await users_db.page(work.tx, limit, offset)
-    return count, [User.from_row(r) for r in rows]
+    return await users_db.page(work.tx, limit, offset)
 
 
-async def admins_page(work: Work, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+async def admins_page(work: Work, limit: int, offset: int) -> tuple[int, list[Admin]]:
     return await users_db.admins_page(work.tx, limit, offset)
 
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from deis_controller.controller import Work
 from deis_controller.domain.access import authorized_app
-from deis_controller.domain.users import User
 from deis_controller.http.context import require_user
+from deis_controller.records import App, User
 
 
 async def authorize(
     work: Work, request: web.Request, *, owner_only: bool = False, lock: bool = False
-) -> tuple[User, dict[str, Any]]:
+) -> tuple[User, App]:
     """The caller and the app named in the path, once the caller may use ``request.method`` on it."""
     user = require_user(request)
     app = await authorized_app(

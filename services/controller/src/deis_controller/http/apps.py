@@ -19,6 +19,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import App
 
 APP = "/v2/apps/{id:[a-z0-9-]+}"
 
@@ -41,20 +42,20 @@ class AppResponse(BaseModel):
     updated: str
 
 
-def render(app: dict[str, Any], platform_domain: str, router_port: int) -> dict[str, Any]:
+def render(app: App, platform_domain: str, router_port: int) -> dict[str, Any]:
     port = "" if router_port == 80 else f":{router_port}"
     return {
-        "uuid": app["uuid"],
-        "id": app["id"],
-        "owner": app["owner"],
-        "structure": app["structure"],
-        "url": f"{app['id']}.{platform_domain}{port}",
-        "created": app["created"],
-        "updated": app["updated"],
+        "uuid": app.uuid,
+        "id": app.id,
+        "owner": app.owner,
+        "structure": app.structure,
+        "url": f"{app.id}.{platform_domain}{port}",
+        "created": app.created,
+        "updated": app.updated,
     }
 
 
-def _render(request: web.Request, app: dict[str, Any]) -> dict[str, Any]:
+def _render(request: web.Request, app: App) -> dict[str, Any]:
     settings = controller(request).settings
     return render(app, settings.platform_domain, settings.router_port)
 
@@ -108,7 +109,7 @@ async def destroy_app(request: web.Request) -> web.Response:
         _, app = await authorize(work, request, lock=True)
         await apps_domain.destroy(work, app)
     try:
-        await ctl.bus.delete_log(app["id"])
+        await ctl.bus.delete_log(app.id)
     except BusError:
         pass
     return empty()
@@ -124,9 +125,9 @@ async def app_logs(request: web.Request) -> web.Response:
     except ValueError as e:
         raise FieldErrors.one("log_lines", "A valid integer is required.") from e
     try:
-        found = await ctl.bus.read_log(app["id"], lines)
+        found = await ctl.bus.read_log(app.id, lines)
     except BusError as e:
-        raise Unavailable(f"Error accessing logs for {app['id']}") from e
+        raise Unavailable(f"Error accessing logs for {app.id}") from e
     if not found:
         return web.Response(status=204)
     return web.Response(text="\n".join(found) + "\n", content_type="text/plain")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, RootModel, field_validator
 
 from deis_controller.domain import users
 from deis_controller.domain.credentials import hash_password, password_matches
-from deis_controller.domain.users import EMAIL, USERNAME, User
+from deis_controller.domain.users import EMAIL, USERNAME
 from deis_controller.errors import BadRequest, FieldErrors, PermissionDenied
 from deis_controller.http.context import add, controller, current_user, require_user
 from deis_controller.http.inputs import body
@@ -17,6 +17,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.problems import NotAuthenticated
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import User
 
 
 class RegisterRequest(BaseModel):

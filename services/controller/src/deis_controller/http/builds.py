@@ -21,6 +21,7 @@ from deis_controller.http.pull import pull
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
+from deis_controller.records import Build
 
 
 class BuildRequest(BaseModel):
@@ -42,17 +43,17 @@ class BuildResponse(BaseModel):
     updated: str
 
 
-def render_build(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+def render_build(row: Build, app_id: str) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"],
+        "uuid": row.uuid,
         "app": app_id,
-        "owner": row["owner"],
-        "image": row["image"],
-        "sha": row["sha"],
-        "procfile": row["procfile"],
-        "dockerfile": row["dockerfile"],
-        "created": row["created"],
-        "updated": row["updated"],
+        "owner": row.owner,
+        "image": row.image,
+        "sha": row.sha,
+        "procfile": row.procfile,
+        "dockerfile": row.dockerfile,
+        "created": row.created,
+        "updated": row.updated,
     }
 
 
@@ -74,7 +75,7 @@ async def list_builds(request: web.Request) -> web.Response:
     async with controller(request).read() as work:
         _, app = await authorize(work, request)
     page = functools.partial(builds.page, app=app)
-    return await paginate(request, page, functools.partial(render_build, app_id=app["id"]))
+    return await paginate(request, page, functools.partial(render_build, app_id=app.id))
 
 
 @doc(request=BuildRequest, response=BuildResponse, status=201)
@@ -87,8 +88,7 @@ async def create_build(request: web.Request) -> web.Response:
         build_id = await pull(ctl, app, user.username, build)
         async with ctl.read() as work:
             row = await builds.by_build_id(work, build_id)
-        assert row is not None
-        return ok(render_build(row, app["id"]), status=201)
+        return ok(render_build(row, app.id), status=201)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
             user, app = await authorize(work, request, lock=True)
@@ -100,10 +100,10 @@ async def create_build(request: web.Request) -> web.Response:
                 remove_missing=ctl.settings.deploy_procfile_missing_remove,
                 reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
             )
-        reason = await deploy.failure(app["id"], release["generation"])
+        reason = await deploy.failure(app.id, release.generation)
         if reason is not None:
             raise BadRequest(reason)
-    return ok(render_build(row, app["id"]), status=201)
+    return ok(render_build(row, app.id), status=201)
 
 
 @doc(response=BuildResponse)
@@ -111,7 +111,7 @@ async def get_build(request: web.Request) -> web.Response:
     async with controller(request).read() as work:
         _, app = await authorize(work, request)
         row = await builds.current(work, app)
-    return ok(render_build(row, app["id"]))
+    return ok(render_build(row, app.id))
 
 
 def setup(app: web.Application) -> None:

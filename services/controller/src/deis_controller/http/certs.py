@@ -17,6 +17,7 @@ from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
+from deis_controller.records import Certificate
 
 
 class CertRequest(BaseModel):
@@ -62,8 +63,8 @@ _FIELDS = (
 )
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(row[k]) if k == "domains" else row[k]) for k in _FIELDS}
+def render(cert: Certificate) -> dict[str, Any]:
+    return {k: (list(cert.domains) if k == "domains" else getattr(cert, k)) for k in _FIELDS}
 
 
 @doc(response=CertResponse, paginated=True)

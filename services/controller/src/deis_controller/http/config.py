@@ -16,7 +16,7 @@ from deis_controller.http.inputs import body, decode_json
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
-from deis_controller.records import CONFIG_SECTIONS
+from deis_controller.records import CONFIG_SECTIONS, Config
 
 Section = dict[str, Any] | str | None
 
@@ -46,13 +46,13 @@ class ConfigResponse(BaseModel):
     updated: str
 
 
-def render_config(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"uuid": row["uuid"], "app": app_id, "owner": row["owner"]}
+def render_config(row: Config, app_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"uuid": row.uuid, "app": app_id, "owner": row.owner}
     for name in CONFIG_SECTIONS:
-        section = row[name]
+        section = getattr(row, name)
         out[name] = section if name == "healthcheck" else {k: str(v) for k, v in section.items()}
-    out["created"] = row["created"]
-    out["updated"] = row["updated"]
+    out["created"] = row.created
+    out["updated"] = row.updated
     return out
 
 
@@ -61,7 +61,7 @@ async def get_config(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         _, app = await authorize(work, request)
         config = await releases.current_config(work, app)
-    return ok(render_config(config, app["id"]))
+    return ok(render_config(config, app.id))
 
 
 @doc(request=ConfigRequest, response=ConfigResponse, status=201)
@@ -82,11 +82,11 @@ async def set_config(request: web.Request) -> web.Response:
                 releases.default_tags(ctl.settings.default_config_tags),
                 ctl.settings.nodes,
             )
-        if release["build_uuid"] is not None:
-            reason = await deploy.failure(app["id"], release["generation"])
+        if release.build_uuid is not None:
+            reason = await deploy.failure(app.id, release.generation)
             if reason is not None:
                 raise BadRequest(reason)
-    return ok(render_config(config, app["id"]), status=201)
+    return ok(render_config(config, app.id), status=201)
 
 
 def setup(app: web.Application) -> None:

@@ -19,6 +19,7 @@ from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
+from deis_controller.records import Domain
 
 
 class DomainRequest(BaseModel):
@@ -33,8 +34,8 @@ class DomainResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("owner", "created", "updated", "app", "domain")}
+def render(domain: Domain) -> dict[str, Any]:
+    return {k: getattr(domain, k) for k in ("owner", "created", "updated", "app", "domain")}
 
 
 @doc(response=DomainResponse, paginated=True)
@@ -53,7 +54,7 @@ async def add_domain(request: web.Request) -> web.Response:
         async with ctl.work() as work:
             user, app = await authorize(work, request)
             row = await domains.add(work, app, user.username, name)
-        await router.applied(app["id"])
+        await router.applied(app.id)
     return ok(render(row), status=201)
 
 
@@ -65,7 +66,7 @@ async def remove_domain(request: web.Request) -> web.Response:
         async with ctl.work() as work:
             _, app = await authorize(work, request)
             await domains.remove(work, app, name)
-        await router.applied(app["id"])
+        await router.applied(app.id)
     return empty()
 
 

@@ -23,10 +23,10 @@ from deis_common.events.base import Envelope
 from deis_common.events.registry import FAMILIES, redact
 from deis_controller.controller import Controller, Work
 from deis_controller.domain.access import may_read, readable_apps
-from deis_controller.domain.users import User
 from deis_controller.errors import PermissionDenied
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.openapi import doc
+from deis_controller.records import User
 
 KEEPALIVE = 15.0  # seconds between empty lines on an idle stream
 RECHECK = 10.0  # seconds a permission answer is trusted before access is asked again

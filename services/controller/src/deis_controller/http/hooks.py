@@ -86,7 +86,7 @@ async def receive_config(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
         _, app = await access.pusher_app(work, data.receive_user, data.receive_repo)
         config = await releases.current_config(work, app)
-    return ok(render_config(config, app["id"]))
+    return ok(render_config(config, app.id))
 
 
 @doc(request=BuildHookRequest, response=BuildHookResponse, auth="builder")
@@ -108,10 +108,10 @@ async def receive_build(request: web.Request) -> web.Response:
                 remove_missing=ctl.settings.deploy_procfile_missing_remove,
                 reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
             )
-        reason = await deploy.failure(app["id"], release["generation"])
+        reason = await deploy.failure(app.id, release.generation)
         if reason is not None:
             raise BadRequest(reason)
-    return ok({"release": {"version": release["version"]}})
+    return ok({"release": {"version": release.version}})
 
 
 def setup(app: web.Application) -> None:

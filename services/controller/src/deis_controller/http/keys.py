@@ -15,6 +15,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import Key
 
 
 class KeyRequest(BaseModel):
@@ -32,8 +33,9 @@ class KeyResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("uuid", "id", "owner", "public", "fingerprint", "created", "updated")}
+def render(key: Key) -> dict[str, Any]:
+    fields = ("uuid", "id", "owner", "public", "fingerprint", "created", "updated")
+    return {k: getattr(key, k) for k in fields}
 
 
 @doc(response=KeyResponse, paginated=True)

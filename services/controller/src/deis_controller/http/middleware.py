@@ -10,7 +10,6 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from deis_controller.domain import users
-from deis_controller.domain.users import User
 from deis_controller.errors import DomainError
 from deis_controller.http import problems
 from deis_controller.http.context import USER_KEY, Handler, controller
@@ -18,6 +17,7 @@ from deis_controller.http.inputs import check_path_and_query
 from deis_controller.http.problems import MethodNotAllowed, NotAuthenticated, PayloadTooLarge
 from deis_controller.http.respond import ok
 from deis_controller.http.validation import field_errors
+from deis_controller.records import User
 from deis_controller.version import API_VERSION, PLATFORM_VERSION
 
 log = structlog.get_logger(__name__)

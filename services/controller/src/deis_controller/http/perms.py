@@ -8,7 +8,6 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from deis_controller.domain import access, users
-from deis_controller.domain.users import User
 from deis_controller.errors import PermissionDenied
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
@@ -19,6 +18,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import Admin, User
 
 
 class UsernameRequest(BaseModel):
@@ -59,8 +59,8 @@ async def revoke(request: web.Request) -> web.Response:
     return empty()
 
 
-def render_admin(admin: dict[str, Any]) -> dict[str, Any]:
-    return {"username": admin["username"], "is_superuser": admin["is_superuser"]}
+def render_admin(admin: Admin) -> dict[str, Any]:
+    return {"username": admin.username, "is_superuser": admin.is_superuser}
 
 
 def _require_admin(request: web.Request) -> User:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, RootModel
@@ -32,6 +32,7 @@ from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import rollout
+from deis_controller.records import App
 
 
 class ScaleRequest(RootModel[dict[str, int | str]]):
@@ -74,7 +75,7 @@ async def scale(request: web.Request) -> web.Response:
             user, app = await authorize(work, request, lock=True)
             generation = await processes.scale(work, app, user.username, data)
         if generation is not None:
-            reason = await deploy.failure(app["id"], generation)
+            reason = await deploy.failure(app.id, generation)
             if reason is not None:
                 raise Unavailable(reason)
     if generation is not None and ctl.settings.deploy_wait > 0:
@@ -84,21 +85,21 @@ async def scale(request: web.Request) -> web.Response:
     return empty()
 
 
-async def _live(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo] | None:
+async def _live(request: web.Request, app: App) -> list[ProcessInfo] | None:
     """The scheduler's process list; None when it does not answer."""
     ctl = controller(request)
     try:
         reply = await ctl.bus.request(
-            PS_SUBJECT, PsRequest(app=app["id"]), PsReply, timeout=ctl.settings.ps_timeout
+            PS_SUBJECT, PsRequest(app=app.id), PsReply, timeout=ctl.settings.ps_timeout
         )
     except BusError:
         return None
     return list(reply.processes)
 
 
-async def _processes(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo]:
+async def _processes(request: web.Request, app: App) -> list[ProcessInfo]:
     live = await _live(request, app)
-    return live if live is not None else [ProcessInfo.model_validate(p) for p in app["processes"]]
+    return live if live is not None else [ProcessInfo.model_validate(p) for p in app.processes]
 
 
 POLL = 0.1
@@ -106,7 +107,7 @@ POLL = 0.1
 
 async def _until(
     request: web.Request,
-    app: dict[str, Any],
+    app: App,
     deadline: float,
     done: Callable[[list[ProcessInfo]], bool],
     failed: asyncio.Queue[Envelope] | None = None,
@@ -121,7 +122,7 @@ async def _until(
             return
         while failed is not None and not failed.empty():
             event = failed.get_nowait().open(DeployFailed)
-            if event.app == app["id"]:
+            if event.app == app.id:
                 raise Unavailable(event.reason)
         await asyncio.sleep(POLL)
 
@@ -137,7 +138,7 @@ async def list_pods(request: web.Request) -> web.Response:
     found = processes.pods(
         await _processes(request, app),
         request.match_info.get("type"),
-        _name(app["id"], request.match_info.get("name")),
+        _name(app.id, request.match_info.get("name")),
     )
     return ok({"count": len(found), "results": found})
 
@@ -150,14 +151,14 @@ async def restart(request: web.Request) -> web.Response:
     async with ctl.read() as work:
         user, app = await authorize(work, request)
     proctype = request.match_info.get("type")
-    name = _name(app["id"], request.match_info.get("name"))
+    name = _name(app.id, request.match_info.get("name"))
     chosen = processes.pods(await _processes(request, app), proctype, name)
     async with ctl.bus.watch(DeployFailed) as failed:
-        await ctl.bus.publish(RestartRequested(app=app["id"], type=proctype, process=name))
-        await ctl.app_log(app["id"], f"{user.username} restarted {name or proctype or 'all'} processes")
+        await ctl.bus.publish(RestartRequested(app=app.id, type=proctype, process=name))
+        await ctl.app_log(app.id, f"{user.username} restarted {name or proctype or 'all'} processes")
         if chosen and ctl.settings.deploy_wait > 0:
             replaced = {p["name"] for p in chosen}
-            structure = {p["type"]: app["structure"].get(p["type"], 0) for p in chosen}
+            structure = {p["type"]: app.structure.get(p["type"], 0) for p in chosen}
 
             def done(listed: list[ProcessInfo]) -> bool:
                 return processes.restarted(listed, replaced, structure)
@@ -181,17 +182,17 @@ async def run(request: web.Request) -> web.Response:
     timeout = ctl.settings.run_timeout
     async with ctl.bus.watch(RunFinished) as finished:
         await ctl.bus.publish(
-            RunRequested(app=app["id"], run_id=run_id, command=command, state=state, timeout_seconds=timeout)
+            RunRequested(app=app.id, run_id=run_id, command=command, state=state, timeout_seconds=timeout)
         )
-        await ctl.app_log(app["id"], f"{user.username} on {app['id']}-run-{run_id} runs '{command}'")
+        await ctl.app_log(app.id, f"{user.username} on {app.id}-run-{run_id} runs '{command}'")
         try:
             async with asyncio.timeout(timeout + 30):
                 while True:
                     event = (await finished.get()).open(RunFinished)
-                    if event.run_id == run_id and event.app == app["id"]:
+                    if event.run_id == run_id and event.app == app.id:
                         break
         except TimeoutError as e:
-            raise Unavailable(f"{app['id']}-run-{run_id} did not finish within {timeout:.0f} seconds") from e
+            raise Unavailable(f"{app.id}-run-{run_id} did not finish within {timeout:.0f} seconds") from e
     return ok({"exit_code": event.exit_code, "output": event.output})
 
 

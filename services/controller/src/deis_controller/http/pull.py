@@ -8,7 +8,6 @@ the pull, the release or the deploy failed.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from deis_common.events.base import Envelope
 from deis_common.events.builds import BuildFailed
@@ -19,6 +18,7 @@ from deis_controller.controller import Controller
 from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild
 from deis_controller.errors import BadRequest, Unavailable
+from deis_controller.records import App
 
 WATCHED = (BuildFailed, ReleaseRejected, ReleaseCreated, ContainersHealthy, DeployFailed)
 
@@ -47,14 +47,14 @@ async def _outcome(queue: asyncio.Queue[Envelope], app: str, build_id: str) -> N
                 raise BadRequest(failed.reason)
 
 
-async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild) -> str:
+async def pull(ctl: Controller, app: App, user: str, build: NewBuild) -> str:
     """Hand ``build.image`` to the builder and wait for the outcome; returns the build id."""
     async with ctl.bus.watch(*WATCHED) as queue:
         async with ctl.work() as work:
             build_id = await builds.request_pull(work, app, user, build)
         try:
             async with asyncio.timeout(ctl.settings.pull_wait):
-                await _outcome(queue, app["id"], build_id)
+                await _outcome(queue, app.id, build_id)
         except TimeoutError as e:
             raise Unavailable(f"the pull of {build.image} is still running; see deis releases") from e
     return build_id

@@ -18,6 +18,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
+from deis_controller.records import Release
 
 
 class RollbackRequest(BaseModel):
@@ -37,18 +38,18 @@ class ReleaseResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+def render(row: Release, app_id: str) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"],
+        "uuid": row.uuid,
         "app": app_id,
-        "owner": row["owner"],
-        "version": row["version"],
-        "summary": row["summary"],
-        "failed": row["failed"],
-        "config": row["config_uuid"],
-        "build": row["build_uuid"],
-        "created": row["created"],
-        "updated": row["updated"],
+        "owner": row.owner,
+        "version": row.version,
+        "summary": row.summary,
+        "failed": row.failed,
+        "config": row.config_uuid,
+        "build": row.build_uuid,
+        "created": row.created,
+        "updated": row.updated,
     }
 
 
@@ -57,7 +58,7 @@ async def list_releases(request: web.Request) -> web.Response:
     async with controller(request).read() as work:
         _, app = await authorize(work, request)
     page = functools.partial(releases.page, app=app)
-    return await paginate(request, page, functools.partial(render, app_id=app["id"]))
+    return await paginate(request, page, functools.partial(render, app_id=app.id))
 
 
 @doc(response=ReleaseResponse)
@@ -65,7 +66,7 @@ async def get_release(request: web.Request) -> web.Response:
     async with controller(request).read() as work:
         _, app = await authorize(work, request)
         row = await releases.get(work, app, path_int(request, "version"))
-    return ok(render(row, app["id"]))
+    return ok(render(row, app.id))
 
 
 @doc(request=RollbackRequest, status=201)
@@ -76,11 +77,11 @@ async def rollback(request: web.Request) -> web.Response:
         async with ctl.work() as work:
             user, app = await authorize(work, request, lock=True)
             row = await releases.rollback(work, app, user.username, data.get("version"))
-        if row["build_uuid"] is not None:
-            reason = await deploy.failure(app["id"], row["generation"])
+        if row.build_uuid is not None:
+            reason = await deploy.failure(app.id, row.generation)
             if reason is not None:
                 raise BadRequest(reason)
-    return ok({"version": row["version"]}, status=201)
+    return ok({"version": row.version}, status=201)
 
 
 def setup(app: web.Application) -> None:
