@@ -191,22 +191,43 @@ async def test_procfile_rules_on_builds(api: RunningController, alice: str) -> N
 
 
 def test_the_desired_state_carries_the_private_registry_credentials_for_the_scheduler() -> None:
+    import uuid
     from datetime import UTC, datetime
 
     from deis_controller.domain.state import compose_state
+    from deis_controller.records import Config, Release, ReleaseKind
 
-    config = {
-        "values": {"PORT": "5000"},
-        "memory": {},
-        "cpu": {},
-        "tags": {},
-        "registry": {"username": "u", "password": "p"},
-        "healthcheck": {},
-    }
-    release = {"version": 2, "summary": "alice added registry info", "created": datetime.now(UTC)}
-    app = {"id": "demo", "generation": 2, "structure": {"cmd": 1}}
+    now, app_uuid = datetime.now(UTC), uuid.uuid4()
+    config = Config(
+        uuid=uuid.uuid4(),
+        app_uuid=app_uuid,
+        owner="alice",
+        values={"PORT": "5000"},
+        memory={},
+        cpu={},
+        tags={},
+        registry={"username": "u", "password": "p"},
+        healthcheck={},
+        created=now,
+        updated=now,
+    )
+    release = Release(
+        uuid=uuid.uuid4(),
+        app_uuid=app_uuid,
+        owner="alice",
+        version=2,
+        summary="alice added registry info",
+        kind=ReleaseKind.CONFIG,
+        failed=False,
+        deployed=False,
+        generation=2,
+        config_uuid=config.uuid,
+        build_uuid=None,
+        created=now,
+        updated=now,
+    )
 
-    state = compose_state(app, release, config, None, None)
+    state = compose_state("demo", {"cmd": 1}, 2, release, config, None, None)
 
     assert state.registry == {"username": "u", "password": "p"}
     assert state.redacted().registry == {"username": "[redacted]", "password": "[redacted]"}

@@ -22,7 +22,7 @@ from deis_common.events.base import Envelope, Event, new_id
 from deis_common.service import Service
 from deis_controller.db import Database, Tx
 from deis_controller.db import outbox as outbox_db
-from deis_controller.domain.users import password_hasher
+from deis_controller.domain.credentials import password_hasher
 from deis_controller.settings import ControllerSettings
 
 log = structlog.get_logger(__name__)
@@ -36,11 +36,14 @@ class Work:
     tx: Tx
     source: str
     correlation_id: str | None = None
+    read_only: bool = False
     events: list[Envelope] = field(default_factory=list)
     lines: list[tuple[str, str]] = field(default_factory=list)
 
     async def emit(self, event: Event) -> Envelope:
         """Queue ``event`` in the outbox; its row id is the event id, so re-publishing de-duplicates."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot emit events")
         envelope = Envelope.wrap(
             event, source=self.source, correlation_id=self.correlation_id, event_id=new_id()
         )
@@ -50,6 +53,8 @@ class Work:
 
     def log(self, app: str, message: str) -> None:
         """A ``deis[controller]`` line for the app's log, written once the transaction commits."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot log")
         self.lines.append((app, message))
 
 
@@ -83,6 +88,12 @@ class Controller:
             self.outbox_wakeup.set()
         for app, message in unit.lines:
             await self.app_log(app, message)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[Work]:
+        """A unit of work that only reads: a connection outside any transaction, no events, no log."""
+        async with self.db.read() as tx:
+            yield Work(tx=tx, source=self.service.name, read_only=True)
 
     async def app_log(self, app: str, message: str) -> None:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -3,49 +3,46 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from deis_controller.db.pool import Tx
+from deis_controller.records import App
 
 _COLUMNS = "uuid, id, owner, structure, generation, processes, created, updated"
-_LIST_COLUMNS = "uuid, id, owner, structure, created, updated"
 
 
-async def get(tx: Tx, app_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+async def get(tx: Tx, app_id: str, *, lock: bool = False) -> App | None:
     suffix = " FOR UPDATE" if lock else ""
-    return await tx.row(f"SELECT {_COLUMNS} FROM apps WHERE id = $1{suffix}", app_id)
+    row = await tx.row(f"SELECT {_COLUMNS} FROM apps WHERE id = $1{suffix}", app_id)
+    return App.from_row(row) if row is not None else None
 
 
 async def exists(tx: Tx, app_id: str) -> bool:
     return bool(await tx.val("SELECT EXISTS (SELECT 1 FROM apps WHERE id = $1)", app_id))
 
 
-async def create(tx: Tx, app_id: str, owner: str) -> dict[str, Any]:
-    row = await tx.row(
+async def create(tx: Tx, app_id: str, owner: str) -> App:
+    row = await tx.one(
         f"INSERT INTO apps (uuid, id, owner) VALUES ($1, $2, $3) RETURNING {_COLUMNS}",
         uuid.uuid4(),
         app_id,
         owner,
     )
-    assert row is not None
-    return row
+    return App.from_row(row)
 
 
-async def page_visible(
-    tx: Tx, username: str, admin: bool, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
+async def page_visible(tx: Tx, username: str, admin: bool, limit: int, offset: int) -> tuple[int, list[App]]:
     if admin:
         count = int(await tx.val("SELECT count(*) FROM apps"))
-        rows = await tx.rows(
-            f"SELECT {_LIST_COLUMNS} FROM apps ORDER BY id LIMIT $1 OFFSET $2", limit, offset
-        )
-        return count, rows
+        rows = await tx.rows(f"SELECT {_COLUMNS} FROM apps ORDER BY id LIMIT $1 OFFSET $2", limit, offset)
+        return count, [App.from_row(r) for r in rows]
     visible = "FROM apps WHERE owner = $1 OR uuid IN (SELECT app_uuid FROM app_perms WHERE username = $1)"
     count = int(await tx.val(f"SELECT count(*) {visible}", username))
     rows = await tx.rows(
-        f"SELECT {_LIST_COLUMNS} {visible} ORDER BY id LIMIT $2 OFFSET $3", username, limit, offset
+        f"SELECT {_COLUMNS} {visible} ORDER BY id LIMIT $2 OFFSET $3", username, limit, offset
     )
-    return count, rows
+    return count, [App.from_row(r) for r in rows]
 
 
 async def all_ids(tx: Tx) -> list[str]:
@@ -97,22 +94,23 @@ async def delete(tx: Tx, app_uuid: uuid.UUID) -> None:
     await tx.run("DELETE FROM apps WHERE uuid = $1", app_uuid)
 
 
-async def bump_generation(tx: Tx, app_uuid: uuid.UUID) -> int:
-    return int(
-        await tx.val(
-            "UPDATE apps SET generation = generation + 1, updated = now() WHERE uuid = $1"
-            " RETURNING generation",
-            app_uuid,
-        )
+async def bump_generation(tx: Tx, app_uuid: uuid.UUID) -> App:
+    """The app with its next generation."""
+    row = await tx.one(
+        "UPDATE apps SET generation = generation + 1, updated = now() WHERE uuid = $1"
+        f" RETURNING {_COLUMNS}",
+        app_uuid,
     )
+    return App.from_row(row)
 
 
-async def set_structure(tx: Tx, app_uuid: uuid.UUID, structure: dict[str, int]) -> None:
-    await tx.run("UPDATE apps SET structure = $2, updated = now() WHERE uuid = $1", app_uuid, structure)
-
-
-async def set_processes(tx: Tx, app_id: str, processes: list[dict[str, Any]]) -> None:
-    await tx.run("UPDATE apps SET processes = $2 WHERE id = $1", app_id, processes)
+async def set_structure(tx: Tx, app_uuid: uuid.UUID, structure: Mapping[str, int]) -> App:
+    row = await tx.one(
+        f"UPDATE apps SET structure = $2, updated = now() WHERE uuid = $1 RETURNING {_COLUMNS}",
+        app_uuid,
+        dict(structure),
+    )
+    return App.from_row(row)
 
 
 async def set_healthy(

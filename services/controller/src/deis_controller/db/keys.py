@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from deis_controller.db.pool import Tx
+from deis_controller.records import Key
 
 _COLUMNS = "uuid, id, owner, public, fingerprint, created, updated"
 
 
-async def page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+async def page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, list[Key]]:
     count = int(await tx.val("SELECT count(*) FROM keys WHERE owner = $1", owner))
     rows = await tx.rows(
         f"SELECT {_COLUMNS} FROM keys WHERE owner = $1 ORDER BY public LIMIT $2 OFFSET $3",
@@ -18,11 +18,12 @@ async def page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, list[d
         limit,
         offset,
     )
-    return count, rows
+    return count, [Key.from_row(r) for r in rows]
 
 
-async def get(tx: Tx, owner: str, key_id: str) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_COLUMNS} FROM keys WHERE owner = $1 AND id = $2", owner, key_id)
+async def get(tx: Tx, owner: str, key_id: str) -> Key | None:
+    row = await tx.row(f"SELECT {_COLUMNS} FROM keys WHERE owner = $1 AND id = $2", owner, key_id)
+    return Key.from_row(row) if row is not None else None
 
 
 async def exists(tx: Tx, *, key_id: str | None = None, public: str | None = None) -> bool:
@@ -31,8 +32,8 @@ async def exists(tx: Tx, *, key_id: str | None = None, public: str | None = None
     return bool(await tx.val("SELECT EXISTS (SELECT 1 FROM keys WHERE public = $1)", public))
 
 
-async def create(tx: Tx, owner: str, key_id: str, public: str, fingerprint: str) -> dict[str, Any]:
-    row = await tx.row(
+async def create(tx: Tx, owner: str, key_id: str, public: str, fingerprint: str) -> Key:
+    row = await tx.one(
         "INSERT INTO keys (uuid, id, owner, public, fingerprint) VALUES ($1, $2, $3, $4, $5)"
         f" RETURNING {_COLUMNS}",
         uuid.uuid4(),
@@ -41,8 +42,7 @@ async def create(tx: Tx, owner: str, key_id: str, public: str, fingerprint: str)
         public,
         fingerprint,
     )
-    assert row is not None
-    return row
+    return Key.from_row(row)
 
 
 async def delete(tx: Tx, owner: str, key_id: str) -> bool:
@@ -56,8 +56,8 @@ async def owner_of_fingerprint(tx: Tx, fingerprint: str) -> str | None:
     return str(value) if value is not None else None
 
 
-async def of_users(tx: Tx, usernames: list[str]) -> list[dict[str, Any]]:
-    return await tx.rows(
-        "SELECT owner, public, fingerprint FROM keys WHERE owner = ANY($1::text[]) ORDER BY created",
-        usernames,
+async def of_users(tx: Tx, usernames: list[str]) -> list[Key]:
+    rows = await tx.rows(
+        f"SELECT {_COLUMNS} FROM keys WHERE owner = ANY($1::text[]) ORDER BY created", usernames
     )
+    return [Key.from_row(r) for r in rows]

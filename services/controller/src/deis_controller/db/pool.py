@@ -59,6 +59,14 @@ class Tx:
             raise _translate(e) from e
         return dict(found) if found is not None else None
 
+    async def one(self, sql: str, *args: Any) -> dict[str, Any]:
+        """The row a statement that always yields one returns (an INSERT ... RETURNING, a lookup by a
+        key a foreign key guarantees)."""
+        found = await self.row(sql, *args)
+        if found is None:
+            raise DatabaseError(f"no row where one was certain: {sql.split()[0]}")
+        return found
+
     async def val(self, sql: str, *args: Any) -> Any:
         try:
             return await self._conn.fetchval(sql, *args)

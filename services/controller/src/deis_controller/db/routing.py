@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from deis_controller.db.pool import Tx
+from deis_controller.records import AppSettings, Certificate, Domain, SettingsValues, Tls
 
 _DOMAIN = "d.id, d.app_uuid, a.id AS app, d.owner, d.domain, d.certificate_id, d.created, d.updated"
 _SETTINGS = "uuid, app_uuid, owner, maintenance, routable, whitelist, autoscale, label, created, updated"
@@ -22,9 +22,7 @@ _CERT = (
 # -- domains --------------------------------------------------------------------------------------
 
 
-async def domains_page(
-    tx: Tx, app_uuid: uuid.UUID, limit: int, offset: int
-) -> tuple[int, list[dict[str, Any]]]:
+async def domains_page(tx: Tx, app_uuid: uuid.UUID, limit: int, offset: int) -> tuple[int, list[Domain]]:
     count = int(await tx.val("SELECT count(*) FROM domains WHERE app_uuid = $1", app_uuid))
     rows = await tx.rows(
         f"SELECT {_DOMAIN} FROM domains d JOIN apps a ON a.uuid = d.app_uuid WHERE d.app_uuid = $1"
@@ -33,7 +31,7 @@ async def domains_page(
         limit,
         offset,
     )
-    return count, rows
+    return count, [Domain.from_row(r) for r in rows]
 
 
 async def domain_names(tx: Tx, app_uuid: uuid.UUID) -> list[str]:
@@ -41,17 +39,19 @@ async def domain_names(tx: Tx, app_uuid: uuid.UUID) -> list[str]:
     return [r["domain"] for r in rows]
 
 
-async def domain(tx: Tx, name: str) -> dict[str, Any] | None:
-    return await tx.row(
+async def domain(tx: Tx, name: str) -> Domain | None:
+    row = await tx.row(
         f"SELECT {_DOMAIN} FROM domains d JOIN apps a ON a.uuid = d.app_uuid WHERE d.domain = $1", name
     )
+    return Domain.from_row(row) if row is not None else None
 
 
-async def add_domain(tx: Tx, app_uuid: uuid.UUID, owner: str, name: str) -> dict[str, Any]:
+async def add_domain(tx: Tx, app_uuid: uuid.UUID, owner: str, name: str) -> Domain:
     await tx.run("INSERT INTO domains (app_uuid, owner, domain) VALUES ($1, $2, $3)", app_uuid, owner, name)
-    row = await domain(tx, name)
-    assert row is not None
-    return row
+    row = await tx.one(
+        f"SELECT {_DOMAIN} FROM domains d JOIN apps a ON a.uuid = d.app_uuid WHERE d.domain = $1", name
+    )
+    return Domain.from_row(row)
 
 
 async def remove_domain(tx: Tx, domain_id: int) -> None:
@@ -62,18 +62,10 @@ async def set_domain_cert(tx: Tx, domain_id: int, cert_id: int | None) -> None:
     await tx.run("UPDATE domains SET certificate_id = $2, updated = now() WHERE id = $1", domain_id, cert_id)
 
 
-async def bindings(tx: Tx, app_uuid: uuid.UUID) -> list[dict[str, Any]]:
-    return await tx.rows(
-        "SELECT c.name, d.domain, c.certificate, c.key FROM domains d JOIN certificates c"
-        " ON c.id = d.certificate_id WHERE d.app_uuid = $1 ORDER BY d.domain",
-        app_uuid,
-    )
-
-
 # -- certificates ---------------------------------------------------------------------------------
 
 
-async def certs_page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+async def certs_page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, list[Certificate]]:
     count = int(await tx.val("SELECT count(*) FROM certificates WHERE owner = $1", owner))
     rows = await tx.rows(
         f"SELECT {_CERT} FROM certificates c WHERE c.owner = $1"
@@ -82,11 +74,12 @@ async def certs_page(tx: Tx, owner: str, limit: int, offset: int) -> tuple[int, 
         limit,
         offset,
     )
-    return count, rows
+    return count, [Certificate.from_row(r) for r in rows]
 
 
-async def cert(tx: Tx, owner: str, name: str) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_CERT} FROM certificates c WHERE c.owner = $1 AND c.name = $2", owner, name)
+async def cert(tx: Tx, owner: str, name: str) -> Certificate | None:
+    row = await tx.row(f"SELECT {_CERT} FROM certificates c WHERE c.owner = $1 AND c.name = $2", owner, name)
+    return Certificate.from_row(row) if row is not None else None
 
 
 async def cert_name(tx: Tx, cert_id: int) -> str:
@@ -129,11 +122,12 @@ async def add_cert(
     )
 
 
-async def cert_domains(tx: Tx, cert_id: int) -> list[dict[str, Any]]:
-    return await tx.rows(
+async def cert_domains(tx: Tx, cert_id: int) -> list[Domain]:
+    rows = await tx.rows(
         f"SELECT {_DOMAIN} FROM domains d JOIN apps a ON a.uuid = d.app_uuid WHERE d.certificate_id = $1",
         cert_id,
     )
+    return [Domain.from_row(r) for r in rows]
 
 
 async def delete_cert(tx: Tx, cert_id: int) -> None:
@@ -143,40 +137,40 @@ async def delete_cert(tx: Tx, cert_id: int) -> None:
 # -- app settings and TLS -------------------------------------------------------------------------
 
 
-async def latest_settings(tx: Tx, app_uuid: uuid.UUID) -> dict[str, Any] | None:
-    return await tx.row(
+async def latest_settings(tx: Tx, app_uuid: uuid.UUID) -> AppSettings | None:
+    row = await tx.row(
         f"SELECT {_SETTINGS} FROM app_settings WHERE app_uuid = $1 ORDER BY created DESC LIMIT 1", app_uuid
     )
+    return AppSettings.from_row(row) if row is not None else None
 
 
-async def add_settings(tx: Tx, app_uuid: uuid.UUID, owner: str, values: dict[str, Any]) -> dict[str, Any]:
-    row = await tx.row(
+async def add_settings(tx: Tx, app_uuid: uuid.UUID, owner: str, values: SettingsValues) -> AppSettings:
+    row = await tx.one(
         "INSERT INTO app_settings (uuid, app_uuid, owner, maintenance, routable, whitelist, autoscale, label)"
         f" VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_SETTINGS}",
         uuid.uuid4(),
         app_uuid,
         owner,
-        values["maintenance"],
-        values["routable"],
-        values["whitelist"],
-        values["autoscale"],
-        values["label"],
+        values.maintenance,
+        values.routable,
+        list(values.whitelist),
+        {k: dict(v) for k, v in values.autoscale.items()},
+        dict(values.label),
     )
-    assert row is not None
-    return row
+    return AppSettings.from_row(row)
 
 
-async def latest_tls(tx: Tx, app_uuid: uuid.UUID) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_TLS} FROM tls WHERE app_uuid = $1 ORDER BY created DESC LIMIT 1", app_uuid)
+async def latest_tls(tx: Tx, app_uuid: uuid.UUID) -> Tls | None:
+    row = await tx.row(f"SELECT {_TLS} FROM tls WHERE app_uuid = $1 ORDER BY created DESC LIMIT 1", app_uuid)
+    return Tls.from_row(row) if row is not None else None
 
 
-async def add_tls(tx: Tx, app_uuid: uuid.UUID, owner: str, https_enforced: bool | None) -> dict[str, Any]:
-    row = await tx.row(
+async def add_tls(tx: Tx, app_uuid: uuid.UUID, owner: str, https_enforced: bool | None) -> Tls:
+    row = await tx.one(
         f"INSERT INTO tls (uuid, app_uuid, owner, https_enforced) VALUES ($1, $2, $3, $4) RETURNING {_TLS}",
         uuid.uuid4(),
         app_uuid,
         owner,
         https_enforced,
     )
-    assert row is not None
-    return row
+    return Tls.from_row(row)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from deis_controller.db.pool import Tx
+from deis_controller.records import Admin, User
 
 _COLUMNS = (
     "id, username, email, first_name, last_name, password, is_superuser, is_staff, is_active,"
@@ -12,12 +11,14 @@ _COLUMNS = (
 )
 
 
-async def by_username(tx: Tx, username: str) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_COLUMNS} FROM users WHERE username = $1", username)
+async def by_username(tx: Tx, username: str) -> User | None:
+    row = await tx.row(f"SELECT {_COLUMNS} FROM users WHERE username = $1", username)
+    return User.from_row(row) if row is not None else None
 
 
-async def by_token_digest(tx: Tx, digest: str) -> dict[str, Any] | None:
-    return await tx.row(f"SELECT {_COLUMNS} FROM users WHERE token_digest = $1", digest)
+async def by_token_digest(tx: Tx, digest: str) -> User | None:
+    row = await tx.row(f"SELECT {_COLUMNS} FROM users WHERE token_digest = $1", digest)
+    return User.from_row(row) if row is not None else None
 
 
 async def any_superuser(tx: Tx) -> bool:
@@ -40,8 +41,8 @@ async def create(
     admin: bool,
     token: str,
     digest: str,
-) -> dict[str, Any]:
-    row = await tx.row(
+) -> User:
+    row = await tx.one(
         "INSERT INTO users (username, password, email, first_name, last_name, is_superuser, is_staff,"
         f" token, token_digest) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {_COLUMNS}",
         username,
@@ -53,8 +54,7 @@ async def create(
         token,
         digest,
     )
-    assert row is not None
-    return row
+    return User.from_row(row)
 
 
 async def set_password(tx: Tx, username: str, password: str) -> None:
@@ -75,13 +75,13 @@ async def set_admin(tx: Tx, username: str, admin: bool) -> None:
     await tx.run("UPDATE users SET is_superuser = $2, is_staff = $2 WHERE username = $1", username, admin)
 
 
-async def page(tx: Tx, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+async def page(tx: Tx, limit: int, offset: int) -> tuple[int, list[User]]:
     count = int(await tx.val("SELECT count(*) FROM users"))
     rows = await tx.rows(f"SELECT {_COLUMNS} FROM users ORDER BY id LIMIT $1 OFFSET $2", limit, offset)
-    return count, rows
+    return count, [User.from_row(r) for r in rows]
 
 
-async def admins_page(tx: Tx, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+async def admins_page(tx: Tx, limit: int, offset: int) -> tuple[int, list[Admin]]:
     where = "WHERE is_superuser AND is_active"
     count = int(await tx.val(f"SELECT count(*) FROM users {where}"))
     rows = await tx.rows(
@@ -89,16 +89,16 @@ async def admins_page(tx: Tx, limit: int, offset: int) -> tuple[int, list[dict[s
         limit,
         offset,
     )
-    return count, rows
+    return count, [Admin(username=r["username"], is_superuser=r["is_superuser"]) for r in rows]
 
 
-async def all_tokens(tx: Tx) -> list[str]:
+async def all_usernames(tx: Tx) -> list[str]:
     return [r["username"] for r in await tx.rows("SELECT username FROM users")]
 
 
 async def owned_counts(tx: Tx, username: str) -> dict[str, int]:
     """How many records of each protected kind the user still owns."""
-    row = await tx.row(
+    row = await tx.one(
         "SELECT (SELECT count(*) FROM apps WHERE owner = $1) AS apps,"
         " (SELECT count(*) FROM certificates WHERE owner = $1) AS certs,"
         " (SELECT count(*) FROM builds WHERE owner = $1) AS builds,"
@@ -109,7 +109,6 @@ async def owned_counts(tx: Tx, username: str) -> dict[str, int]:
         " (SELECT count(*) FROM tls WHERE owner = $1) AS tls",
         username,
     )
-    assert row is not None
     return {k: int(v) for k, v in row.items()}
 
 

@@ -1,4 +1,4 @@
-"""Config sections: validation of a POST, merging it into the current config, and rendering it.
+"""Config sections: validation of a POST and merging it into the current config.
 
 A POST may carry each section as an object or as a string holding JSON (the HTTP layer decodes those,
 ``http.inputs``); a ``null`` value unsets a key (unsetting a missing key is a 422). Legacy
@@ -8,11 +8,13 @@ A POST may carry each section as an object or as a string holding JSON (the HTTP
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from deis_controller.db.releases import CONFIG_SECTIONS
+from deis_controller.domain.changes import apply as apply_changes
 from deis_controller.errors import BadRequest, FieldErrors, Unprocessable
+from deis_controller.records import CONFIG_SECTIONS
 
 CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PROCTYPE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
@@ -144,7 +146,7 @@ def _healthcheck(data: dict[str, Any]) -> None:
             _probe(kind, probe)
 
 
-def parse_request(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def parse_request(data: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The sections a config POST changes, validated; sections absent from the request are left out."""
     sections: dict[str, dict[str, Any]] = {}
     for name in CONFIG_SECTIONS:
@@ -169,19 +171,7 @@ def parse_request(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return sections
 
 
-def _merge_flat(name: str, base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in changes.items():
-        if value is None:
-            if key not in merged:
-                raise Unprocessable(f"{key} does not exist under {name}")
-            del merged[key]
-        else:
-            merged[key] = value if name == "healthcheck" else str(value)
-    return merged
-
-
-def _merge_healthcheck(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+def _merge_healthcheck(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     # Legacy top-level probes (stored, or an old CLI's unset) apply to web and cmd.
     if any(k in base for k in PROBES):
         base = {"web/cmd": {k: v for k, v in base.items() if k in PROBES}}
@@ -231,8 +221,10 @@ def _legacy_healthcheck(values: dict[str, Any], healthcheck: dict[str, Any]) -> 
 
 
 def merge(
-    base: dict[str, Any], changes: dict[str, dict[str, Any]], default_tags: dict[str, str]
-) -> dict[str, Any]:
+    base: Mapping[str, Mapping[str, Any]],
+    changes: Mapping[str, Mapping[str, Any]],
+    default_tags: Mapping[str, str],
+) -> dict[str, dict[str, Any]]:
     """The new config sections: ``base`` with ``changes`` applied."""
     merged: dict[str, Any] = {}
     for name in CONFIG_SECTIONS:
@@ -242,20 +234,10 @@ def merge(
         elif name == "healthcheck":
             merged[name] = _merge_healthcheck(current, changes[name])
         else:
-            merged[name] = _merge_flat(name, current, changes[name])
+            merged[name] = apply_changes(name, current, changes[name], str)
     _legacy_healthcheck(merged["values"], merged["healthcheck"])
     if merged["registry"] and "PORT" not in merged["values"]:
         raise BadRequest("PORT needs to be set in the config when using a private registry")
     if not merged["tags"] and default_tags:
         merged["tags"] = dict(default_tags)
     return merged
-
-
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"uuid": row["uuid"], "app": app_id, "owner": row["owner"]}
-    for name in CONFIG_SECTIONS:
-        section = row[name]
-        out[name] = section if name == "healthcheck" else {k: str(v) for k, v in section.items()}
-    out["created"] = row["created"]
-    out["updated"] = row["updated"]
-    return out

@@ -6,7 +6,9 @@ publish ``AppScaled`` with the new desired state.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+from collections.abc import Mapping
 from typing import Any
 
 from deis_common.events.apps import AppScaled, SettingsChanged
@@ -14,11 +16,10 @@ from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.db import releases as releases_db
 from deis_controller.db import routing as routing_db
-from deis_controller.domain.apps import DEFAULT_SETTINGS
+from deis_controller.domain.changes import apply as apply_changes
 from deis_controller.domain.state import app_state, route_settings
-from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, Unprocessable
-
-SETTINGS_FIELDS = ("maintenance", "routable", "whitelist", "autoscale", "label")
+from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, NoMatch, Unprocessable
+from deis_controller.records import App, AppSettings, SettingsValues, Tls
 
 
 def _bool(name: str, value: Any) -> bool:
@@ -60,67 +61,91 @@ def _autoscale(value: Any) -> dict[str, Any]:
     return value
 
 
-def _merge_map(name: str, base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in changes.items():
-        if value is None:
-            if key not in merged:
-                raise Unprocessable(f"{key} does not exist under {name}")
-            del merged[key]
-        else:
-            merged[key] = value
-    return merged
-
-
-def merge(previous: dict[str, Any], request: dict[str, Any]) -> dict[str, Any]:
-    merged = {k: previous[k] for k in SETTINGS_FIELDS}
+def merge(previous: SettingsValues, request: Mapping[str, Any]) -> SettingsValues:
+    changes: dict[str, Any] = {}
     for name in ("maintenance", "routable"):
         if request.get(name) is not None:
-            merged[name] = _bool(name, request[name])
+            changes[name] = _bool(name, request[name])
     if request.get("whitelist") is not None:
-        merged["whitelist"] = check_addresses(request["whitelist"])
+        changes["whitelist"] = check_addresses(request["whitelist"])
     if request.get("autoscale") is not None:
-        merged["autoscale"] = _merge_map("autoscale", previous["autoscale"], _autoscale(request["autoscale"]))
+        autoscale = _autoscale(request["autoscale"])
+        changes["autoscale"] = apply_changes("autoscale", previous.autoscale, autoscale)
     if request.get("label") is not None:
         if not isinstance(request["label"], dict):
             raise FieldErrors.one("label", "Expected a dictionary of items.")
-        merged["label"] = _merge_map("label", previous["label"], request["label"])
-    return merged
+        changes["label"] = apply_changes("label", previous.label, request["label"])
+    return dataclasses.replace(previous, **changes)
 
 
-async def latest(work: Work, app: dict[str, Any]) -> dict[str, Any]:
-    row = await routing_db.latest_settings(work.tx, app["uuid"])
-    return row if row is not None else {**DEFAULT_SETTINGS}
+async def latest(work: Work, app: App) -> SettingsValues:
+    """What the app's settings are now (the defaults before any were stored)."""
+    row = await routing_db.latest_settings(work.tx, app.uuid)
+    return row.values if row is not None else SettingsValues()
 
 
-async def save(work: Work, app: dict[str, Any], user: str, merged: dict[str, Any]) -> dict[str, Any]:
+async def current(work: Work, app: App) -> AppSettings:
+    """The app's latest settings record (one is stored when the app is created)."""
+    row = await routing_db.latest_settings(work.tx, app.uuid)
+    if row is None:
+        raise NoMatch("AppSettings")
+    return row
+
+
+async def save(work: Work, app: App, user: str, merged: SettingsValues) -> AppSettings:
     """Store a new settings snapshot (409 when it equals the latest) and announce what changed."""
     previous = await latest(work, app)
-    if all(previous[k] == merged[k] for k in SETTINGS_FIELDS):
+    if previous == merged:
         raise Conflict(f"{user} changed nothing")
-    row = await routing_db.add_settings(work.tx, app["uuid"], user, merged)
-    work.log(app["id"], f"appsettings {app['id']}-{str(row['uuid'])[:7]} updated")
-    if any(previous[k] != merged[k] for k in ("maintenance", "routable", "whitelist")):
-        await work.emit(SettingsChanged(app=app["id"], routing=await route_settings(work.tx, app["uuid"])))
-    if previous["autoscale"] != merged["autoscale"]:
-        current = await releases_db.current(work.tx, app["uuid"])
-        if current is not None:
-            generation = await apps_db.bump_generation(work.tx, app["uuid"])
-            fresh = await apps_db.get(work.tx, app["id"])
-            assert fresh is not None
-            state = await app_state(work.tx, fresh, current, generation)
+    row = await routing_db.add_settings(work.tx, app.uuid, user, merged)
+    work.log(app.id, f"appsettings {app.id}-{str(row.uuid)[:7]} updated")
+    if (previous.maintenance, previous.routable, previous.whitelist) != (
+        merged.maintenance,
+        merged.routable,
+        merged.whitelist,
+    ):
+        await work.emit(SettingsChanged(app=app.id, routing=await route_settings(work.tx, app.uuid)))
+    if previous.autoscale != merged.autoscale:
+        release = await releases_db.current(work.tx, app.uuid)
+        if release is not None:
+            app = await apps_db.bump_generation(work.tx, app.uuid)
+            state = await app_state(work.tx, app, release)
             await work.emit(
-                AppScaled(app=app["id"], generation=generation, structure=state.structure, state=state)
+                AppScaled(app=app.id, generation=app.generation, structure=state.structure, state=state)
             )
     return row
 
 
-async def set_https(work: Work, app: dict[str, Any], user: str, value: Any) -> dict[str, Any]:
+async def allow(work: Work, app: App, user: str, addresses: list[str]) -> AppSettings:
+    """Add ``addresses`` to the whitelist (those already in it stay where they are)."""
+    previous = await latest(work, app)
+    added = [a for a in dict.fromkeys(addresses) if a not in previous.whitelist]
+    return await save(work, app, user, dataclasses.replace(previous, whitelist=[*previous.whitelist, *added]))
+
+
+async def disallow(work: Work, app: App, user: str, addresses: list[str]) -> AppSettings:
+    """Take ``addresses`` off the whitelist; 422 when one is not on it."""
+    previous = await latest(work, app)
+    missing = [a for a in addresses if a not in previous.whitelist]
+    if missing:
+        raise Unprocessable(f"addresses {set(missing)} does not exist in whitelist")
+    kept = [a for a in previous.whitelist if a not in addresses]
+    return await save(work, app, user, dataclasses.replace(previous, whitelist=kept))
+
+
+async def set_https(work: Work, app: App, user: str, value: Any) -> Tls:
     enforced = _bool("https_enforced", value)
-    previous = await routing_db.latest_tls(work.tx, app["uuid"])
-    if previous is not None and previous["https_enforced"] == enforced:
+    previous = await routing_db.latest_tls(work.tx, app.uuid)
+    if previous is not None and previous.https_enforced == enforced:
         raise Conflict(f"{user} changed nothing")
-    row = await routing_db.add_tls(work.tx, app["uuid"], user, enforced)
-    work.log(app["id"], f"{user} {'enabled' if enforced else 'disabled'} TLS enforcement")
-    await work.emit(SettingsChanged(app=app["id"], routing=await route_settings(work.tx, app["uuid"])))
+    row = await routing_db.add_tls(work.tx, app.uuid, user, enforced)
+    work.log(app.id, f"{user} {'enabled' if enforced else 'disabled'} TLS enforcement")
+    await work.emit(SettingsChanged(app=app.id, routing=await route_settings(work.tx, app.uuid)))
+    return row
+
+
+async def latest_tls(work: Work, app: App) -> Tls:
+    row = await routing_db.latest_tls(work.tx, app.uuid)
+    if row is None:
+        raise NoMatch("TLS")
     return row

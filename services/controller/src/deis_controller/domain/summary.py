@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from deis_controller.records import Build
+
 
 def _diff(new: dict[str, Any], old: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
     added = sorted(k for k in new if k not in old)
@@ -26,8 +28,8 @@ def _append(summary: str, part: str) -> str:
     return f"{summary} and {part}" if summary else part
 
 
-def build_summary(owner: str, build: dict[str, Any]) -> str:
-    return f"{owner} deployed {build['sha'][:7] if build['sha'] else build['image']}"
+def build_summary(owner: str, build: Build) -> str:
+    return f"{owner} deployed {build.sha[:7] if build.sha else build.image}"
 
 
 def config_summary(owner: str, new: dict[str, Any], old: dict[str, Any] | None, summary: str = "") -> str:

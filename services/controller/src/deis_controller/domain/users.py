@@ -1,98 +1,116 @@
-"""Users: password hashing (argon2), API tokens (random, looked up by digest, compared in constant time)."""
+"""Users: the account record, registration, login bookkeeping, tokens and administrators."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import re
-import secrets
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from deis_controller.controller import Work
+from deis_controller.db import UniqueViolation
+from deis_controller.db import users as users_db
+from deis_controller.domain.credentials import new_token, token_digest, token_matches
+from deis_controller.errors import Conflict, FieldErrors, NoMatch, PermissionDenied
+from deis_controller.records import Admin, User
 
 USERNAME = re.compile(r"^[\w.@+-]{1,150}\Z")  # \Z: "bob\n" is no username
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
-@dataclass(frozen=True)
-class User:
-    id: int
-    username: str
-    email: str
-    first_name: str
-    last_name: str
-    is_superuser: bool
-    is_staff: bool
-    is_active: bool
-    last_login: datetime | None
-    date_joined: datetime
-    token: str = field(repr=False)
-    password_hash: str = field(repr=False)
+# -- accounts -------------------------------------------------------------------------------------
 
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> User:
-        return cls(
-            id=row["id"],
-            username=row["username"],
-            email=row["email"],
-            first_name=row["first_name"],
-            last_name=row["last_name"],
-            is_superuser=row["is_superuser"],
-            is_staff=row["is_staff"],
-            is_active=row["is_active"],
-            last_login=row["last_login"],
-            date_joined=row["date_joined"],
-            token=row["token"],
-            password_hash=row["password"],
+
+async def by_token(work: Work, key: str) -> User | None:
+    """The active user whose API token is ``key``."""
+    user = await users_db.by_token_digest(work.tx, token_digest(key))
+    if user is None or not user.is_active or not token_matches(user.token, key):
+        return None
+    return user
+
+
+async def find(work: Work, username: str) -> User | None:
+    return await users_db.by_username(work.tx, username)
+
+
+async def get(work: Work, username: str) -> User:
+    user = await find(work, username)
+    if user is None:
+        raise NoMatch("User")
+    return user
+
+
+async def any_admin(work: Work) -> bool:
+    return await users_db.any_superuser(work.tx)
+
+
+async def register(
+    work: Work,
+    *,
+    username: str,
+    password_hash: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    only_if_no_admin: bool,
+) -> User:
+    """A new user (the first one becomes admin); ``only_if_no_admin``: refused once an admin exists."""
+    await users_db.lock_registration(work.tx)
+    has_admin = await users_db.any_superuser(work.tx)
+    if only_if_no_admin and has_admin:
+        raise PermissionDenied()
+    token, digest = new_token()
+    try:
+        return await users_db.create(
+            work.tx,
+            username=username,
+            password=password_hash,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            admin=not has_admin,
+            token=token,
+            digest=digest,
         )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "username": self.username,
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "is_superuser": self.is_superuser,
-            "is_staff": self.is_staff,
-            "is_active": self.is_active,
-            "groups": [],
-            "user_permissions": [],
-            "last_login": self.last_login,
-            "date_joined": self.date_joined,
-        }
+    except UniqueViolation as e:
+        raise FieldErrors.one("username", "A user with that username already exists.") from e
 
 
-def new_token() -> tuple[str, str]:
-    """A fresh 40-hex-character token and the digest it is looked up by."""
-    token = secrets.token_hex(20)
-    return token, token_digest(token)
+async def touch_login(work: Work, username: str) -> None:
+    await users_db.touch_login(work.tx, username)
 
 
-def token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+async def set_password(work: Work, username: str, password_hash: str) -> None:
+    await users_db.set_password(work.tx, username, password_hash)
 
 
-def token_matches(stored: str, presented: str) -> bool:
-    return hmac.compare_digest(stored.encode(), presented.encode())
+async def cancel(work: Work, username: str) -> None:
+    """Delete the account, refused while the user still owns apps or other records."""
+    owned = await users_db.owned_counts(work.tx, username)
+    if owned.pop("apps"):
+        raise Conflict(f"{username} still has applications assigned. Delete or transfer ownership")
+    kinds = [k for k, n in owned.items() if n]
+    if kinds:
+        raise Conflict(f"{username} still owns {', '.join(kinds)}; delete or transfer them first")
+    await users_db.delete(work.tx, username)
 
 
-def password_hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
-    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+async def regenerate_token(work: Work, username: str) -> str:
+    token, digest = new_token()
+    await users_db.set_token(work.tx, username, token, digest)
+    return token
 
 
-async def hash_password(hasher: PasswordHasher, password: str) -> str:
-    return await asyncio.to_thread(hasher.hash, password)
+async def regenerate_all_tokens(work: Work) -> None:
+    for username in await users_db.all_usernames(work.tx):
+        await users_db.set_token(work.tx, username, *new_token())
 
 
-async def password_matches(hasher: PasswordHasher, stored_hash: str, password: str) -> bool:
-    def verify() -> bool:
-        try:
-            return bool(hasher.verify(stored_hash, password))
-        except (VerificationError, InvalidHashError):
-            return False
+async def page(work: Work, limit: int, offset: int) -> tuple[int, list[User]]:
+    return await users_db.page(work.tx, limit, offset)
 
-    return await asyncio.to_thread(verify)
+
+async def admins_page(work: Work, limit: int, offset: int) -> tuple[int, list[Admin]]:
+    return await users_db.admins_page(work.tx, limit, offset)
+
+
+async def set_admin(work: Work, username: str, admin: bool) -> None:
+    await get(work, username)
+    await users_db.set_admin(work.tx, username, admin)

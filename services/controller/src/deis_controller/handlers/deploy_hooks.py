@@ -16,8 +16,7 @@ import aiohttp
 from deis_common.bus import Context, Router
 from deis_common.events.releases import ReleaseCreated
 from deis_controller.controller import Controller
-from deis_controller.db import apps as apps_db
-from deis_controller.db import releases as releases_db
+from deis_controller.domain import releases
 
 
 def hook_url(base: str, params: dict[str, str]) -> str:
@@ -37,10 +36,9 @@ def router(ctl: Controller) -> Router:
         urls = ctl.settings.hook_urls
         if not urls or event.rollback_of is not None:
             return
-        async with ctl.db.read() as tx:
-            app = await apps_db.get(tx, event.app)
-            release = await releases_db.by_version(tx, app["uuid"], event.version) if app else None
-        if release is None:
+        async with ctl.read() as work:
+            owner = await releases.owner_of(work, event.app, event.version)
+        if owner is None:
             return
         build = event.state.build
         params = {
@@ -48,7 +46,7 @@ def router(ctl: Controller) -> Router:
             "release": f"v{event.version}",
             "release_summary": event.summary,
             "sha": build.sha if build else "",
-            "user": release["owner"],
+            "user": owner,
         }
         secret = ctl.settings.deploy_hook_secret_key
         timeout = aiohttp.ClientTimeout(total=10)

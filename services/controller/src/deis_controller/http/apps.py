@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from deis_common.errors import BusError
-from deis_controller.db import apps as apps_db
-from deis_controller.db import users as users_db
 from deis_controller.domain import apps as apps_domain
 from deis_controller.domain.releases import default_tags
-from deis_controller.errors import FieldErrors, NoMatch, PermissionDenied, Unavailable
+from deis_controller.errors import FieldErrors, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.inputs import body
@@ -20,6 +19,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import App
 
 APP = "/v2/apps/{id:[a-z0-9-]+}"
 
@@ -42,21 +42,28 @@ class AppResponse(BaseModel):
     updated: str
 
 
-def _render(request: web.Request, app: dict[str, Any]) -> dict[str, Any]:
+def render(app: App, platform_domain: str, router_port: int) -> dict[str, Any]:
+    port = "" if router_port == 80 else f":{router_port}"
+    return {
+        "uuid": app.uuid,
+        "id": app.id,
+        "owner": app.owner,
+        "structure": app.structure,
+        "url": f"{app.id}.{platform_domain}{port}",
+        "created": app.created,
+        "updated": app.updated,
+    }
+
+
+def _render(request: web.Request, app: App) -> dict[str, Any]:
     settings = controller(request).settings
-    return apps_domain.render(app, settings.platform_domain, settings.router_port)
+    return render(app, settings.platform_domain, settings.router_port)
 
 
 @doc(response=AppResponse, paginated=True)
 async def list_apps(request: web.Request) -> web.Response:
-    user = require_user(request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with controller(request).db.read() as tx:
-            count, rows = await apps_db.page_visible(tx, user.username, user.is_superuser, limit, offset)
-        return count, [_render(request, r) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    page = functools.partial(apps_domain.page_visible, user=require_user(request))
+    return await paginate(request, page, functools.partial(_render, request))
 
 
 @doc(request=AppRequest, response=AppResponse, status=201)
@@ -80,8 +87,8 @@ async def create_app(request: web.Request) -> web.Response:
 
 @doc(response=AppResponse)
 async def get_app(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
     return ok(_render(request, app))
 
 
@@ -89,14 +96,9 @@ async def get_app(request: web.Request) -> web.Response:
 async def transfer_app(request: web.Request) -> web.Response:
     new_owner = parse(TransferRequest, await body(request)).owner
     async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, lock=True)
+        user, app = await authorize(work, request, lock=True)
         if new_owner:
-            if not (user.is_superuser or app["owner"] == user.username):
-                raise PermissionDenied()
-            if await users_db.by_username(work.tx, new_owner) is None:
-                raise NoMatch("User")
-            await apps_db.transfer(work.tx, app["uuid"], app["owner"], new_owner)
-            work.log(app["id"], f"{user.username} transferred {app['id']} to {new_owner}")
+            await apps_domain.transfer(work, app, user, new_owner)
     return web.Response(status=200)
 
 
@@ -104,10 +106,10 @@ async def transfer_app(request: web.Request) -> web.Response:
 async def destroy_app(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with ctl.work() as work:
-        _, app = await authorize(work.tx, request, lock=True)
+        _, app = await authorize(work, request, lock=True)
         await apps_domain.destroy(work, app)
     try:
-        await ctl.bus.delete_log(app["id"])
+        await ctl.bus.delete_log(app.id)
     except BusError:
         pass
     return empty()
@@ -116,16 +118,16 @@ async def destroy_app(request: web.Request) -> web.Response:
 @doc()
 async def app_logs(request: web.Request) -> web.Response:
     ctl = controller(request)
-    async with ctl.db.read() as tx:
-        _, app = await authorize(tx, request)
+    async with ctl.read() as work:
+        _, app = await authorize(work, request)
     try:
         lines = max(int(request.query.get("log_lines", 100)), 1)
     except ValueError as e:
         raise FieldErrors.one("log_lines", "A valid integer is required.") from e
     try:
-        found = await ctl.bus.read_log(app["id"], lines)
+        found = await ctl.bus.read_log(app.id, lines)
     except BusError as e:
-        raise Unavailable(f"Error accessing logs for {app['id']}") from e
+        raise Unavailable(f"Error accessing logs for {app.id}") from e
     if not found:
         return web.Response(status=204)
     return web.Response(text="\n".join(found) + "\n", content_type="text/plain")

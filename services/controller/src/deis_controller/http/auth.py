@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, RootModel, field_validator
 
-from deis_controller.db import UniqueViolation
-from deis_controller.db import users as users_db
-from deis_controller.domain.users import (
-    EMAIL,
-    USERNAME,
-    User,
-    hash_password,
-    new_token,
-    password_matches,
-)
-from deis_controller.errors import (
-    BadRequest,
-    Conflict,
-    FieldErrors,
-    NoMatch,
-    NotAuthenticated,
-    PermissionDenied,
-)
+from deis_controller.domain import users
+from deis_controller.domain.credentials import hash_password, password_matches
+from deis_controller.domain.users import EMAIL, USERNAME
+from deis_controller.errors import BadRequest, FieldErrors, PermissionDenied
 from deis_controller.http.context import add, controller, current_user, require_user
 from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
+from deis_controller.http.problems import NotAuthenticated
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import User
 
 
 class RegisterRequest(BaseModel):
@@ -99,6 +87,22 @@ class UserResponse(BaseModel):
     date_joined: str
 
 
+def render_user(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "is_superuser": user.is_superuser,
+        "is_staff": user.is_staff,
+        "is_active": user.is_active,
+        "groups": [],
+        "user_permissions": [],
+        "last_login": user.last_login,
+        "date_joined": user.date_joined,
+    }
+
+
 @doc(request=RegisterRequest, response=UserResponse, status=201, auth="none")
 async def register(request: web.Request) -> web.Response:
     ctl = controller(request)
@@ -110,54 +114,44 @@ async def register(request: web.Request) -> web.Response:
     # As in Workflow the permission is checked before the body, and again under the lock.
     refused = mode == "admin_only" and not (caller and caller.is_superuser)
     if refused:
-        async with ctl.db.read() as tx:
-            if await users_db.any_superuser(tx):
+        async with ctl.read() as work:
+            if await users.any_admin(work):
                 raise PermissionDenied()
     data = parse(RegisterRequest, await body(request))
     password = await hash_password(ctl.hasher, data.password)
-    token, digest = new_token()
     async with ctl.work() as work:
-        await users_db.lock_registration(work.tx)
-        has_admin = await users_db.any_superuser(work.tx)
-        if refused and has_admin:
-            raise PermissionDenied()
-        try:
-            row = await users_db.create(
-                work.tx,
-                username=data.username,
-                password=password,
-                email=data.email,
-                first_name=data.first_name,
-                last_name=data.last_name,
-                admin=not has_admin,
-                token=token,
-                digest=digest,
-            )
-        except UniqueViolation as e:
-            raise FieldErrors.one("username", "A user with that username already exists.") from e
-    return ok(User.from_row(row).public(), status=201)
+        user = await users.register(
+            work,
+            username=data.username,
+            password_hash=password,
+            email=data.email,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            only_if_no_admin=refused,
+        )
+    return ok(render_user(user), status=201)
 
 
 @doc(request=LoginRequest, response=TokenResponse, auth="none")
 async def login(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = parse(LoginRequest, await body(request))
-    async with ctl.db.read() as tx:
-        row = await users_db.by_username(tx, data.username)
+    async with ctl.read() as work:
+        user = await users.find(work, data.username)
     if (
-        row is None
-        or not row["is_active"]
-        or not await password_matches(ctl.hasher, row["password"], data.password)
+        user is None
+        or not user.is_active
+        or not await password_matches(ctl.hasher, user.password_hash, data.password)
     ):
         raise FieldErrors.one("non_field_errors", "Unable to log in with provided credentials.")
     async with ctl.work() as work:
-        await users_db.touch_login(work.tx, data.username)
-    return ok({"token": row["token"]})
+        await users.touch_login(work, data.username)
+    return ok({"token": user.token})
 
 
 @doc(response=UserResponse)
 async def whoami(request: web.Request) -> web.Response:
-    return ok(require_user(request).public())
+    return ok(render_user(require_user(request)))
 
 
 async def _target(request: web.Request, user: User, username: str | None) -> User:
@@ -166,11 +160,8 @@ async def _target(request: web.Request, user: User, username: str | None) -> Use
         return user
     if not user.is_superuser:
         raise PermissionDenied()
-    async with controller(request).db.read() as tx:
-        row = await users_db.by_username(tx, username)
-    if row is None:
-        raise NoMatch("User")
-    return User.from_row(row)
+    async with controller(request).read() as work:
+        return await users.get(work, username)
 
 
 @doc(request=PasswdRequest)
@@ -188,7 +179,7 @@ async def passwd(request: web.Request) -> web.Response:
             raise NotAuthenticated("Current password does not match")
     hashed = await hash_password(ctl.hasher, data.new_password)
     async with ctl.work() as work:
-        await users_db.set_password(work.tx, target.username, hashed)
+        await users.set_password(work, target.username, hashed)
     return ok({"status": "password set"})
 
 
@@ -198,13 +189,7 @@ async def cancel(request: web.Request) -> web.Response:
     data = parse(CancelRequest, await body(request))
     target = await _target(request, user, data.username or None)
     async with controller(request).work() as work:
-        owned = await users_db.owned_counts(work.tx, target.username)
-        if owned.pop("apps"):
-            raise Conflict(f"{target.username} still has applications assigned. Delete or transfer ownership")
-        kinds = [k for k, n in owned.items() if n]
-        if kinds:
-            raise Conflict(f"{target.username} still owns {', '.join(kinds)}; delete or transfer them first")
-        await users_db.delete(work.tx, target.username)
+        await users.cancel(work, target.username)
     return empty()
 
 
@@ -217,13 +202,11 @@ async def tokens(request: web.Request) -> web.Response:
         if not user.is_superuser:
             raise PermissionDenied()
         async with ctl.work() as work:
-            for username in await users_db.all_tokens(work.tx):
-                await users_db.set_token(work.tx, username, *new_token())
+            await users.regenerate_all_tokens(work)
         return ok("")
     target = await _target(request, user, data.username or None)
-    token, digest = new_token()
     async with ctl.work() as work:
-        await users_db.set_token(work.tx, target.username, token, digest)
+        token = await users.regenerate_token(work, target.username)
     return ok({"token": token})
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import releases as releases_db
 from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild, check_procfile
-from deis_controller.errors import BadRequest, NoMatch
+from deis_controller.errors import BadRequest
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
@@ -21,6 +21,7 @@ from deis_controller.http.pull import pull
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
+from deis_controller.records import Build
 
 
 class BuildRequest(BaseModel):
@@ -42,6 +43,20 @@ class BuildResponse(BaseModel):
     updated: str
 
 
+def render_build(row: Build, app_id: str) -> dict[str, Any]:
+    return {
+        "uuid": row.uuid,
+        "app": app_id,
+        "owner": row.owner,
+        "image": row.image,
+        "sha": row.sha,
+        "procfile": row.procfile,
+        "dockerfile": row.dockerfile,
+        "created": row.created,
+        "updated": row.updated,
+    }
+
+
 def new_build(data: dict[str, Any]) -> NewBuild:
     parsed = parse(BuildRequest, data)
     procfile = parsed.procfile
@@ -57,16 +72,10 @@ def new_build(data: dict[str, Any]) -> NewBuild:
 
 @doc(response=BuildResponse, paginated=True)
 async def list_builds(request: web.Request) -> web.Response:
-    ctl = controller(request)
-    async with ctl.db.read() as tx:
-        _, app = await authorize(tx, request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with ctl.db.read() as tx:
-            count, rows = await releases_db.builds_page(tx, app["uuid"], limit, offset)
-        return count, [builds.render(r, app["id"]) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+    page = functools.partial(builds.page, app=app)
+    return await paginate(request, page, functools.partial(render_build, app_id=app.id))
 
 
 @doc(request=BuildRequest, response=BuildResponse, status=201)
@@ -74,18 +83,15 @@ async def create_build(request: web.Request) -> web.Response:
     ctl = controller(request)
     build = new_build(await body(request))
     if ctl.settings.pull_through_builder and not build.sha and not build.dockerfile:
-        async with ctl.db.transaction() as tx:
-            user, app = await authorize(tx, request)
-            current = await releases_db.current(tx, app["uuid"])
-            config = await releases_db.config(tx, current["config_uuid"]) if current else None
-        build_id = await pull(ctl, app, user.username, build, builds.pull_env(config))
-        async with ctl.db.read() as tx:
-            row = await releases_db.build_by_event_id(tx, build_id)
-        assert row is not None
-        return ok(builds.render(row, app["id"]), status=201)
+        async with ctl.read() as work:
+            user, app = await authorize(work, request)
+        build_id = await pull(ctl, app, user.username, build)
+        async with ctl.read() as work:
+            row = await builds.by_build_id(work, build_id)
+        return ok(render_build(row, app.id), status=201)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             row, release = await builds.release_build(
                 work,
                 app,
@@ -94,21 +100,18 @@ async def create_build(request: web.Request) -> web.Response:
                 remove_missing=ctl.settings.deploy_procfile_missing_remove,
                 reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
             )
-        reason = await deploy.failure(app["id"], release["generation"])
+        reason = await deploy.failure(app.id, release.generation)
         if reason is not None:
             raise BadRequest(reason)
-    return ok(builds.render(row, app["id"]), status=201)
+    return ok(render_build(row, app.id), status=201)
 
 
 @doc(response=BuildResponse)
 async def get_build(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
-        current = await releases_db.current(tx, app["uuid"])
-        if current is None or current["build_uuid"] is None:
-            raise NoMatch("Build")
-        row = await releases_db.build(tx, current["build_uuid"])
-    return ok(builds.render(row, app["id"]))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+        row = await builds.current(work, app)
+    return ok(render_build(row, app.id))
 
 
 def setup(app: web.Application) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_common.events.certs import CertAttached, CertDetached
-from deis_controller.db import UniqueViolation
-from deis_controller.db import routing as routing_db
-from deis_controller.domain.certificates import parse as parse_pem
-from deis_controller.domain.hostnames import to_ace
-from deis_controller.errors import BadRequest, Conflict, FieldErrors, NoMatch
+from deis_controller.domain import certificates
+from deis_controller.errors import BadRequest
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
@@ -20,6 +17,7 @@ from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
+from deis_controller.records import Certificate
 
 
 class CertRequest(BaseModel):
@@ -65,86 +63,38 @@ _FIELDS = (
 )
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (list(row[k]) if k == "domains" else row[k]) for k in _FIELDS}
+def render(cert: Certificate) -> dict[str, Any]:
+    return {k: (list(cert.domains) if k == "domains" else getattr(cert, k)) for k in _FIELDS}
 
 
 @doc(response=CertResponse, paginated=True)
 async def list_certs(request: web.Request) -> web.Response:
-    user = require_user(request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with controller(request).db.read() as tx:
-            count, rows = await routing_db.certs_page(tx, user.username, limit, offset)
-        return count, [render(r) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    page = functools.partial(certificates.page, owner=require_user(request).username)
+    return await paginate(request, page, render)
 
 
 @doc(request=CertRequest, response=CertResponse, status=201)
 async def create_cert(request: web.Request) -> web.Response:
     user = require_user(request)
     data = parse(CertRequest, await body(request))
-    parsed = parse_pem(data.name, data.certificate, data.key)
+    parsed = certificates.parse(data.name, data.certificate, data.key)
     async with controller(request).work() as work:
-        if await routing_db.cert_exists(work.tx, data.name):
-            raise FieldErrors.one("name", "Certificate with this name already exists.")
-        try:
-            async with work.tx.savepoint():
-                await routing_db.add_cert(
-                    work.tx,
-                    user.username,
-                    data.name,
-                    data.certificate,
-                    data.key,
-                    common_name=parsed.common_name,
-                    expires=parsed.expires,
-                    starts=parsed.starts,
-                    fingerprint=parsed.fingerprint,
-                    san=parsed.san,
-                    issuer=parsed.issuer,
-                    subject=parsed.subject,
-                )
-        except UniqueViolation as e:
-            raise FieldErrors.one("name", "Certificate with this name already exists.") from e
-        row = await routing_db.cert(work.tx, user.username, data.name)
-    assert row is not None
+        row = await certificates.create(work, user.username, data.name, data.certificate, data.key, parsed)
     return ok(render(row), status=201)
-
-
-async def _cert(request: web.Request, tx: Any) -> dict[str, Any]:
-    row = await routing_db.cert(tx, require_user(request).username, request.match_info["name"])
-    if row is None:
-        raise NoMatch("Certificate")
-    return row
 
 
 @doc(response=CertResponse)
 async def get_cert(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        return ok(render(await _cert(request, tx)))
+    async with controller(request).read() as work:
+        row = await certificates.get(work, require_user(request).username, request.match_info["name"])
+    return ok(render(row))
 
 
 @doc(status=204)
 async def delete_cert(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        cert = await _cert(request, work.tx)
-        for domain in await routing_db.cert_domains(work.tx, cert["id"]):
-            await routing_db.set_domain_cert(work.tx, domain["id"], None)
-            await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
-        await routing_db.delete_cert(work.tx, cert["id"])
+        await certificates.delete(work, require_user(request).username, request.match_info["name"])
     return empty()
-
-
-async def _domain(tx: Any, raw: str) -> dict[str, Any]:
-    try:
-        name = to_ace(raw)
-    except FieldErrors as e:
-        raise NoMatch("Domain") from e
-    row = await routing_db.domain(tx, name)
-    if row is None:
-        raise NoMatch("Domain")
-    return row
 
 
 @doc(request=AttachRequest, status=201)
@@ -154,38 +104,22 @@ async def attach(request: web.Request) -> web.Response:
     if not raw or not isinstance(raw, str):
         raise BadRequest("domain is a required field")
     ctl = controller(request)
+    owner, name = require_user(request).username, request.match_info["name"]
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            cert = await _cert(request, work.tx)
-            domain = await _domain(work.tx, raw)
-            if domain["certificate_id"] is not None:
-                raise Conflict("Domain already has a certificate attached to it")
-            await routing_db.set_domain_cert(work.tx, domain["id"], cert["id"])
-            await work.emit(
-                CertAttached(
-                    app=domain["app"],
-                    name=cert["name"],
-                    domain=domain["domain"],
-                    certificate=cert["certificate"],
-                    key=cert["key"],
-                )
-            )
-            work.log(domain["app"], f"certificate {cert['name']} attached to {domain['domain']}")
-        await router.applied(domain["app"])
+            app = await certificates.attach(work, owner, name, raw)
+        await router.applied(app)
     return web.Response(status=201)
 
 
 @doc(status=204)
 async def detach(request: web.Request) -> web.Response:
     ctl = controller(request)
+    name, domain = request.match_info["name"], request.match_info["domain"]
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            cert = await _cert(request, work.tx)
-            domain = await _domain(work.tx, request.match_info["domain"])
-            await routing_db.set_domain_cert(work.tx, domain["id"], None)
-            await work.emit(CertDetached(app=domain["app"], name=cert["name"], domain=domain["domain"]))
-            work.log(domain["app"], f"certificate {cert['name']} detached from {domain['domain']}")
-        await router.applied(domain["app"])
+            app = await certificates.detach(work, require_user(request).username, name, domain)
+        await router.applied(app)
     return empty()
 
 

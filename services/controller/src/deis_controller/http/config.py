@@ -7,8 +7,6 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import releases as releases_db
-from deis_controller.domain import config as config_domain
 from deis_controller.domain import releases
 from deis_controller.errors import BadRequest
 from deis_controller.http.access import authorize
@@ -18,6 +16,7 @@ from deis_controller.http.inputs import body, decode_json
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
+from deis_controller.records import CONFIG_SECTIONS, Config
 
 Section = dict[str, Any] | str | None
 
@@ -47,24 +46,34 @@ class ConfigResponse(BaseModel):
     updated: str
 
 
+def render_config(row: Config, app_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"uuid": row.uuid, "app": app_id, "owner": row.owner}
+    for name in CONFIG_SECTIONS:
+        section = getattr(row, name)
+        out[name] = section if name == "healthcheck" else {k: str(v) for k, v in section.items()}
+    out["created"] = row.created
+    out["updated"] = row.updated
+    return out
+
+
 @doc(response=ConfigResponse)
 async def get_config(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
+        _, app = await authorize(work, request)
         config = await releases.current_config(work, app)
-    return ok(config_domain.render(config, app["id"]))
+    return ok(render_config(config, app.id))
 
 
 @doc(request=ConfigRequest, response=ConfigResponse, status=201)
 async def set_config(request: web.Request) -> web.Response:
     ctl = controller(request)
     data = await body(request)
-    for name in releases_db.CONFIG_SECTIONS:  # a section may come as a string holding its JSON
+    for name in CONFIG_SECTIONS:  # a section may come as a string holding its JSON
         if isinstance(data.get(name), str):
             data[name] = decode_json(data[name], name)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             config, release = await releases.change_config(
                 work,
                 app,
@@ -73,12 +82,11 @@ async def set_config(request: web.Request) -> web.Response:
                 releases.default_tags(ctl.settings.default_config_tags),
                 ctl.settings.nodes,
             )
-            config = await releases_db.config(work.tx, config["uuid"])
-        if release["build_uuid"] is not None:
-            reason = await deploy.failure(app["id"], release["generation"])
+        if release.build_uuid is not None:
+            reason = await deploy.failure(app.id, release.generation)
             if reason is not None:
                 raise BadRequest(reason)
-    return ok(config_domain.render(config, app["id"]), status=201)
+    return ok(render_config(config, app.id), status=201)
 
 
 def setup(app: web.Application) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from deis_controller.controller import Controller
-from deis_controller.domain.users import User
-from deis_controller.errors import NotAuthenticated
+from deis_controller.http.problems import NotAuthenticated
+from deis_controller.records import User
 
 CONTROLLER = web.AppKey("controller", Controller)
 USER_KEY = web.RequestKey("deis_user", User)

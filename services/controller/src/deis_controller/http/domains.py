@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_common.events.certs import CertDetached
-from deis_common.events.domains import DomainAdded, DomainRemoved
-from deis_controller.db import UniqueViolation
-from deis_controller.db import routing as routing_db
+from deis_controller.domain import domains
 from deis_controller.domain.hostnames import to_ace
-from deis_controller.errors import FieldErrors, NoMatch
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
@@ -22,6 +19,7 @@ from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
 from deis_controller.http.validation import parse
+from deis_controller.records import Domain
 
 
 class DomainRequest(BaseModel):
@@ -36,22 +34,15 @@ class DomainResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("owner", "created", "updated", "app", "domain")}
+def render(domain: Domain) -> dict[str, Any]:
+    return {k: getattr(domain, k) for k in ("owner", "created", "updated", "app", "domain")}
 
 
 @doc(response=DomainResponse, paginated=True)
 async def list_domains(request: web.Request) -> web.Response:
-    ctl = controller(request)
-    async with ctl.db.read() as tx:
-        _, app = await authorize(tx, request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with ctl.db.read() as tx:
-            count, rows = await routing_db.domains_page(tx, app["uuid"], limit, offset)
-        return count, [render(r) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+    return await paginate(request, functools.partial(domains.page, app=app), render)
 
 
 @doc(request=DomainRequest, response=DomainResponse, status=201)
@@ -61,41 +52,21 @@ async def add_domain(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request)
-            if await routing_db.domain(work.tx, name) is not None:
-                raise FieldErrors.one("domain", f"The domain {name} is already in use by another app")
-            try:
-                async with work.tx.savepoint():
-                    row = await routing_db.add_domain(work.tx, app["uuid"], user.username, name)
-            except UniqueViolation as e:
-                raise FieldErrors.one("domain", "Domain is already in use by another application") from e
-            await work.emit(DomainAdded(app=app["id"], domain=name))
-            work.log(app["id"], f"domain {name} added")
-        await router.applied(app["id"])
+            user, app = await authorize(work, request)
+            row = await domains.add(work, app, user.username, name)
+        await router.applied(app.id)
     return ok(render(row), status=201)
 
 
 @doc(status=204)
 async def remove_domain(request: web.Request) -> web.Response:
-    raw = request.match_info["domain"]
-    try:
-        name = to_ace(raw)
-    except FieldErrors as e:
-        raise NoMatch("Domain") from e
+    name = domains.existing_name(request.match_info["domain"])
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            _, app = await authorize(work.tx, request)
-            row = await routing_db.domain(work.tx, name)
-            if row is None or row["app_uuid"] != app["uuid"]:
-                raise NoMatch("Domain")
-            if row["certificate_id"] is not None:
-                cert = await routing_db.cert_name(work.tx, row["certificate_id"])
-                await work.emit(CertDetached(app=app["id"], name=cert, domain=name))
-            await routing_db.remove_domain(work.tx, row["id"])
-            await work.emit(DomainRemoved(app=app["id"], domain=name))
-            work.log(app["id"], f"domain {name} removed")
-        await router.applied(app["id"])
+            _, app = await authorize(work, request)
+            await domains.remove(work, app, name)
+        await router.applied(app.id)
     return empty()
 
 

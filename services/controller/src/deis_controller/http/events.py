@@ -22,13 +22,12 @@ from pydantic import ValidationError
 from deis_common.bus import Watch
 from deis_common.events.base import Envelope
 from deis_common.events.registry import FAMILIES, redact
-from deis_controller.controller import Controller
-from deis_controller.db import Tx
-from deis_controller.domain.users import User
+from deis_controller.controller import Controller, Work
+from deis_controller.domain.access import may_read, readable_apps
 from deis_controller.errors import PermissionDenied
-from deis_controller.http.access import may_read, readable_apps
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.openapi import doc
+from deis_controller.records import User
 
 KEEPALIVE = 15.0  # seconds between empty lines on an idle stream
 RECHECK = 10.0  # seconds a permission answer is trusted before access is asked again
@@ -53,8 +52,8 @@ class Visibility:
     async def prime(self) -> None:
         if self._user.is_superuser:
             return
-        async with self._ctl.db.read() as tx:
-            names = await readable_apps(tx, self._user)
+        async with self._ctl.read() as work:
+            names = await readable_apps(work, self._user)
         now = time.monotonic()
         self._known = dict.fromkeys(names, (True, now))
 
@@ -67,8 +66,8 @@ class Visibility:
         known = self._known.get(app)
         if known is not None and now - known[1] < RECHECK:
             return known[0]
-        async with self._ctl.db.read() as tx:
-            answer = await may_read(tx, app, self._user)
+        async with self._ctl.read() as work:
+            answer = await may_read(work, app, self._user)
         visible = answer if answer is not None else (known is not None and known[0])
         self._known[app] = (visible, now)
         return visible
@@ -84,10 +83,10 @@ def _wanted(types: list[str]) -> Any:
     return matches
 
 
-async def _check_app(tx: Tx, app: str, user: User) -> None:
+async def _check_app(work: Work, app: str, user: User) -> None:
     """Refuse to follow an app the user may not see; one that does not exist yet may be waited for
     (its events still reach the user only if they may see it once it exists)."""
-    if await may_read(tx, app, user) is False:
+    if await may_read(work, app, user) is False:
         raise PermissionDenied()
 
 
@@ -104,8 +103,8 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     app = request.query.get("app") or None
     matches = _wanted(request.query.getall("type", []))
     if app is not None:
-        async with ctl.db.read() as tx:
-            await _check_app(tx, app, user)
+        async with ctl.read() as work:
+            await _check_app(work, app, user)
     visibility = Visibility(ctl, user)
     await visibility.prime()
     closing = request.app[CLOSING]

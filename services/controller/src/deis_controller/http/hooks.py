@@ -6,24 +6,18 @@ Authenticated by the shared builder key in ``X-Deis-Builder-Auth``, never by a u
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import Tx
-from deis_controller.db import apps as apps_db
-from deis_controller.db import keys as keys_db
-from deis_controller.db import users as users_db
-from deis_controller.domain import builds, releases
-from deis_controller.domain import config as config_domain
-from deis_controller.domain.users import User
-from deis_controller.errors import BadRequest, NoMatch, NotAuthenticated, NotFound, PermissionDenied
-from deis_controller.http.access import allowed, role_of
+from deis_controller.domain import access, apps, builds, keys, releases
+from deis_controller.errors import BadRequest, PermissionDenied
 from deis_controller.http.builds import new_build
+from deis_controller.http.config import render_config
 from deis_controller.http.context import add, controller, current_user
 from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
+from deis_controller.http.problems import NotAuthenticated
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
 from deis_controller.http.validation import parse
@@ -60,65 +54,29 @@ def _check_builder(request: web.Request) -> None:
     raise NotAuthenticated()
 
 
-async def _user_and_app(tx: Tx, username: str, app_id: str) -> tuple[User, dict[str, Any]]:
-    row = await users_db.by_username(tx, username)
-    if row is None:
-        raise NoMatch("User")
-    app = await apps_db.get(tx, app_id, lock=True)
-    if app is None:
-        raise NoMatch("App")
-    user = User.from_row(row)
-    if not allowed(await role_of(tx, app, user), "POST"):
-        raise PermissionDenied()
-    return user, app
-
-
 @doc(response=KeyOwnerResponse, auth="builder")
 async def key_owner(request: web.Request) -> web.Response:
     _check_builder(request)
-    async with controller(request).db.read() as tx:
-        owner = await keys_db.owner_of_fingerprint(tx, request.match_info["fingerprint"])
-        if owner is None:
-            raise NoMatch("Key")
-        apps = await apps_db.all_ids(tx)
-    return ok({"username": owner, "apps": apps})
-
-
-def _keys_by_user(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
-    out: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
-        out.setdefault(row["owner"], []).append({"key": row["public"], "fingerprint": row["fingerprint"]})
-    return out
+    async with controller(request).read() as work:
+        owner = await keys.owner_of(work, request.match_info["fingerprint"])
+        names = await apps.all_ids(work)
+    return ok({"username": owner, "apps": names})
 
 
 @doc(auth="builder")
 async def app_keys(request: web.Request) -> web.Response:
     _check_builder(request)
-    async with controller(request).db.read() as tx:
-        app = await apps_db.get(tx, request.match_info["id"])
-        if app is None:
-            raise NoMatch("App")
-        users = await apps_db.collaborators(tx, app["uuid"])
-        rows = await keys_db.of_users(tx, users)
-    return ok(_keys_by_user(rows))
+    async with controller(request).read() as work:
+        found = await keys.of_collaborators(work, request.match_info["id"])
+    return ok(found)
 
 
 @doc(auth="builder")
 async def user_keys(request: web.Request) -> web.Response:
     _check_builder(request)
-    async with controller(request).db.read() as tx:
-        app = await apps_db.get(tx, request.match_info["id"])
-        if app is None:
-            raise NoMatch("App")
-        row = await users_db.by_username(tx, request.match_info["username"])
-        if row is None:
-            raise NoMatch("User")
-        if not allowed(await role_of(tx, app, User.from_row(row)), "GET"):
-            raise PermissionDenied()
-        rows = await keys_db.of_users(tx, [row["username"]])
-    if not rows:
-        raise NotFound("No Keys match the given query.")
-    return ok(_keys_by_user(rows))
+    async with controller(request).read() as work:
+        found = await keys.of_user_for(work, request.match_info["id"], request.match_info["username"])
+    return ok(found)
 
 
 @doc(request=ReceiveRequest, auth="builder")
@@ -126,9 +84,9 @@ async def receive_config(request: web.Request) -> web.Response:
     _check_builder(request)
     data = parse(ReceiveRequest, await body(request))
     async with controller(request).work() as work:
-        _, app = await _user_and_app(work.tx, data.receive_user, data.receive_repo)
+        _, app = await access.pusher_app(work, data.receive_user, data.receive_repo)
         config = await releases.current_config(work, app)
-    return ok(config_domain.render(config, app["id"]))
+    return ok(render_config(config, app.id))
 
 
 @doc(request=BuildHookRequest, response=BuildHookResponse, auth="builder")
@@ -141,7 +99,7 @@ async def receive_build(request: web.Request) -> web.Response:
     build = new_build(data)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await _user_and_app(work.tx, receive.receive_user, receive.receive_repo)
+            user, app = await access.pusher_app(work, receive.receive_user, receive.receive_repo)
             _, release = await builds.release_build(
                 work,
                 app,
@@ -150,10 +108,10 @@ async def receive_build(request: web.Request) -> web.Response:
                 remove_missing=ctl.settings.deploy_procfile_missing_remove,
                 reject_missing=ctl.settings.deploy_reject_if_procfile_missing,
             )
-        reason = await deploy.failure(app["id"], release["generation"])
+        reason = await deploy.failure(app.id, release.generation)
         if reason is not None:
             raise BadRequest(reason)
-    return ok({"release": {"version": release["version"]}})
+    return ok({"release": {"version": release.version}})
 
 
 def setup(app: web.Application) -> None:

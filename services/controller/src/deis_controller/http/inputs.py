@@ -26,7 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
-from deis_controller.errors import BadRequest, FieldErrors, PayloadTooLarge
+from deis_controller.errors import BadRequest, FieldErrors
+from deis_controller.http.problems import PayloadTooLarge
 
 MAX_DEPTH = 64  # arrays and objects inside each other; real requests need fewer than ten
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # Postgres bigint

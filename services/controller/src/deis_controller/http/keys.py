@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import UniqueViolation
-from deis_controller.db import keys as keys_db
-from deis_controller.domain.keys import fingerprint
-from deis_controller.errors import FieldErrors, NoMatch
+from deis_controller.domain import keys
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import Key
 
 
 class KeyRequest(BaseModel):
@@ -34,47 +33,31 @@ class KeyResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("uuid", "id", "owner", "public", "fingerprint", "created", "updated")}
+def render(key: Key) -> dict[str, Any]:
+    fields = ("uuid", "id", "owner", "public", "fingerprint", "created", "updated")
+    return {k: getattr(key, k) for k in fields}
 
 
 @doc(response=KeyResponse, paginated=True)
 async def list_keys(request: web.Request) -> web.Response:
-    user = require_user(request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with controller(request).db.read() as tx:
-            count, rows = await keys_db.page(tx, user.username, limit, offset)
-        return count, [render(r) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    page = functools.partial(keys.page, owner=require_user(request).username)
+    return await paginate(request, page, render)
 
 
 @doc(request=KeyRequest, response=KeyResponse, status=201)
 async def create_key(request: web.Request) -> web.Response:
     user = require_user(request)
     data = parse(KeyRequest, await body(request))
-    public = data.public.strip()
-    fp = fingerprint(public)
     async with controller(request).work() as work:
-        if await keys_db.exists(work.tx, key_id=data.id):
-            raise FieldErrors.one("id", "SSH Key with this id already exists.")
-        if await keys_db.exists(work.tx, public=public):
-            raise FieldErrors.one("public", "Public Key is already in use")
-        try:
-            row = await keys_db.create(work.tx, user.username, data.id, public, fp)
-        except UniqueViolation as e:
-            raise FieldErrors.one("public", "Public Key is already in use") from e
+        row = await keys.add(work, user.username, data.id, data.public)
     return ok(render(row), status=201)
 
 
 @doc(response=KeyResponse)
 async def get_key(request: web.Request) -> web.Response:
     user = require_user(request)
-    async with controller(request).db.read() as tx:
-        row = await keys_db.get(tx, user.username, request.match_info["key"])
-    if row is None:
-        raise NoMatch("Key")
+    async with controller(request).read() as work:
+        row = await keys.get(work, user.username, request.match_info["key"])
     return ok(render(row))
 
 
@@ -82,8 +65,7 @@ async def get_key(request: web.Request) -> web.Response:
 async def delete_key(request: web.Request) -> web.Response:
     user = require_user(request)
     async with controller(request).work() as work:
-        if not await keys_db.delete(work.tx, user.username, request.match_info["key"]):
-            raise NoMatch("Key")
+        await keys.remove(work, user.username, request.match_info["key"])
     return empty()
 
 

@@ -1,6 +1,6 @@
 """Cross-cutting HTTP behaviour: version and CORS headers, token authentication, errors mapped to HTTP.
 
-This is the only place that knows how an :class:`~deis_controller.errors.ApiError` becomes a response.
+Errors become responses through :mod:`problems`, the one place that knows their status codes.
 """
 
 from __future__ import annotations
@@ -9,13 +9,15 @@ import structlog
 from aiohttp import web
 from pydantic import ValidationError
 
-from deis_controller.db import users as users_db
-from deis_controller.domain.users import User, token_digest, token_matches
-from deis_controller.errors import ApiError, MethodNotAllowed, NotAuthenticated, PayloadTooLarge
+from deis_controller.domain import users
+from deis_controller.errors import DomainError
+from deis_controller.http import problems
 from deis_controller.http.context import USER_KEY, Handler, controller
 from deis_controller.http.inputs import check_path_and_query
+from deis_controller.http.problems import MethodNotAllowed, NotAuthenticated, PayloadTooLarge
 from deis_controller.http.respond import ok
 from deis_controller.http.validation import field_errors
+from deis_controller.records import User
 from deis_controller.version import API_VERSION, PLATFORM_VERSION
 
 log = structlog.get_logger(__name__)
@@ -49,24 +51,18 @@ async def _authenticate(request: web.Request) -> None:
     user: User | None = None
     # a token is 40 hex digits: anything else (header bytes that are not ASCII too) is unknown
     if key and key.isascii():
-        async with controller(request).db.read() as tx:
-            row = await users_db.by_token_digest(tx, token_digest(key))
-        if row is not None and row["is_active"] and token_matches(row["token"], key):
-            user = User.from_row(row)
+        async with controller(request).read() as work:
+            user = await users.by_token(work, key)
     if user is not None:
         request[USER_KEY] = user
     elif request.path not in _ANONYMOUS_OK_WITH_BAD_TOKEN:
         raise NotAuthenticated("Invalid token.")
 
 
-def _error_response(error: ApiError) -> web.Response:
-    return ok(error.body(), status=error.status, headers=error.headers())
-
-
 def _http_error(request: web.Request, error: web.HTTPException) -> web.Response:
     """aiohttp's own refusals (no route, body too large, ...) in the API's JSON shape."""
     if isinstance(error, web.HTTPRequestEntityTooLarge):
-        return _error_response(PayloadTooLarge(request.client_max_size))
+        return problems.response(PayloadTooLarge(request.client_max_size))
     detail = "Not found." if error.status == 404 else error.reason
     kept = {k: v for k, v in error.headers.items() if k in ("Allow", "WWW-Authenticate", "Retry-After")}
     return ok({"detail": detail}, status=error.status, headers=kept)
@@ -87,14 +83,14 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         await _authenticate(request)
         check_path_and_query(request)
         return await handler(request)
-    except ApiError as e:
-        return _error_response(e)
+    except DomainError as e:
+        return problems.response(e)
     except ValidationError as e:
         return ok(field_errors(e), status=400)
     except web.HTTPMethodNotAllowed:
         if request.get(USER_KEY) is None:
-            return _error_response(NotAuthenticated())
-        return _error_response(MethodNotAllowed(request.method))
+            return problems.response(NotAuthenticated())
+        return problems.response(MethodNotAllowed(request.method))
     except web.HTTPException as e:
         if e.status < 400:
             raise

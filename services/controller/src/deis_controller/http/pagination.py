@@ -1,13 +1,18 @@
-"""Limit/offset pagination: ``{"count", "next", "previous", "results"}`` with absolute page URLs."""
+"""The list view: limit/offset pages, ``{"count", "next", "previous", "results"}`` with absolute URLs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from aiohttp import web
 
+from deis_controller.controller import Work
+from deis_controller.http.context import controller
 from deis_controller.http.inputs import query_int
+from deis_controller.http.respond import ok
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 100
 
@@ -39,8 +44,12 @@ def envelope(request: web.Request, count: int, results: list[Any], limit: int, o
 
 
 async def paginate(
-    request: web.Request, fetch: Callable[[int, int], Awaitable[tuple[int, list[Any]]]]
-) -> dict[str, Any]:
+    request: web.Request,
+    page: Callable[[Work, int, int], Awaitable[tuple[int, Sequence[T]]]],
+    render: Callable[[T], Any],
+) -> web.Response:
+    """The list view: one page of ``page(work, limit, offset)``, each item rendered, in the envelope."""
     limit, offset = window(request)
-    count, results = await fetch(limit, offset)
-    return envelope(request, count, results, limit, offset)
+    async with controller(request).read() as work:
+        count, items = await page(work, limit, offset)
+    return ok(envelope(request, count, [render(item) for item in items], limit, offset))

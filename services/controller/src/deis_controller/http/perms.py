@@ -7,19 +7,18 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import apps as apps_db
-from deis_controller.db import users as users_db
-from deis_controller.domain.users import User
-from deis_controller.errors import NoMatch, PermissionDenied
+from deis_controller.domain import access, users
+from deis_controller.errors import PermissionDenied
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
-from deis_controller.http.auth import UserResponse
+from deis_controller.http.auth import UserResponse, render_user
 from deis_controller.http.context import add, controller, require_user
 from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.validation import parse
+from deis_controller.records import Admin, User
 
 
 class UsernameRequest(BaseModel):
@@ -37,41 +36,31 @@ class AdminResponse(BaseModel):
 
 @doc(response=AppPermsResponse)
 async def list_collaborators(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
-        users = await apps_db.collaborators(tx, app["uuid"])
-    return ok({"users": users})
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+        names = await access.collaborators(work, app)
+    return ok({"users": names})
 
 
 @doc(request=UsernameRequest, status=201)
 async def grant(request: web.Request) -> web.Response:
     data = parse(UsernameRequest, await body(request))
     async with controller(request).work() as work:
-        user, app = await authorize(work.tx, request, owner_only=True)
-        if await users_db.by_username(work.tx, data.username) is None:
-            raise NoMatch("User")
-        await apps_db.grant(work.tx, app["uuid"], data.username)
-        work.log(app["id"], f"{user.username} added {data.username} as a collaborator")
+        user, app = await authorize(work, request, owner_only=True)
+        await access.grant(work, app, user, data.username)
     return web.Response(status=201)
 
 
 @doc(status=204)
 async def revoke(request: web.Request) -> web.Response:
-    username = request.match_info["username"]
     caller = require_user(request)
-    ctl = controller(request)
-    async with ctl.work() as work:
-        app = await apps_db.get(work.tx, request.match_info["id"])
-        if app is None:
-            raise NoMatch("App")
-        if await users_db.by_username(work.tx, username) is None:
-            raise NoMatch("User")
-        if caller.username != username:
-            await authorize(work.tx, request, owner_only=True)
-        if not await apps_db.revoke(work.tx, app["uuid"], username):
-            raise PermissionDenied()
-        work.log(app["id"], f"{caller.username} removed {username} as a collaborator")
+    async with controller(request).work() as work:
+        await access.revoke(work, caller, request.match_info["id"], request.match_info["username"])
     return empty()
+
+
+def render_admin(admin: Admin) -> dict[str, Any]:
+    return {"username": admin.username, "is_superuser": admin.is_superuser}
 
 
 def _require_admin(request: web.Request) -> User:
@@ -84,24 +73,13 @@ def _require_admin(request: web.Request) -> User:
 @doc(response=UserResponse, paginated=True)
 async def list_users(request: web.Request) -> web.Response:
     _require_admin(request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with controller(request).db.read() as tx:
-            count, rows = await users_db.page(tx, limit, offset)
-        return count, [User.from_row(r).public() for r in rows]
-
-    return ok(await paginate(request, fetch))
+    return await paginate(request, users.page, render_user)
 
 
 @doc(response=AdminResponse, paginated=True)
 async def list_admins(request: web.Request) -> web.Response:
     _require_admin(request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with controller(request).db.read() as tx:
-            return await users_db.admins_page(tx, limit, offset)
-
-    return ok(await paginate(request, fetch))
+    return await paginate(request, users.admins_page, render_admin)
 
 
 @doc(request=UsernameRequest, status=201)
@@ -109,9 +87,7 @@ async def make_admin(request: web.Request) -> web.Response:
     _require_admin(request)
     data = parse(UsernameRequest, await body(request))
     async with controller(request).work() as work:
-        if await users_db.by_username(work.tx, data.username) is None:
-            raise NoMatch("User")
-        await users_db.set_admin(work.tx, data.username, True)
+        await users.set_admin(work, data.username, True)
     return web.Response(status=201)
 
 
@@ -120,9 +96,7 @@ async def revoke_admin(request: web.Request) -> web.Response:
     _require_admin(request)
     username = request.match_info["username"]
     async with controller(request).work() as work:
-        if await users_db.by_username(work.tx, username) is None:
-            raise NoMatch("User")
-        await users_db.set_admin(work.tx, username, False)
+        await users.set_admin(work, username, False)
     return empty()
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field, RootModel
@@ -23,9 +23,7 @@ from deis_common.events.runs import RunFinished
 from deis_common.events.scheduler import PS_SUBJECT, PsReply, PsRequest
 from deis_common.events.state import ProcessInfo
 from deis_common.podnames import full_name, suffix
-from deis_controller.db import releases as releases_db
 from deis_controller.domain import processes
-from deis_controller.domain.state import app_state
 from deis_controller.errors import BadRequest, Unavailable
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
@@ -34,6 +32,7 @@ from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import rollout
+from deis_controller.records import App
 
 
 class ScaleRequest(RootModel[dict[str, int | str]]):
@@ -73,10 +72,10 @@ async def scale(request: web.Request) -> web.Response:
     deadline = time.monotonic() + ctl.settings.deploy_wait
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             generation = await processes.scale(work, app, user.username, data)
         if generation is not None:
-            reason = await deploy.failure(app["id"], generation)
+            reason = await deploy.failure(app.id, generation)
             if reason is not None:
                 raise Unavailable(reason)
     if generation is not None and ctl.settings.deploy_wait > 0:
@@ -86,21 +85,21 @@ async def scale(request: web.Request) -> web.Response:
     return empty()
 
 
-async def _live(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo] | None:
+async def _live(request: web.Request, app: App) -> list[ProcessInfo] | None:
     """The scheduler's process list; None when it does not answer."""
     ctl = controller(request)
     try:
         reply = await ctl.bus.request(
-            PS_SUBJECT, PsRequest(app=app["id"]), PsReply, timeout=ctl.settings.ps_timeout
+            PS_SUBJECT, PsRequest(app=app.id), PsReply, timeout=ctl.settings.ps_timeout
         )
     except BusError:
         return None
     return list(reply.processes)
 
 
-async def _processes(request: web.Request, app: dict[str, Any]) -> list[ProcessInfo]:
+async def _processes(request: web.Request, app: App) -> list[ProcessInfo]:
     live = await _live(request, app)
-    return live if live is not None else [ProcessInfo.model_validate(p) for p in app["processes"]]
+    return live if live is not None else [ProcessInfo.model_validate(p) for p in app.processes]
 
 
 POLL = 0.1
@@ -108,7 +107,7 @@ POLL = 0.1
 
 async def _until(
     request: web.Request,
-    app: dict[str, Any],
+    app: App,
     deadline: float,
     done: Callable[[list[ProcessInfo]], bool],
     failed: Watch | None = None,
@@ -121,7 +120,7 @@ async def _until(
         live = await _live(request, app)
         if live is None or done(live):
             return
-        if failed is not None and (event := failed.arrived(DeployFailed, where=lambda e: e.app == app["id"])):
+        if failed is not None and (event := failed.arrived(DeployFailed, where=lambda e: e.app == app.id)):
             raise Unavailable(event.reason)
         await asyncio.sleep(POLL)
 
@@ -132,12 +131,12 @@ def _name(app_id: str, name: str | None) -> str | None:
 
 @doc(response=PodListResponse)
 async def list_pods(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
     found = processes.pods(
         await _processes(request, app),
         request.match_info.get("type"),
-        _name(app["id"], request.match_info.get("name")),
+        _name(app.id, request.match_info.get("name")),
     )
     return ok({"count": len(found), "results": found})
 
@@ -147,17 +146,17 @@ async def restart(request: web.Request) -> web.Response:
     """Replace the chosen processes with fresh ones (new names) and answer with their successors."""
     ctl = controller(request)
     deadline = time.monotonic() + ctl.settings.deploy_wait
-    async with ctl.db.read() as tx:
-        user, app = await authorize(tx, request)
+    async with ctl.read() as work:
+        user, app = await authorize(work, request)
     proctype = request.match_info.get("type")
-    name = _name(app["id"], request.match_info.get("name"))
+    name = _name(app.id, request.match_info.get("name"))
     chosen = processes.pods(await _processes(request, app), proctype, name)
     async with ctl.bus.watch(DeployFailed) as failed:
-        await ctl.bus.publish(RestartRequested(app=app["id"], type=proctype, process=name))
-        await ctl.app_log(app["id"], f"{user.username} restarted {name or proctype or 'all'} processes")
+        await ctl.bus.publish(RestartRequested(app=app.id, type=proctype, process=name))
+        await ctl.app_log(app.id, f"{user.username} restarted {name or proctype or 'all'} processes")
         if chosen and ctl.settings.deploy_wait > 0:
             replaced = {p["name"] for p in chosen}
-            structure = {p["type"]: app["structure"].get(p["type"], 0) for p in chosen}
+            structure = {p["type"]: app.structure.get(p["type"], 0) for p in chosen}
 
             def done(listed: list[ProcessInfo]) -> bool:
                 return processes.restarted(listed, replaced, structure)
@@ -174,25 +173,22 @@ async def run(request: web.Request) -> web.Response:
     command = data.get("command")
     if not command or not isinstance(command, str):
         raise BadRequest("command is a required field")
-    async with ctl.db.read() as tx:
-        user, app = await authorize(tx, request)
-        current = await releases_db.current(tx, app["uuid"])
-        if current is None or current["build_uuid"] is None:
-            raise BadRequest("No build associated with this release to run this command")
-        state = await app_state(tx, app, current)
+    async with ctl.read() as work:
+        user, app = await authorize(work, request)
+        state = await processes.run_state(work, app)
     run_id = suffix()
     timeout = ctl.settings.run_timeout
     async with ctl.bus.watch(RunFinished) as finished:
         await ctl.bus.publish(
-            RunRequested(app=app["id"], run_id=run_id, command=command, state=state, timeout_seconds=timeout)
+            RunRequested(app=app.id, run_id=run_id, command=command, state=state, timeout_seconds=timeout)
         )
-        await ctl.app_log(app["id"], f"{user.username} on {app['id']}-run-{run_id} runs '{command}'")
+        await ctl.app_log(app.id, f"{user.username} on {app.id}-run-{run_id} runs '{command}'")
         try:
             event = await finished.first(
-                RunFinished, where=lambda e: e.run_id == run_id and e.app == app["id"], timeout=timeout + 30
+                RunFinished, where=lambda e: e.run_id == run_id and e.app == app.id, timeout=timeout + 30
             )
         except WatchTimeout as e:
-            raise Unavailable(f"{app['id']}-run-{run_id} did not finish within {timeout:.0f} seconds") from e
+            raise Unavailable(f"{app.id}-run-{run_id} did not finish within {timeout:.0f} seconds") from e
     return ok({"exit_code": event.exit_code, "output": event.output})
 
 

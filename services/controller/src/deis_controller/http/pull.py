@@ -7,19 +7,16 @@ the pull, the release or the deploy failed.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from deis_common.bus import Deadline, Watch, WatchTimeout
 from deis_common.events.builds import BuildFailed
 from deis_common.events.containers import ContainersHealthy
 from deis_common.events.deploys import DeployFailed
-from deis_common.events.pushes import PushReceived
 from deis_common.events.releases import ReleaseCreated, ReleaseRejected
 from deis_controller.controller import Controller
-from deis_controller.db import releases as releases_db
+from deis_controller.domain import builds
 from deis_controller.domain.builds import NewBuild
 from deis_controller.errors import BadRequest, Unavailable
+from deis_controller.records import App
 
 WATCHED = (BuildFailed, ReleaseRejected, ReleaseCreated, ContainersHealthy, DeployFailed)
 
@@ -42,26 +39,13 @@ async def _outcome(watch: Watch, app: str, build_id: str, deadline: Deadline) ->
                 raise BadRequest(event.reason)
 
 
-async def pull(ctl: Controller, app: dict[str, Any], user: str, build: NewBuild, env: dict[str, str]) -> str:
+async def pull(ctl: Controller, app: App, user: str, build: NewBuild) -> str:
     """Hand ``build.image`` to the builder and wait for the outcome; returns the build id."""
-    build_id = uuid.uuid4().hex
     async with ctl.bus.watch(*WATCHED) as watch:
         async with ctl.work() as work:
-            await releases_db.add_pull(work.tx, build_id, app["uuid"], user, build.procfile)
-            await work.emit(
-                PushReceived(
-                    app=app["id"],
-                    build_id=build_id,
-                    user=user,
-                    sha="",
-                    source_key="",
-                    image=build.image,
-                    env=env,
-                )
-            )
-            work.log(app["id"], f"{user} pulls {build.image}")
+            build_id = await builds.request_pull(work, app, user, build)
         try:
-            await _outcome(watch, app["id"], build_id, Deadline.after(ctl.settings.pull_wait))
+            await _outcome(watch, app.id, build_id, Deadline.after(ctl.settings.pull_wait))
         except WatchTimeout as e:
             raise Unavailable(f"the pull of {build.image} is still running; see deis releases") from e
     return build_id

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import releases as releases_db
 from deis_controller.domain import releases
-from deis_controller.errors import BadRequest, NoMatch
+from deis_controller.errors import BadRequest
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
@@ -18,6 +18,7 @@ from deis_controller.http.openapi import doc
 from deis_controller.http.pagination import paginate
 from deis_controller.http.respond import ok
 from deis_controller.http.rollout import rollout
+from deis_controller.records import Release
 
 
 class RollbackRequest(BaseModel):
@@ -37,44 +38,35 @@ class ReleaseResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
+def render(row: Release, app_id: str) -> dict[str, Any]:
     return {
-        "uuid": row["uuid"],
+        "uuid": row.uuid,
         "app": app_id,
-        "owner": row["owner"],
-        "version": row["version"],
-        "summary": row["summary"],
-        "failed": row["failed"],
-        "config": row["config_uuid"],
-        "build": row["build_uuid"],
-        "created": row["created"],
-        "updated": row["updated"],
+        "owner": row.owner,
+        "version": row.version,
+        "summary": row.summary,
+        "failed": row.failed,
+        "config": row.config_uuid,
+        "build": row.build_uuid,
+        "created": row.created,
+        "updated": row.updated,
     }
 
 
 @doc(response=ReleaseResponse, paginated=True)
 async def list_releases(request: web.Request) -> web.Response:
-    ctl = controller(request)
-    async with ctl.db.read() as tx:
-        _, app = await authorize(tx, request)
-
-    async def fetch(limit: int, offset: int) -> tuple[int, list[Any]]:
-        async with ctl.db.read() as tx:
-            count, rows = await releases_db.releases_page(tx, app["uuid"], limit, offset)
-        return count, [render(r, app["id"]) for r in rows]
-
-    return ok(await paginate(request, fetch))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+    page = functools.partial(releases.page, app=app)
+    return await paginate(request, page, functools.partial(render, app_id=app.id))
 
 
 @doc(response=ReleaseResponse)
 async def get_release(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
-        version = path_int(request, "version")
-        row = await releases_db.by_version(tx, app["uuid"], version) if version is not None else None
-    if row is None:
-        raise NoMatch("Release")
-    return ok(render(row, app["id"]))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+        row = await releases.get(work, app, path_int(request, "version"))
+    return ok(render(row, app.id))
 
 
 @doc(request=RollbackRequest, status=201)
@@ -83,13 +75,13 @@ async def rollback(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with rollout(ctl) as deploy:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             row = await releases.rollback(work, app, user.username, data.get("version"))
-        if row["build_uuid"] is not None:
-            reason = await deploy.failure(app["id"], row["generation"])
+        if row.build_uuid is not None:
+            reason = await deploy.failure(app.id, row.generation)
             if reason is not None:
                 raise BadRequest(reason)
-    return ok({"version": row["version"]}, status=201)
+    return ok({"version": row.version}, status=201)
 
 
 def setup(app: web.Application) -> None:

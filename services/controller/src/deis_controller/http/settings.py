@@ -7,9 +7,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from deis_controller.db import routing as routing_db
 from deis_controller.domain import settings as settings_domain
-from deis_controller.errors import FieldErrors, NoMatch, Unprocessable
+from deis_controller.errors import FieldErrors
 from deis_controller.http.access import authorize
 from deis_controller.http.apps import APP
 from deis_controller.http.context import add, controller
@@ -17,6 +16,7 @@ from deis_controller.http.inputs import body
 from deis_controller.http.openapi import doc
 from deis_controller.http.respond import empty, ok
 from deis_controller.http.rollout import routing
+from deis_controller.records import AppSettings, Tls
 
 
 class SettingsRequest(BaseModel):
@@ -59,8 +59,21 @@ class TLSResponse(BaseModel):
     updated: str
 
 
-def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    out = {k: row[k] for k in ("uuid", "owner", "created", "updated", *settings_domain.SETTINGS_FIELDS)}
+_SETTINGS_FIELDS = (
+    "uuid",
+    "owner",
+    "created",
+    "updated",
+    "maintenance",
+    "routable",
+    "whitelist",
+    "autoscale",
+    "label",
+)
+
+
+def render(row: AppSettings, app_id: str) -> dict[str, Any]:
+    out = {k: getattr(row, k) for k in _SETTINGS_FIELDS}
     out["app"] = app_id
     return out
 
@@ -68,9 +81,9 @@ def render(row: dict[str, Any], app_id: str) -> dict[str, Any]:
 @doc(response=SettingsResponse)
 async def get_settings(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
-        row = await settings_domain.latest(work, app)
-    return ok(render(row, app["id"]))
+        _, app = await authorize(work, request)
+        row = await settings_domain.current(work, app)
+    return ok(render(row, app.id))
 
 
 @doc(request=SettingsRequest, response=SettingsResponse, status=201)
@@ -79,25 +92,24 @@ async def set_settings(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             merged = settings_domain.merge(await settings_domain.latest(work, app), data)
             row = await settings_domain.save(work, app, user.username, merged)
-        await router.applied(app["id"])
-    return ok(render(row, app["id"]), status=201)
+        await router.applied(app.id)
+    return ok(render(row, app.id), status=201)
 
 
 @doc(response=TLSResponse)
 async def get_tls(request: web.Request) -> web.Response:
-    async with controller(request).db.read() as tx:
-        _, app = await authorize(tx, request)
-        row = await routing_db.latest_tls(tx, app["uuid"])
-    if row is None:
-        raise NoMatch("TLS")
-    return ok(_tls(row, app["id"]))
+    async with controller(request).read() as work:
+        _, app = await authorize(work, request)
+        row = await settings_domain.latest_tls(work, app)
+    return ok(_tls(row, app.id))
 
 
-def _tls(row: dict[str, Any], app_id: str) -> dict[str, Any]:
-    return {k: row[k] for k in ("uuid", "owner", "https_enforced", "created", "updated")} | {"app": app_id}
+def _tls(row: Tls, app_id: str) -> dict[str, Any]:
+    fields = ("uuid", "owner", "https_enforced", "created", "updated")
+    return {k: getattr(row, k) for k in fields} | {"app": app_id}
 
 
 @doc(request=TLSRequest, response=TLSResponse, status=201)
@@ -106,10 +118,10 @@ async def set_tls(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
+            user, app = await authorize(work, request, lock=True)
             row = await settings_domain.set_https(work, app, user.username, data.get("https_enforced"))
-        await router.applied(app["id"])
-    return ok(_tls(row, app["id"]), status=201)
+        await router.applied(app.id)
+    return ok(_tls(row, app.id), status=201)
 
 
 def _addresses(data: dict[str, Any]) -> list[str]:
@@ -121,9 +133,9 @@ def _addresses(data: dict[str, Any]) -> list[str]:
 @doc(response=WhitelistRequest)
 async def get_whitelist(request: web.Request) -> web.Response:
     async with controller(request).work() as work:
-        _, app = await authorize(work.tx, request)
+        _, app = await authorize(work, request)
         row = await settings_domain.latest(work, app)
-    return ok({"addresses": row["whitelist"]})
+    return ok({"addresses": row.whitelist})
 
 
 @doc(request=WhitelistRequest, response=WhitelistRequest, status=201)
@@ -132,13 +144,10 @@ async def add_whitelist(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
-            previous = await settings_domain.latest(work, app)
-            merged = {**previous, "whitelist": list(previous["whitelist"])}
-            merged["whitelist"] += [a for a in dict.fromkeys(addresses) if a not in merged["whitelist"]]
-            row = await settings_domain.save(work, app, user.username, merged)
-        await router.applied(app["id"])
-    return ok({"addresses": row["whitelist"]}, status=201)
+            user, app = await authorize(work, request, lock=True)
+            row = await settings_domain.allow(work, app, user.username, addresses)
+        await router.applied(app.id)
+    return ok({"addresses": row.whitelist}, status=201)
 
 
 @doc(request=WhitelistRequest, status=204)
@@ -147,14 +156,9 @@ async def remove_whitelist(request: web.Request) -> web.Response:
     ctl = controller(request)
     async with routing(ctl) as router:
         async with ctl.work() as work:
-            user, app = await authorize(work.tx, request, lock=True)
-            previous = await settings_domain.latest(work, app)
-            missing = [a for a in addresses if a not in previous["whitelist"]]
-            if missing:
-                raise Unprocessable(f"addresses {set(missing)} does not exist in whitelist")
-            merged = {**previous, "whitelist": [a for a in previous["whitelist"] if a not in addresses]}
-            await settings_domain.save(work, app, user.username, merged)
-        await router.applied(app["id"])
+            user, app = await authorize(work, request, lock=True)
+            await settings_domain.disallow(work, app, user.username, addresses)
+        await router.applied(app.id)
     return empty()
 
 
