@@ -79,7 +79,7 @@ class BackupSettings(BaseModel):
         return parse_duration(value)
 
 
-class BackupServiceSettings(ServiceSettings):  # type: ignore[misc, unused-ignore]
+class BackupServiceSettings(ServiceSettings):
     """Settings of the ``backup`` service and of every ``deis-backup`` verb."""
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -92,4 +92,4 @@ def load_settings(config_file: Path | None = None) -> BackupServiceSettings:
         return BackupServiceSettings()
     if not config_file.is_file():
         raise FileNotFoundError(f"config file {config_file} does not exist")
-    return BackupServiceSettings(_env_file=config_file)  # type: ignore[call-arg, unused-ignore]
+    return BackupServiceSettings(_env_file=config_file)
