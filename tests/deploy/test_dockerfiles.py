@@ -1,9 +1,9 @@
-"""The service images build from the uv workspace: every Dockerfile names paths that exist in the repository,
-installs its own workspace member with `uv sync --frozen`, runs as a non-root user and starts the member's
-console script, the same command the Helm chart runs.
+"""The service images build from the uv workspace, all from one Dockerfile: built with each image's SERVICE,
+it names paths that exist in the repository, installs that workspace member with `uv sync --frozen`, runs as
+a non-root user and starts the member's console script, the same command the Helm chart runs.
 
-Docker cannot run here, so the Dockerfiles are parsed (instructions, continuation lines, stages) and checked
-against the repository and the chart instead of built.
+Docker cannot run here, so the Dockerfile is parsed (instructions, continuation lines, stages, build args)
+and checked against the repository and the chart instead of built.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import tomllib
 import pytest
 
 from tests.deploy.chart import REPO, Rendered
-from tests.deploy.dockerfile import command_of, ignored_patterns, is_ignored, parse
+from tests.deploy.dockerfile import Stage, command_of, ignored_patterns, image_stage, is_ignored, parse
 
-IMAGES = REPO / "deploy" / "images"
+DOCKERFILE = REPO / "deploy" / "images" / "service" / "Dockerfile"
 
-# image directory → (workspace member directory, distribution name)
+# image → (workspace member directory, distribution name); SERVICE is the member's directory name
 SERVICES = {
     "controller": ("services/controller", "deis-controller"),
     "builder": ("services/builder", "deis-builder"),
@@ -26,6 +26,19 @@ SERVICES = {
     "router": ("services/router-sync", "deis-router-sync"),
     "backup": ("services/backup", "deis-backup"),
 }
+
+
+def build_args(image: str) -> dict[str, str]:
+    member, _ = SERVICES[image]
+    return {"SERVICE": member.removeprefix("services/")}
+
+
+def stages_of(image: str) -> list[Stage]:
+    return parse(DOCKERFILE, build_args(image))
+
+
+def final_of(image: str) -> Stage:
+    return image_stage(DOCKERFILE, build_args(image))
 
 
 def workspace_members() -> list[str]:
@@ -45,24 +58,25 @@ def image(request: pytest.FixtureRequest) -> str:
     return name
 
 
-def test_every_service_has_a_dockerfile_and_a_build_context_filter() -> None:
-    for name in SERVICES:
-        assert (IMAGES / name / "Dockerfile").is_file(), name
-        assert (IMAGES / name / "Dockerfile.dockerignore").is_file(), name
+def test_every_service_image_is_a_stage_of_the_one_dockerfile_with_its_build_context_filter() -> None:
+    assert DOCKERFILE.is_file()
+    assert DOCKERFILE.with_name("Dockerfile.dockerignore").is_file()
+    for image in SERVICES:
+        assert final_of(image).name == build_args(image)["SERVICE"], image
 
 
 def test_every_local_copy_names_a_path_in_the_build_context(image: str) -> None:
-    dockerfile = IMAGES / image / "Dockerfile"
-    patterns = ignored_patterns(dockerfile)
-    stage_names = {stage.name for stage in parse(dockerfile)}
-    for stage in parse(dockerfile):
+    patterns = ignored_patterns(DOCKERFILE)
+    stages = stages_of(image)
+    stage_names = {stage.name for stage in stages}
+    for stage in stages:
         for instruction in stage.instructions:
             if instruction.keyword not in {"COPY", "ADD"}:
                 continue
             words = instruction.args.split()
             assert len(words) >= 2, instruction
             if "from" in instruction.flags:
-                assert instruction.flags["from"] in stage_names | {stage.base for stage in parse(dockerfile)}
+                assert instruction.flags["from"] in stage_names | {stage.base for stage in stages}
                 continue
             for source in words[:-1]:
                 assert (REPO / source).exists(), f"{image}: COPY {source} does not exist in the repository"
@@ -74,7 +88,7 @@ def test_every_local_copy_names_a_path_in_the_build_context(image: str) -> None:
 def test_every_workspace_member_manifest_is_copied_so_uv_can_read_the_workspace(image: str) -> None:
     copied = {
         word
-        for stage in parse(IMAGES / image / "Dockerfile")
+        for stage in stages_of(image)
         for instruction in stage.instructions
         if instruction.keyword == "COPY" and "from" not in instruction.flags
         for word in instruction.args.split()[:-1]
@@ -86,7 +100,7 @@ def test_every_workspace_member_manifest_is_copied_so_uv_can_read_the_workspace(
 
 def test_the_image_installs_its_own_member_and_the_sources_it_imports(image: str) -> None:
     member, distribution = SERVICES[image]
-    stages = parse(IMAGES / image / "Dockerfile")
+    stages = stages_of(image)
     runs = [i.args for stage in stages for i in stage.instructions if i.keyword == "RUN"]
     syncs = [run for run in runs if "uv sync" in run]
     assert syncs, f"{image}: no uv sync"
@@ -109,7 +123,7 @@ def test_the_image_installs_its_own_member_and_the_sources_it_imports(image: str
 
 
 def test_the_image_runs_as_a_non_root_user(image: str) -> None:
-    final = parse(IMAGES / image / "Dockerfile")[-1]
+    final = final_of(image)
     users = [i.args.split(":")[0] for i in final.instructions if i.keyword == "USER"]
     assert users, f"{image}: the final stage sets no USER"
     assert users[-1] not in {"root", "0"}
@@ -119,7 +133,7 @@ def test_the_image_starts_the_members_console_script(image: str) -> None:
     member, _ = SERVICES[image]
     scripts = member_project(member)["scripts"]
     assert isinstance(scripts, dict)
-    final = parse(IMAGES / image / "Dockerfile")[-1]
+    final = final_of(image)
     commands = [command_of(i) for i in final.instructions if i.keyword in {"CMD", "ENTRYPOINT"}]
     assert commands, f"{image}: no CMD"
     assert commands[-1][0] in scripts
@@ -128,12 +142,12 @@ def test_the_image_starts_the_members_console_script(image: str) -> None:
 
 
 def test_the_build_and_run_stages_share_one_python_so_the_virtualenv_stays_valid(image: str) -> None:
-    stages = parse(IMAGES / image / "Dockerfile")
+    stages = stages_of(image)
     build = next(stage for stage in stages if stage.name == "build")
     env = " ".join(i.args for i in build.instructions if i.keyword == "ENV")
     assert "UV_PYTHON=/usr/bin/python3.11" in env
     assert "UV_PYTHON_DOWNLOADS=never" in env
-    final = stages[-1]
+    final = final_of(image)
     assert "bookworm" in build.base and "bookworm" in final.base  # Debian 12: /usr/bin/python3.11
     installs = " ".join(i.args for i in final.instructions if i.keyword == "RUN")
     assert re.search(r"apt-get install .*\bpython3\b", installs)
@@ -141,7 +155,7 @@ def test_the_build_and_run_stages_share_one_python_so_the_virtualenv_stays_valid
 
 
 def final_runs(image: str) -> str:
-    final = parse(IMAGES / image / "Dockerfile")[-1]
+    final = final_of(image)
     return " ".join(i.args for i in final.instructions if i.keyword == "RUN")
 
 
@@ -155,7 +169,7 @@ def test_the_builder_image_has_the_tools_builds_run_with() -> None:
 
 
 def test_the_backup_image_is_a_postgres_server_that_can_archive_its_wal() -> None:
-    final = parse(IMAGES / "backup" / "Dockerfile")[-1]
+    final = final_of("backup")
     assert final.base.startswith("postgres:")
     env = " ".join(i.args for i in final.instructions if i.keyword == "ENV")
     assert "PATH=/app/.venv/bin:" in env  # archive_command = deis-backup wal-push %p
@@ -170,6 +184,6 @@ def test_the_chart_runs_each_image_with_the_images_own_command(default: Rendered
         "router": ("Deployment", "workflow-router", "router-sync"),
         "backup": ("Deployment", "workflow-backup", "backup"),
     }.items():
-        final = parse(IMAGES / image / "Dockerfile")[-1]
+        final = final_of(image)
         cmd = [command_of(i) for i in final.instructions if i.keyword == "CMD"][-1]
         assert rendered.container(*container)["command"] == cmd, image

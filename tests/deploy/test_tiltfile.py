@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.deploy.chart import REPO, env_of
-from tests.deploy.dockerfile import command_of, parse
+from tests.deploy.dockerfile import command_of, image_stage, parse
 
 TILTFILE = REPO / "Tiltfile"
 
@@ -128,7 +128,7 @@ def test_tilt_builds_every_image_the_chart_runs_from_this_repository(tilt: TiltR
     assert tilt.builds["deis/slugrunner"]["match_in_env_vars"] is True
     for ref, build in tilt.builds.items():
         assert (REPO / build["dockerfile"]).is_file(), ref
-        for stage in parse(REPO / build["dockerfile"]):
+        for stage in parse(REPO / build["dockerfile"], build.get("build_args")):
             for instruction in stage.instructions:
                 if instruction.keyword in {"COPY", "ADD"} and "from" not in instruction.flags:
                     for source in instruction.args.split()[:-1]:
@@ -139,7 +139,7 @@ def test_every_build_context_holds_what_its_dockerfile_copies(tilt: TiltRun) -> 
     for ref, build in tilt.builds.items():
         if "only" not in build:
             continue
-        for stage in parse(REPO / build["dockerfile"]):
+        for stage in parse(REPO / build["dockerfile"], build.get("build_args")):
             for instruction in stage.instructions:
                 if instruction.keyword != "COPY" or "from" in instruction.flags:
                     continue
@@ -170,7 +170,7 @@ def test_live_updates_sync_sources_to_where_the_image_installs_them(tilt: TiltRu
             assert (REPO / local).is_dir(), local
             assert remote == "/app/" + local  # the images install the workspace editable under /app
         # the restarted process is the image's own command
-        final = parse(REPO / build["dockerfile"])[-1]
+        final = image_stage(REPO / build["dockerfile"], build["build_args"])
         cmd = [command_of(i) for i in final.instructions if i.keyword == "CMD"][-1]
         assert build["entrypoint"] == cmd, ref
         assert build["build_args"]["APP_OWNER"].split(":")[0] in {"1000", "999"}

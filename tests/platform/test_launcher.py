@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deis_common import pgserver
 from deis_platform import postgres
 
 LAUNCHER = str(Path(sys.executable).parent / "deis-platform")
@@ -295,7 +296,7 @@ def test_node_labels_given_to_up_are_recorded_and_checked_by_the_controller(plat
 
 
 def test_a_component_that_cannot_start_is_named_with_the_tail_of_its_log(broken: PlatformDir) -> None:
-    postgres.initdb(broken.root / "postgres", "a password")
+    pgserver.initdb(broken.root / "postgres", "a password")
     with (broken.root / "postgres" / "postgresql.conf").open("a") as conf:
         # only the server checks this (the launcher's setup before it starts goes through)
         conf.write("wal_level = minimal\n")

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from test_launcher import PlatformDir, _running, data_dir
 
+from deis_common import pgserver
 from deis_common.pgserver import PostgresCluster
 from deis_common.testing.ports import free_port
-from deis_platform import postgres
 from deis_platform.components import build
 from deis_platform.env_contract import ContractInputs
 from deis_platform.layout import Layout
@@ -94,7 +94,7 @@ def _psql(port: int, user: str, sql: str, password: str | None, database: str = 
     if password is not None:
         env["PGPASSWORD"] = password
     argv = [
-        postgres.binary("psql"),
+        pgserver.binary("psql"),
         "-X",
         "-w",
         "-h",
@@ -119,7 +119,7 @@ def _psql(port: int, user: str, sql: str, password: str | None, database: str = 
 
 def _old_data_dir(pgdata: Path) -> None:
     """What an older launcher left: trust everywhere, no superuser password, tables of the superuser."""
-    postgres.initdb(pgdata, "replaced below")
+    pgserver.initdb(pgdata, "replaced below")
     (pgdata / "pg_hba.conf").write_text(OLD_TRUST_HBA)
     old = PostgresCluster(data_dir=pgdata, port=free_port(), socket_dir=pgdata.parent / "old-socket")
     old.start(log_file=pgdata.parent / "old-server.log")

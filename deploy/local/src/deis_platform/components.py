@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from deis_common import pgserver
 from deis_platform import executables, nginx, postgres
 from deis_platform.env_contract import SERVICE_HTTP_PORT_ROLE, SERVICES, ContractInputs, service_environment
 from deis_platform.layout import Layout
@@ -95,7 +96,7 @@ def build(layout: Layout, inputs: ContractInputs, *, archive: bool) -> list[Comp
             # archive_command runs `deis-backup wal-push` inside the server: it needs the backup's store
             # settings, not its database or NATS login.
             env=_archive_environment(inputs) if archive else {},
-            user=postgres.system_user(),
+            user=pgserver.server_user(),
             stop_signal="INT",  # "fast" shutdown: TERM would wait for every client to disconnect
         ),
         Component(

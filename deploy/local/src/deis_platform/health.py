@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from deis_platform import postgres
+from deis_common import pgserver
 from deis_platform.components import Check, Component, HealthCheck
 from deis_platform.layout import Layout
 from deis_platform.logs import tail_lines
@@ -42,7 +42,7 @@ class Health:
 async def probe(check: HealthCheck, client: httpx.AsyncClient) -> Health:
     """Probe once."""
     if check.check is Check.POSTGRES:
-        ready = await asyncio.to_thread(postgres.is_ready, check.port)
+        ready = await asyncio.to_thread(pgserver.is_ready, check.port)
         return Health(ready, "accepting connections" if ready else "not accepting connections")
     try:
         response = await client.get(check.url)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from deis_common import natsauth
+from deis_common.pgserver import PostgresError
 from deis_platform import components as components_mod
 from deis_platform import nginx, node, postgres
 from deis_platform.components import Component
@@ -136,7 +137,7 @@ class Platform:
         components = self.components(state)
         try:
             self._prepare(state, report, router_changed=router_changed)
-        except postgres.PostgresError as e:
+        except PostgresError as e:
             raise LaunchError(f"postgres: {e}\n\nlogs: {self.layout.logs_dir}") from e
         write_config(self.layout, components)
         try:
@@ -145,7 +146,7 @@ class Platform:
             raise LaunchError(str(e)) from e
         try:
             self._start_stages(components, state, options, report)
-        except (ComponentUnhealthy, postgres.PostgresError) as e:
+        except (ComponentUnhealthy, PostgresError) as e:
             report("stopping the platform again (data is kept)")
             self._stop_all(components, report=lambda _: None)
             raise LaunchError(f"{e}\n\nlogs: {self.layout.logs_dir}") from e

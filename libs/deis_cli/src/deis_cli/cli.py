@@ -108,7 +108,7 @@ def help_command(ctx: click.Context, command: str | None) -> None:
     if not command:
         click.echo(root.get_help())
         return
-    target = resolve(command) or root.command.get_command(root, command)  # type: ignore[attr-defined]
+    target = resolve(command) or cli.get_command(root, command)
     if target is None:
         raise click.UsageError("Found no matching command, try 'deis help'")
     with click.Context(target, info_name=SHORTCUTS.get(command, command), parent=root) as sub:

@@ -27,7 +27,7 @@ class CommandSet:
 
         def decorator(f: Callable[..., Any]) -> click.Command:
             name = self.name if action == self.name else f"{self.name}:{action}"
-            cmd: click.Command = click.command(name, context_settings=settings, **kwargs)(f)  # type: ignore[no-untyped-call]
+            cmd = click.command(name, cls=click.Command, context_settings=settings, **kwargs)(f)
             self.commands.append(cmd)
             return cmd
 

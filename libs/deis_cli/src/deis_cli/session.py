@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -91,11 +90,3 @@ def limit_option(f: F) -> F:
     return click.option(
         "-l", "--limit", "limit", type=int, metavar="<num>", help="The maximum number of results to display."
     )(f)
-
-
-def pass_session(f: F) -> F:
-    @wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return f(Session.current(), *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from deis_common.errors import DeisError
 
 
-class BackupError(DeisError):  # type: ignore[misc, unused-ignore]
+class BackupError(DeisError):
     """A backup, archive or restore step failed."""
 
 

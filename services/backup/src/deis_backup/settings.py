@@ -9,36 +9,13 @@ started with, or the file. Real environment variables win over the file.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from deis_common.quantities import parse_duration
 from deis_common.settings import ServiceSettings
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
-_UNIT_SECONDS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from ``4h``, ``1h30m``, ``90s``, ``2d`` or a plain number of seconds."""
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        text = str(value).strip().lower()
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _DURATION_PART.findall(text)
-            if not parts or "".join(n + u for n, u in parts) != text:
-                raise ValueError(
-                    f"invalid duration {value!r}: use e.g. '4h', '30m', '1h30m', '90s' or seconds"
-                ) from None
-            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ValueError(f"duration {value!r} must be positive")
-    return seconds
 
 
 class DatabaseSettings(BaseModel):
@@ -102,7 +79,7 @@ class BackupSettings(BaseModel):
         return parse_duration(value)
 
 
-class BackupServiceSettings(ServiceSettings):  # type: ignore[misc, unused-ignore]
+class BackupServiceSettings(ServiceSettings):
     """Settings of the ``backup`` service and of every ``deis-backup`` verb."""
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
@@ -115,4 +92,4 @@ def load_settings(config_file: Path | None = None) -> BackupServiceSettings:
         return BackupServiceSettings()
     if not config_file.is_file():
         raise FileNotFoundError(f"config file {config_file} does not exist")
-    return BackupServiceSettings(_env_file=config_file)  # type: ignore[call-arg, unused-ignore]
+    return BackupServiceSettings(_env_file=config_file)

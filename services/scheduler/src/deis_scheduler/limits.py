@@ -1,16 +1,16 @@
 """Memory and CPU limits as users write them (``deis limits:set web=512M``, ``web=500m``) turned into numbers.
 
 Accepts Workflow's forms: a plain number of bytes, a unit suffix ``K``/``M``/``G`` (optionally ``B``, or the
-Kubernetes ``Ki``/``Mi``/``Gi``), and ``request/limit`` pairs of which the limit counts. CPU is in cores
-(``1``, ``0.5``) or millicores (``500m``).
+Kubernetes ``Ki``/``Mi``/``Gi``; :func:`deis_common.quantities.parse_size` reads them), and ``request/limit``
+pairs of which the limit counts. CPU is in cores (``1``, ``0.5``) or millicores (``500m``).
 """
 
 from __future__ import annotations
 
 import re
 
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?)[bB]?\s*$")
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+from deis_common.quantities import parse_size
+
 _CPU = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m?)\s*$")
 
 MIN_MEMORY = 4 * 1024 * 1024
@@ -28,11 +28,10 @@ def memory_bytes(value: str | None) -> int | None:
     """Bytes of a memory limit, or None when there is none."""
     if not value:
         return None
-    match = _MEMORY.match(_limit_part(value))
-    if match is None:
-        raise LimitError(f"memory limit {value!r} must look like 512M, 1G or 268435456")
-    number, unit, _ = match.groups()
-    result = int(float(number) * _UNITS[unit.lower()])
+    try:
+        result = parse_size(_limit_part(value))
+    except ValueError:
+        raise LimitError(f"memory limit {value!r} must look like 512M, 1G or 268435456") from None
     return max(result, MIN_MEMORY)
 
 

@@ -11,29 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import structlog
 
-from deis_common import cgroups
+from deis_common import cgroups, quantities
 
 log = structlog.get_logger(__name__)
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-
-
 def parse_size(text: str) -> int | None:
-    """``512m``, ``2g``, ``2GiB`` or a byte count; empty or ``0`` means no limit."""
+    """``512m``, ``2g``, ``2GiB`` or a byte count (:func:`deis_common.quantities.parse_size`); empty or ``0``
+    means no limit."""
     if not text.strip() or text.strip() == "0":
         return None
-    match = _SIZE.match(text)
-    if match is None:
-        raise ValueError(f"not a size: {text!r} (use e.g. 512m or 2g)")
-    return int(float(match[1]) * _UNITS[match[2].lower()])
+    return quantities.parse_size(text)
 
 
 @dataclass(frozen=True)
