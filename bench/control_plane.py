@@ -28,7 +28,8 @@ with peak memory < 500 MiB per service. Every figure is printed with the machine
 Run: ``uv run python -m bench control_plane`` (env BENCH_APPS=10000,100000, BENCH_SECONDS=30,
 BENCH_RATE=120, BENCH_WINDOW=16, BENCH_SIM_DELAY=0.05, BENCH_DEPLOY_MAX_APPS=10000,
 BENCH_WHITELIST_EVERY=20, BENCH_RESYNC=router-sync,scheduler: the services whose resync is measured; deploys
-need both). A quick run: ``BENCH_APPS=2000 BENCH_SECONDS=10``.
+need both), BENCH_KEEPALIVE_UPSTREAMS=0 (router-sync's limit of upstreams, 0: none).
+A quick run: ``BENCH_APPS=2000 BENCH_SECONDS=10``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ SIM_DELAY = float(os.environ.get("BENCH_SIM_DELAY", "0.05"))
 DEPLOY_MAX_APPS = int(os.environ.get("BENCH_DEPLOY_MAX_APPS", "10000"))
 WHITELIST_EVERY = int(os.environ.get("BENCH_WHITELIST_EVERY", "20"))
 RESYNC = os.environ.get("BENCH_RESYNC", "router-sync,scheduler").split(",")
+KEEPALIVE_UPSTREAMS = os.environ.get("BENCH_KEEPALIVE_UPSTREAMS", "0")
 SLOW_DELAY = float(os.environ.get("BENCH_SLOW_DELAY", "2.0"))
 SLOW_WINDOW = int(os.environ.get("BENCH_SLOW_WINDOW", "64"))
 DOMAIN = "bench.test"
@@ -267,7 +269,8 @@ class Platform:
             "DEIS_ROUTER__START_NGINX": "true",
             "DEIS_ROUTER__WORKER_PROCESSES": "1",
             "DEIS_ROUTER__SNAPSHOT_TIMEOUT": "30",
-            "DEIS_ROUTER__RELOAD_TIMEOUT": "120",
+            "DEIS_ROUTER__RELOAD_TIMEOUT": "600",
+            "DEIS_ROUTER__KEEPALIVE_UPSTREAMS": KEEPALIVE_UPSTREAMS,
         }
         proc = await spawn(f"router-sync-{index}", "deis_router_sync", env)
         self.routers.append(proc)
@@ -510,10 +513,13 @@ async def router_resync(platform: Platform, apps: int) -> ServiceProcess:
         f"router-sync resync: {at - router.started:.1f} s from start (snapshot read {entry['read_s']:.1f} s,"
         f" applied with one reload {entry['applied_s']:.1f} s), peak RSS {rss_mib(router.pid):.0f} MiB"
     )
-    size = file_mib(platform.workdir / "router-1" / "nginx.conf")
+    config = platform.workdir / "router-1" / "nginx.conf"
+    size = file_mib(config)
+    upstreams = config.read_text().count("\n    upstream ")
     nginx = sum(rss_mib(p, "VmRSS") for p in nginx_pids(platform.workdir / "router-1"))
     say(
-        f"nginx with {apps} apps: config {size:.1f} MiB, nginx -t {reload['check_ms']:.0f} ms,"
+        f"nginx with {apps} apps ({upstreams} upstreams): config {size:.1f} MiB,"
+        f" nginx -t {reload['check_ms']:.0f} ms,"
         f" reload {reload['reload_ms']:.0f} ms, RSS {nginx:.0f} MiB (master + workers)"
     )
     return router
