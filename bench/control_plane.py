@@ -27,7 +27,9 @@ Targets: >= 100 deploys/min with p99 release->routed < 1 s at 10,000 apps; resyn
 with peak memory < 500 MiB per service. Every figure is printed with the machine's load average.
 Run: ``uv run python -m bench control_plane`` (env BENCH_APPS=10000,100000, BENCH_SECONDS=30,
 BENCH_RATE=120, BENCH_WINDOW=16, BENCH_SIM_DELAY=0.05, BENCH_DEPLOY_MAX_APPS=10000,
-BENCH_WHITELIST_EVERY=20). A quick run: ``BENCH_APPS=2000 BENCH_SECONDS=10``.
+BENCH_WHITELIST_EVERY=20, BENCH_RESYNC=router-sync,scheduler: the services whose resync is measured; deploys
+need both), BENCH_KEEPALIVE_UPSTREAMS=0 (router-sync's limit of upstreams, 0: none).
+A quick run: ``BENCH_APPS=2000 BENCH_SECONDS=10``.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ WINDOW = int(os.environ.get("BENCH_WINDOW", "16"))
 SIM_DELAY = float(os.environ.get("BENCH_SIM_DELAY", "0.05"))
 DEPLOY_MAX_APPS = int(os.environ.get("BENCH_DEPLOY_MAX_APPS", "10000"))
 WHITELIST_EVERY = int(os.environ.get("BENCH_WHITELIST_EVERY", "20"))
+RESYNC = os.environ.get("BENCH_RESYNC", "router-sync,scheduler").split(",")
+KEEPALIVE_UPSTREAMS = os.environ.get("BENCH_KEEPALIVE_UPSTREAMS", "0")
 SLOW_DELAY = float(os.environ.get("BENCH_SLOW_DELAY", "2.0"))
 SLOW_WINDOW = int(os.environ.get("BENCH_SLOW_WINDOW", "64"))
 DOMAIN = "bench.test"
@@ -265,7 +269,8 @@ class Platform:
             "DEIS_ROUTER__START_NGINX": "true",
             "DEIS_ROUTER__WORKER_PROCESSES": "1",
             "DEIS_ROUTER__SNAPSHOT_TIMEOUT": "30",
-            "DEIS_ROUTER__RELOAD_TIMEOUT": "120",
+            "DEIS_ROUTER__RELOAD_TIMEOUT": "600",
+            "DEIS_ROUTER__KEEPALIVE_UPSTREAMS": KEEPALIVE_UPSTREAMS,
         }
         proc = await spawn(f"router-sync-{index}", "deis_router_sync", env)
         self.routers.append(proc)
@@ -486,6 +491,21 @@ def cpu_now(platform: Platform) -> dict[int, float]:
 
 async def resync_figures(platform: Platform, apps: int) -> None:
     """Each service resyncs alone (one after the other), as after a restart: the apps run already."""
+    router = await router_resync(platform, apps) if "router-sync" in RESYNC else None
+    if "scheduler" in RESYNC:
+        scheduler = await platform.start_scheduler(SIM_DELAY)
+        at, entry = await scheduler.wait_for("snapshot.applied", RESYNC_TIMEOUT)
+        say(
+            f"scheduler resync: {at - scheduler.started:.1f} s from start (snapshot"
+            f" {entry.get('seconds', 0):.1f} s), peak RSS {rss_mib(scheduler.pid):.0f} MiB"
+        )
+    if router is not None:
+        await settle(router)
+    assert platform.controller is not None
+    say(f"controller peak RSS {rss_mib(platform.controller.pid):.0f} MiB")
+
+
+async def router_resync(platform: Platform, apps: int) -> ServiceProcess:
     router = await platform.start_router()
     at, entry = await router.wait_for("router.snapshot_applied", RESYNC_TIMEOUT)
     reload = next(e for e in router.all("router.reloaded") if e.get("apps") == apps)
@@ -493,21 +513,16 @@ async def resync_figures(platform: Platform, apps: int) -> None:
         f"router-sync resync: {at - router.started:.1f} s from start (snapshot read {entry['read_s']:.1f} s,"
         f" applied with one reload {entry['applied_s']:.1f} s), peak RSS {rss_mib(router.pid):.0f} MiB"
     )
-    size = file_mib(platform.workdir / "router-1" / "nginx.conf")
+    config = platform.workdir / "router-1" / "nginx.conf"
+    size = file_mib(config)
+    upstreams = config.read_text().count("\n    upstream ")
     nginx = sum(rss_mib(p, "VmRSS") for p in nginx_pids(platform.workdir / "router-1"))
     say(
-        f"nginx with {apps} apps: config {size:.1f} MiB, nginx -t {reload['check_ms']:.0f} ms,"
+        f"nginx with {apps} apps ({upstreams} upstreams): config {size:.1f} MiB,"
+        f" nginx -t {reload['check_ms']:.0f} ms,"
         f" reload {reload['reload_ms']:.0f} ms, RSS {nginx:.0f} MiB (master + workers)"
     )
-    scheduler = await platform.start_scheduler(SIM_DELAY)
-    at, entry = await scheduler.wait_for("snapshot.applied", RESYNC_TIMEOUT)
-    say(
-        f"scheduler resync: {at - scheduler.started:.1f} s from start (snapshot"
-        f" {entry.get('seconds', 0):.1f} s), peak RSS {rss_mib(scheduler.pid):.0f} MiB"
-    )
-    await settle(router)
-    assert platform.controller is not None
-    say(f"controller peak RSS {rss_mib(platform.controller.pid):.0f} MiB")
+    return router
 
 
 async def settle(router: ServiceProcess, quiet: float = 3.0) -> None:
@@ -605,7 +620,7 @@ async def one_size(cluster: Any, apps: int) -> None:
                 await list_latency(session, base, token, apps + 0)
             await snapshot_walk(bus, apps)
             await resync_figures(platform, apps)
-            if apps <= DEPLOY_MAX_APPS:
+            if apps <= DEPLOY_MAX_APPS and {"router-sync", "scheduler"} <= set(RESYNC):
                 await deploy_figures(platform, bus, names)
         finally:
             await platform.stop()

@@ -82,6 +82,14 @@ class RouterSettings(BaseModel):
     worker_processes: str = Field("auto", description="nginx worker processes ('auto' = one per core)")
     worker_connections: int = Field(768, description="connections per nginx worker")
     keepalive: int = Field(32, description="idle keep-alive connections to each app kept per worker")
+    keepalive_upstreams: int = Field(
+        0,
+        ge=0,
+        description="most upstreams (keep-alive to an app's processes) in the config, 0 for no limit; past "
+        "it, a plain app with one process is proxied straight to its address, a connection per request. "
+        "Each upstream costs nginx ~16 KiB and a scan of the upstreams before it when loading, so a config "
+        "of 100,000 upstreams needs over 1.5 GiB and minutes to load",
+    )
     start_nginx: bool = Field(
         False,
         description="start and own an nginx when none runs (tests, unsupervised use); the embedded "

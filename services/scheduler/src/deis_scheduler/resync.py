@@ -20,7 +20,6 @@ import structlog
 from deis_common.bus import Bus
 from deis_common.errors import BusError, NoResponders
 from deis_common.events.controller import Snapshot
-from deis_common.events.state import AppSnapshot, AppState
 from deis_common.snapshot import StartingPoint, snapshot_pages
 from deis_scheduler.reconciler import Reconcilers
 from deis_scheduler.settings import SchedulerGroup
@@ -87,13 +86,16 @@ class Resync:
         await self.forget_others({entry.app for entry in snapshot.apps})
 
     async def apply_page(self, page: Snapshot) -> None:
-        # apps are independent: a page converges a few at a time (a deploy mostly waits)
-        slots = asyncio.Semaphore(APPLY_CONCURRENCY)
+        # apps are independent: a page converges a few at a time (a deploy mostly waits), by a fixed
+        # number of workers taking the next app (a task per app costs more than most apps' convergence)
+        entries = iter([entry for entry in page.apps if entry.state is not None])
 
-        async def one(entry: AppSnapshot, state: AppState) -> None:
-            # the endpoints the controller recorded for this very generation need no new announcement
-            reported = entry.endpoints if entry.endpoints_generation == state.generation else None
-            async with slots:
+        async def worker() -> None:
+            for entry in entries:
+                state = entry.state
+                assert state is not None
+                # the endpoints the controller recorded for this very generation need no new announcement
+                reported = entry.endpoints if entry.endpoints_generation == state.generation else None
                 try:
                     await self.reconcilers.of(entry.app).apply(
                         state, self.bus.publish, quiet=True, reported=reported
@@ -101,7 +103,7 @@ class Resync:
                 except Exception:
                     log.exception("snapshot.apply_failed", app=entry.app)
 
-        await asyncio.gather(*(one(entry, entry.state) for entry in page.apps if entry.state is not None))
+        await asyncio.gather(*(worker() for _ in range(APPLY_CONCURRENCY)))
 
     async def forget_others(self, listed: set[str]) -> None:
         running = await self.reconcilers.backend.apps() | set(self.reconcilers.known())
