@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from deis_builder.build.buildpacks.runner import BUNDLED_ORDER
-from deis_builder.build.limits import MemoryLimit, parse_size
+from deis_builder.build.limits import MemoryLimit
 from deis_builder.build.sandbox import Mount, Sandbox
+from deis_builder.settings import parse_size
 
 BUNDLED = Path(__file__).resolve().parents[2] / "services/builder/src/deis_builder/build/buildpacks/bundled"
 APPS = Path(__file__).parent / "apps"

@@ -12,7 +12,7 @@ from pathlib import Path
 from deis_builder.build.buildpacks import toolchains
 from deis_builder.build.dockerfile import DockerfileBuilder
 from deis_builder.build.images import Buildah
-from deis_builder.build.limits import MemoryLimit, parse_size
+from deis_builder.build.limits import MemoryLimit
 from deis_builder.build.pull import ImagePuller
 from deis_builder.build.registry import ImageRegistry
 from deis_builder.build.sandbox import Network, Sandbox
@@ -27,7 +27,7 @@ from deis_builder.push.locks import PushLocks
 from deis_builder.push.receive import Receiver
 from deis_builder.push.repos import Repos
 from deis_builder.push.ssh import SshServer
-from deis_builder.settings import BuilderSettings, Settings
+from deis_builder.settings import BuilderSettings, Settings, parse_size
 from deis_common import netns
 from deis_common.service import Service
 from deis_common.store import ObjectStore, open_store

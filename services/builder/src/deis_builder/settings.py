@@ -11,8 +11,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from deis_builder.build.limits import parse_size
+from deis_common import quantities
 from deis_common.settings import RegistrySettings, ServiceSettings
+
+
+def parse_size(text: str) -> int | None:
+    """``512m``, ``2g``, ``2GiB`` or a byte count (:func:`deis_common.quantities.parse_size`); empty or ``0``
+    means no limit."""
+    if not text.strip() or text.strip() == "0":
+        return None
+    return quantities.parse_size(text)
 
 
 class SshSettings(BaseModel):

@@ -2,14 +2,14 @@
 
 ``buildah bud --isolation chroot`` builds the image into the builder's own image storage (under the data
 dir), rootless: as the build user, so a ``RUN`` step is root only in buildah's user namespace, never on the
-host (:mod:`deis_builder.build.images`). The image's root filesystem is then exported as a tarball to the store
+host (:mod:`.images`). The image's root filesystem is then exported as a tarball to the store
 (``home/<app>:git-<sha8>/push/rootfs.tgz``) together with what its config says about running it
 (entrypoint, cmd, env, workdir, user, exposed ports), so the scheduler can run it locally; with a registry
-configured (cluster mode) it is also pushed as ``<registry>/<app>:git-<sha8>`` (:mod:`deis_builder.build.registry`).
+configured (cluster mode) it is also pushed as ``<registry>/<app>:git-<sha8>`` (:mod:`.registry`).
 With ``DEIS_DOCKER_BUILD_ARGS_ENABLED`` in the app config (or the builder setting), every config value is
 also passed as a build arg (an ``ARG <KEY>`` line after each ``FROM``). A short base image name
 (``FROM python:3.11``) is spelled out the way Docker reads it (``docker.io/library/python:3.11``), whatever
-this host's registries.conf says (:mod:`deis_builder.build.references`).
+this host's registries.conf says (:mod:`.references`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from deis_builder import names
 from deis_builder.build import references, slug
 from deis_builder.build.buildlog import BuildLog
 from deis_builder.build.buildpacks.runner import Workspace
-from deis_builder.errors import BuildError
 from deis_builder.build.images import Buildah
 from deis_builder.build.registry import ImageRegistry
+from deis_builder.errors import BuildError
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore

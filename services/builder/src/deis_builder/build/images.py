@@ -1,9 +1,9 @@
 """buildah as the builder uses it: rootless, with its own area under the data dir, image configs, and image
 root filesystems exported as tarballs the scheduler can run without Docker.
 
-Shared by Dockerfile builds (:mod:`deis_builder.build.dockerfile`) and image pulls (:mod:`deis_builder.build.pull`).
+Shared by Dockerfile builds (:mod:`.dockerfile`) and image pulls (:mod:`.pull`).
 
-buildah never runs as root. A root builder runs it as the build user (:mod:`deis_builder.build.builduser`).
+buildah never runs as root. A root builder runs it as the build user (:mod:`.builduser`).
 Each call gets a mount namespace, in which the area ``<data>/buildah`` (owned by the build user; the
 data dir around it stays private) is bind-mounted at :data:`VIEW`, and a pid namespace of its own. The
 privileges are then dropped to the build user. Rootless buildah makes the user namespace that maps the
@@ -34,9 +34,9 @@ import structlog
 
 from deis_builder.build import builduser
 from deis_builder.build.builduser import BuildUser
+from deis_builder.build.sandbox import Network
 from deis_builder.errors import BuildError, SandboxError
 from deis_builder.process import LineSink, run_streaming
-from deis_builder.build.sandbox import Network
 from deis_common import netns
 from deis_common.events.state import ImageConfig
 

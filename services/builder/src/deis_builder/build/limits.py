@@ -17,17 +17,9 @@ from dataclasses import dataclass
 
 import structlog
 
-from deis_common import cgroups, quantities
+from deis_common import cgroups
 
 log = structlog.get_logger(__name__)
-
-def parse_size(text: str) -> int | None:
-    """``512m``, ``2g``, ``2GiB`` or a byte count (:func:`deis_common.quantities.parse_size`); empty or ``0``
-    means no limit."""
-    if not text.strip() or text.strip() == "0":
-        return None
-    return quantities.parse_size(text)
-
 
 @dataclass(frozen=True)
 class Cage:

@@ -2,19 +2,19 @@
 such as ``oci-archive:``) becomes a root filesystem in the store plus its run config, like a Dockerfile
 build without the building.
 
-buildah pulls as the build user (:mod:`deis_builder.build.images`), so an archive on this host (``oci-archive:``,
+buildah pulls as the build user (:mod:`.images`), so an archive on this host (``oci-archive:``,
 ``dir:``, ...) must be readable by that user. Registry credentials come from the app config:
 ``DEIS_REGISTRY_USERNAME`` and ``DEIS_REGISTRY_PASSWORD``. They reach buildah in an auth file only the build
 user can read, removed with the build; never on a command line, which every local user could read.
 
 With a registry configured (cluster mode), the image is pushed there as ``<registry>/<app>:git-<id8>``
 (the first eight hex digits of its image id) and the artifact names that reference
-(:mod:`deis_builder.build.registry`); the upstream and its credentials are not needed again to run it.
+(:mod:`.registry`); the upstream and its credentials are not needed again to run it.
 
 A short name (``deis pull deis/example-go``) is pulled from where Docker would pull it
-(``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`deis_builder.build.references`).
+(``docker.io/deis/example-go``), whatever this host's registries.conf says (:mod:`.references`).
 
-The user names the registry, so the pull runs in the build's network namespace (:mod:`deis_builder.build.images`)
+The user names the registry, so the pull runs in the build's network namespace (:mod:`.images`)
 when the builder's network is isolated, the default: registries on the internet are reached through its NAT,
 this host's listeners (NATS, PostgreSQL, the services, a registry kept on loopback) are not. Loopback there is
 the namespace's own, with nothing on it, so no registry is ever reached over plain HTTP. With
@@ -38,9 +38,9 @@ from deis_builder import names
 from deis_builder.build import references, slug
 from deis_builder.build.buildlog import BuildLog
 from deis_builder.build.buildpacks.runner import Workspace
-from deis_builder.errors import BuildError
 from deis_builder.build.images import Buildah, PullError
 from deis_builder.build.registry import ImageRegistry
+from deis_builder.errors import BuildError
 from deis_common.events.pushes import PushReceived
 from deis_common.events.state import BuildArtifact
 from deis_common.store import ObjectStore

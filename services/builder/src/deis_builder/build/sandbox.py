@@ -15,8 +15,7 @@ import asyncio
 import contextlib
 import copy
 import os
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 

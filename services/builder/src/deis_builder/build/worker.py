@@ -19,11 +19,11 @@ from deis_builder.build import slug
 from deis_builder.build.buildlog import BuildLog
 from deis_builder.build.buildpacks.runner import Workspace
 from deis_builder.build.dockerfile import DockerfileBuilder
+from deis_builder.build.pull import ImagePuller
+from deis_builder.build.slugbuild import SlugBuilder
 from deis_builder.errors import BuildError, SandboxError
 from deis_builder.metrics import BuilderMetrics
-from deis_builder.build.pull import ImagePuller
 from deis_builder.settings import BuilderSettings
-from deis_builder.build.slugbuild import SlugBuilder
 from deis_common.bus import Context, Router
 from deis_common.errors import ObjectNotFound, StoreError
 from deis_common.events.builds import BuildCompleted, BuildFailed, BuildStarted

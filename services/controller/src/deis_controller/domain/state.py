@@ -17,7 +17,7 @@ from deis_common.events.state import (
     CertBinding,
     RouteSettings,
 )
-from deis_controller.db import Tx
+from deis_controller.db import Tx, snapshot_json
 from deis_controller.db import releases as releases_db
 from deis_controller.db import routing as routing_db
 from deis_controller.db import snapshot as snapshot_db
@@ -139,3 +139,11 @@ async def snapshots(
             )
         )
     return out
+
+
+async def snapshot_page(
+    tx: Tx, *, after: str | None, limit: int, budget: int, with_state: bool = True
+) -> snapshot_json.PageJson:
+    """A page of all apps' snapshots as JSON texts written by Postgres (the same documents as
+    :func:`snapshots`), cut to ``budget`` bytes: the resync path, which decodes no row."""
+    return await snapshot_json.page(tx, after=after, limit=limit, budget=budget, with_state=with_state)

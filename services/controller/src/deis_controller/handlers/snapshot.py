@@ -3,8 +3,9 @@
 Consumers that keep derived state (scheduler, router-sync) page through it at start and reconcile with it.
 A page holds at most the requested number of apps and is cut short before its reply would pass half of
 the server's largest payload, so a page always travels, however large apps' config or certificates are.
-A page's JSON is written by Postgres (``db.snapshot_json``) and forwarded as it is: the controller decodes
-no row of it, which is what lets a resync of 100,000 apps go at the speed of its consumer.
+A page's JSON is written by Postgres (``db/snapshot_json.py``, through ``domain.state.snapshot_page``) and
+forwarded as it is: the controller decodes no row of it, which is what lets a resync of 100,000 apps go at
+the speed of its consumer.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from deis_common.events.domains import DomainAdded
 from deis_common.events.registry import stream_name
 from deis_common.events.releases import ReleaseCreated
 from deis_controller.controller import Controller
-from deis_controller.db import snapshot_json
-from deis_controller.domain.state import snapshots
+from deis_controller.domain.state import snapshot_page, snapshots
 
 log = structlog.get_logger(__name__)
 
@@ -109,7 +109,7 @@ async def answer(
     # the positions first, the state after: an event at or before them is in the state read
     covered = await positions(ctl) if request.after is None else {}
     async with ctl.db.read() as tx:
-        page = await snapshot_json.page(
+        page = await snapshot_page(
             tx, after=request.after, limit=limit, budget=budget, with_state=request.state
         )
     sizer.observe(page.docs, request.state)

@@ -24,8 +24,8 @@ import yaml
 from deis_builder.build.buildlog import BuildLog
 from deis_builder.build.buildpacks.languages import unsupported_language
 from deis_builder.build.buildpacks.toolchains import Toolchain
-from deis_builder.errors import BuildError
 from deis_builder.build.sandbox import Mount, Sandbox
+from deis_builder.errors import BuildError
 from deis_builder.process import run_streaming
 
 BUNDLED_ORDER = ("python", "nodejs", "go", "static", "procfile")
