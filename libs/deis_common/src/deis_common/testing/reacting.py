@@ -34,6 +34,11 @@ async def reacting(
         try:
             yield
         finally:
-            task.cancel()
+            # On Python 3.11 a cancellation that lands just as an awaited reply arrives (asyncio.wait_for,
+            # under every NATS request) is lost, and the reaction would go on to wait for its next event
+            # for ever: ask again until it has stopped.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=0.1)
             with contextlib.suppress(asyncio.CancelledError):
                 await task
