@@ -1,8 +1,8 @@
-"""Bulk reads for the controller snapshot: a page of apps' current release, config, build and routing at once.
+"""Bulk reads for the controller snapshot: one app's, or the apps after a name's, current release, config,
+build and routing at once.
 
-A page is a keyset range of app names (``id > after ORDER BY id LIMIT n``, served by the primary key), and
-each related table is read for the whole page in one query: a page costs the same handful of queries
-whatever its size, and no page is slower than the first however far the cursor has gone.
+Each related table is read for all the apps in one query: a snapshot costs the same handful of queries
+whatever its size. Paged resyncs read their pages as JSON written by Postgres instead (``snapshot_json``).
 """
 
 from __future__ import annotations
@@ -32,20 +32,17 @@ _APP_COLUMNS = "uuid, id, owner, structure, generation, endpoints, endpoints_gen
 
 
 async def load(
-    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, with_state: bool = True
+    tx: Tx, app_id: str | None, *, after: str | None = None, with_state: bool = True
 ) -> SnapshotData:
-    """One app, or the apps after ``after`` (all of them, or the first ``limit``), in name order;
-    without their releases, configs and builds unless ``with_state``."""
+    """One app, or the apps after ``after`` (all of them), in name order; without their releases,
+    configs and builds unless ``with_state``."""
     if app_id is not None:
         apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps WHERE id = $1", app_id)
     else:
         # two spellings rather than "$1 IS NULL OR id > $1", which keeps the planner off the index
         args: list[Any] = [after] if after is not None else []
         where = "WHERE id > $1" if after is not None else ""
-        page = f" LIMIT ${len(args) + 1}" if limit is not None else ""
-        if limit is not None:
-            args.append(limit)
-        apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps {where} ORDER BY id{page}", *args)
+        apps = await tx.rows(f"SELECT {_APP_COLUMNS} FROM apps {where} ORDER BY id", *args)
     data = SnapshotData(apps=apps)
     keys = [a["uuid"] for a in apps]
     if not keys:

@@ -107,11 +107,11 @@ async def route_settings(tx: Tx, app_uuid: uuid.UUID) -> RouteSettings:
 
 
 async def snapshots(
-    tx: Tx, app_id: str | None, *, after: str | None = None, limit: int | None = None, with_state: bool = True
+    tx: Tx, app_id: str | None, *, after: str | None = None, with_state: bool = True
 ) -> list[AppSnapshot]:
-    """One app's snapshot, or a page of them (``after``/``limit``, all when ``limit`` is None), read in a
-    fixed number of queries however many apps there are; without desired states unless ``with_state``."""
-    data = await snapshot_db.load(tx, app_id, after=after, limit=limit, with_state=with_state)
+    """One app's snapshot, or those of all apps after ``after``, read in a fixed number of queries however
+    many apps there are; without desired states unless ``with_state``. (Pages: :func:`snapshot_page`.)"""
+    data = await snapshot_db.load(tx, app_id, after=after, with_state=with_state)
     out = []
     for app in data.apps:
         key = app["uuid"]
