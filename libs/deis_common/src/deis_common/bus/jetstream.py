@@ -236,17 +236,17 @@ class Bus:
         self,
         subject: str,
         request_type: type[M],
-        handler: Callable[[M], Awaitable[BaseModel]],
+        handler: Callable[[M], Awaitable[BaseModel | bytes]],
         *,
         queue: str,
     ) -> Subscription:
-        """Answer requests on ``subject``; replicas in the same ``queue`` share them."""
+        """Answer requests on ``subject``; replicas in the same ``queue`` share them. A handler answers with
+        a model, or with the JSON of one already written (bytes, sent as they are)."""
 
         async def on_request(msg: Msg) -> None:
             try:
-                reply: bytes = (
-                    (await handler(request_type.model_validate_json(msg.data))).model_dump_json().encode()
-                )
+                answer = await handler(request_type.model_validate_json(msg.data))
+                reply = answer if isinstance(answer, bytes) else answer.model_dump_json().encode()
             except Exception as e:  # the requester gets the reason instead of a timeout
                 log.exception("bus.serve.failed", subject=subject)
                 reply = json.dumps({"error": str(e) or type(e).__name__}).encode()

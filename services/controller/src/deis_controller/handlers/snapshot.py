@@ -13,10 +13,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict
 
 from deis_common.errors import BusError
 from deis_common.events.apps import AppScaled
@@ -44,17 +42,6 @@ _PAGE_OVERHEAD = 4096
 def page_budget(max_payload: int) -> int:
     """Bytes of apps one reply may carry: half the server's limit, leaving room for everything else."""
     return max(64 * 1024, max_payload // 2 - _PAGE_OVERHEAD)
-
-
-class PreparedReply(BaseModel):
-    """A reply whose JSON is written already (by Postgres): the bus sends it as it is, unparsed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    text: str
-
-    def model_dump_json(self, **_: Any) -> str:
-        return self.text
 
 
 class PageSizer:
@@ -97,7 +84,7 @@ async def positions(ctl: Controller) -> dict[str, int]:
 
 async def answer(
     ctl: Controller, request: SnapshotRequest, sizer: PageSizer, budget: int | None = None
-) -> BaseModel:
+) -> Snapshot | bytes:
     """One app or everything in one reply (a Snapshot), or a page (its JSON, as Postgres wrote it)."""
     if request.app is not None or request.limit is None:
         async with ctl.db.read() as tx:
@@ -115,10 +102,10 @@ async def answer(
     sizer.observe(page.docs, request.state)
     more = len(page.docs) < page.listed or page.listed == limit
     next_after = page.last if more else None
-    return PreparedReply(
-        text=f'{{"apps":[{",".join(page.docs)}],"next_after":{json.dumps(next_after)},'
+    return (
+        f'{{"apps":[{",".join(page.docs)}],"next_after":{json.dumps(next_after)},'
         f'"positions":{json.dumps(covered)}}}'
-    )
+    ).encode()
 
 
 def responder(ctl: Controller) -> contextlib.AbstractAsyncContextManager[None]:
@@ -126,7 +113,7 @@ def responder(ctl: Controller) -> contextlib.AbstractAsyncContextManager[None]:
     async def serving() -> AsyncIterator[None]:
         sizer = PageSizer()
 
-        async def handle(request: SnapshotRequest) -> BaseModel:
+        async def handle(request: SnapshotRequest) -> Snapshot | bytes:
             return await answer(ctl, request, sizer)
 
         sub = await ctl.bus.serve(SNAPSHOT_SUBJECT, SnapshotRequest, handle, queue="controller")
