@@ -6,7 +6,11 @@ shape in one place (``http.problems``); the event handlers turn them into reject
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from deis_common.errors import DeisError
+
+T = TypeVar("T")
 
 
 class DomainError(DeisError):
@@ -55,6 +59,13 @@ class NoMatch(DomainError):
 
     def __init__(self, model: str) -> None:
         super().__init__(f"No {model} matches the given query.")
+
+
+def found(value: T | None, model: str) -> T:
+    """``value``, or :class:`NoMatch` naming ``model`` when the lookup found nothing."""
+    if value is None:
+        raise NoMatch(model)
+    return value
 
 
 class Conflict(DomainError):

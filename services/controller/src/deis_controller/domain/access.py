@@ -11,7 +11,7 @@ from typing import Literal
 from deis_controller.controller import Work
 from deis_controller.db import apps as apps_db
 from deis_controller.domain import users
-from deis_controller.errors import NoMatch, PermissionDenied
+from deis_controller.errors import PermissionDenied, found
 from deis_controller.records import App, User
 
 Role = Literal["admin", "owner", "collaborator"]
@@ -39,9 +39,7 @@ async def authorized_app(
     work: Work, user: User, app_id: str, method: str, *, owner_only: bool = False, lock: bool = False
 ) -> App:
     """The app ``app_id``, once ``user`` may use ``method`` on it."""
-    app = await apps_db.get(work.tx, app_id, lock=lock)
-    if app is None:
-        raise NoMatch("App")
+    app = found(await apps_db.get(work.tx, app_id, lock=lock), "App")
     if not allowed(await role_of(work, app, user), method, owner_only=owner_only):
         raise PermissionDenied()
     return app
@@ -81,9 +79,7 @@ async def grant(work: Work, app: App, user: User, username: str) -> None:
 
 async def revoke(work: Work, caller: User, app_id: str, username: str) -> None:
     """Take ``username``'s access away: the owner (or an admin) may, and collaborators may leave."""
-    app = await apps_db.get(work.tx, app_id)
-    if app is None:
-        raise NoMatch("App")
+    app = found(await apps_db.get(work.tx, app_id), "App")
     await users.get(work, username)
     if caller.username != username:
         await authorized_app(work, caller, app_id, "DELETE", owner_only=True)
@@ -95,9 +91,7 @@ async def revoke(work: Work, caller: User, app_id: str, username: str) -> None:
 async def pusher_app(work: Work, username: str, app_id: str) -> tuple[User, App]:
     """The user pushing to ``app_id`` and the app (locked), once they may push to it."""
     user = await users.get(work, username)
-    app = await apps_db.get(work.tx, app_id, lock=True)
-    if app is None:
-        raise NoMatch("App")
+    app = found(await apps_db.get(work.tx, app_id, lock=True), "App")
     if not allowed(await role_of(work, app, user), "POST"):
         raise PermissionDenied()
     return user, app

@@ -10,7 +10,7 @@ from deis_controller.db import apps as apps_db
 from deis_controller.db import routing as routing_db
 from deis_controller.domain import releases, users
 from deis_controller.domain.names import generated_name, validate_app_id
-from deis_controller.errors import FieldErrors, NoMatch, PermissionDenied
+from deis_controller.errors import FieldErrors, PermissionDenied, found
 from deis_controller.records import App, SettingsValues, User
 
 
@@ -52,10 +52,7 @@ async def get(work: Work, app_id: str, *, lock: bool = False) -> App | None:
 
 
 async def get_or_raise(work: Work, app_id: str) -> App:
-    app = await apps_db.get(work.tx, app_id)
-    if app is None:
-        raise NoMatch("App")
-    return app
+    return found(await apps_db.get(work.tx, app_id), "App")
 
 
 async def all_ids(work: Work) -> list[str]:

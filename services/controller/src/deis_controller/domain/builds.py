@@ -21,7 +21,7 @@ from deis_controller.domain import releases
 from deis_controller.domain.config import PROCTYPE, PROCTYPE_MESSAGE
 from deis_controller.domain.state import build_kind
 from deis_controller.domain.summary import build_summary
-from deis_controller.errors import Conflict, DomainError, FieldErrors, NoMatch
+from deis_controller.errors import Conflict, DomainError, FieldErrors, NoMatch, found
 from deis_controller.records import App, Build, Config, Release, ReleaseKind
 
 PROCFILE_MISSING = (
@@ -161,10 +161,7 @@ async def current(work: Work, app: App) -> Build:
 
 async def by_build_id(work: Work, build_id: str) -> Build:
     """The build a build worker finished as ``build_id``."""
-    build = await releases_db.build_by_event_id(work.tx, build_id)
-    if build is None:
-        raise NoMatch("Build")
-    return build
+    return found(await releases_db.build_by_event_id(work.tx, build_id), "Build")
 
 
 async def request_pull(work: Work, app: App, user: str, build: NewBuild) -> str:

@@ -16,7 +16,7 @@ from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
 from deis_controller.db import routing as routing_db
 from deis_controller.domain import domains
-from deis_controller.errors import Conflict, FieldErrors, NoMatch
+from deis_controller.errors import Conflict, FieldErrors, found
 from deis_controller.records import Certificate
 
 NAME = re.compile(r"^[a-z0-9-]+$")
@@ -74,10 +74,7 @@ async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int,
 
 
 async def get(work: Work, owner: str, name: str) -> Certificate:
-    row = await routing_db.cert(work.tx, owner, name)
-    if row is None:
-        raise NoMatch("Certificate")
-    return row
+    return found(await routing_db.cert(work.tx, owner, name), "Certificate")
 
 
 async def create(

@@ -8,7 +8,7 @@ from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
 from deis_controller.db import routing as routing_db
 from deis_controller.domain.hostnames import to_ace
-from deis_controller.errors import FieldErrors, NoMatch
+from deis_controller.errors import FieldErrors, NoMatch, found
 from deis_controller.records import App, Domain
 
 
@@ -27,10 +27,7 @@ def existing_name(raw: str) -> str:
 
 
 async def find(work: Work, name: str) -> Domain:
-    row = await routing_db.domain(work.tx, name)
-    if row is None:
-        raise NoMatch("Domain")
-    return row
+    return found(await routing_db.domain(work.tx, name), "Domain")
 
 
 async def add(work: Work, app: App, user: str, name: str) -> Domain:

@@ -12,7 +12,7 @@ from deis_controller.db import UniqueViolation
 from deis_controller.db import apps as apps_db
 from deis_controller.db import keys as keys_db
 from deis_controller.domain import access, users
-from deis_controller.errors import FieldErrors, NoMatch, NotFound, PermissionDenied
+from deis_controller.errors import FieldErrors, NoMatch, NotFound, PermissionDenied, found
 from deis_controller.records import Key
 
 
@@ -39,10 +39,7 @@ async def page(work: Work, limit: int, offset: int, *, owner: str) -> tuple[int,
 
 
 async def get(work: Work, owner: str, key_id: str) -> Key:
-    row = await keys_db.get(work.tx, owner, key_id)
-    if row is None:
-        raise NoMatch("Key")
-    return row
+    return found(await keys_db.get(work.tx, owner, key_id), "Key")
 
 
 async def add(work: Work, owner: str, key_id: str, public: str) -> Key:
@@ -68,10 +65,7 @@ async def remove(work: Work, owner: str, key_id: str) -> None:
 
 
 async def owner_of(work: Work, fingerprint: str) -> str:
-    owner = await keys_db.owner_of_fingerprint(work.tx, fingerprint)
-    if owner is None:
-        raise NoMatch("Key")
-    return owner
+    return found(await keys_db.owner_of_fingerprint(work.tx, fingerprint), "Key")
 
 
 def _by_user(keys: list[Key]) -> dict[str, list[dict[str, str]]]:
@@ -83,18 +77,14 @@ def _by_user(keys: list[Key]) -> dict[str, list[dict[str, str]]]:
 
 async def of_collaborators(work: Work, app_id: str) -> dict[str, list[dict[str, str]]]:
     """The keys of the app's collaborators, per user."""
-    app = await apps_db.get(work.tx, app_id)
-    if app is None:
-        raise NoMatch("App")
+    app = found(await apps_db.get(work.tx, app_id), "App")
     usernames = await apps_db.collaborators(work.tx, app.uuid)
     return _by_user(await keys_db.of_users(work.tx, usernames))
 
 
 async def of_user_for(work: Work, app_id: str, username: str) -> dict[str, list[dict[str, str]]]:
     """The keys of ``username``, who must be allowed to read the app."""
-    app = await apps_db.get(work.tx, app_id)
-    if app is None:
-        raise NoMatch("App")
+    app = found(await apps_db.get(work.tx, app_id), "App")
     user = await users.get(work, username)
     if not access.allowed(await access.role_of(work, app, user), "GET"):
         raise PermissionDenied()

@@ -20,7 +20,7 @@ from deis_controller.domain import config as config_rules
 from deis_controller.domain import nodes as node_rules
 from deis_controller.domain.state import app_state
 from deis_controller.domain.summary import config_summary
-from deis_controller.errors import BadRequest, Conflict, NoMatch
+from deis_controller.errors import BadRequest, Conflict, NoMatch, found
 from deis_controller.records import App, Config, Release, ReleaseKind
 
 
@@ -95,20 +95,14 @@ async def initial(work: Work, app: App, tags: Mapping[str, str]) -> Release:
 
 async def current(work: Work, app: App) -> Release:
     """The release the app runs (it has one from its creation on: v1)."""
-    release = await releases_db.current(work.tx, app.uuid)
-    if release is None:
-        raise NoMatch("Release")
-    return release
+    return found(await releases_db.current(work.tx, app.uuid), "Release")
 
 
 async def current_config(work: Work, app: App) -> Config:
     release = await releases_db.current(work.tx, app.uuid)
     if release is not None:
         return await releases_db.config(work.tx, release.config_uuid)
-    latest = await releases_db.latest_config(work.tx, app.uuid)
-    if latest is None:
-        raise NoMatch("Config")
-    return latest
+    return found(await releases_db.latest_config(work.tx, app.uuid), "Config")
 
 
 async def change_config(
@@ -214,10 +208,9 @@ async def page(work: Work, limit: int, offset: int, *, app: App) -> tuple[int, l
 
 
 async def get(work: Work, app: App, version: int | None) -> Release:
-    release = await releases_db.by_version(work.tx, app.uuid, version) if version is not None else None
-    if release is None:
+    if version is None:
         raise NoMatch("Release")
-    return release
+    return found(await releases_db.by_version(work.tx, app.uuid, version), "Release")
 
 
 async def owner_of(work: Work, app_id: str, version: int) -> str | None:

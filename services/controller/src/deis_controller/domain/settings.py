@@ -18,7 +18,7 @@ from deis_controller.db import releases as releases_db
 from deis_controller.db import routing as routing_db
 from deis_controller.domain.changes import apply as apply_changes
 from deis_controller.domain.state import app_state, route_settings
-from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, NoMatch, Unprocessable
+from deis_controller.errors import BadRequest, BareList, Conflict, FieldErrors, Unprocessable, found
 from deis_controller.records import App, AppSettings, SettingsValues, Tls
 
 
@@ -86,10 +86,7 @@ async def latest(work: Work, app: App) -> SettingsValues:
 
 async def current(work: Work, app: App) -> AppSettings:
     """The app's latest settings record (one is stored when the app is created)."""
-    row = await routing_db.latest_settings(work.tx, app.uuid)
-    if row is None:
-        raise NoMatch("AppSettings")
-    return row
+    return found(await routing_db.latest_settings(work.tx, app.uuid), "AppSettings")
 
 
 async def save(work: Work, app: App, user: str, merged: SettingsValues) -> AppSettings:
@@ -145,7 +142,4 @@ async def set_https(work: Work, app: App, user: str, value: Any) -> Tls:
 
 
 async def latest_tls(work: Work, app: App) -> Tls:
-    row = await routing_db.latest_tls(work.tx, app.uuid)
-    if row is None:
-        raise NoMatch("TLS")
-    return row
+    return found(await routing_db.latest_tls(work.tx, app.uuid), "TLS")

@@ -8,7 +8,7 @@ from deis_controller.controller import Work
 from deis_controller.db import UniqueViolation
 from deis_controller.db import users as users_db
 from deis_controller.domain.credentials import new_token, token_digest, token_matches
-from deis_controller.errors import Conflict, FieldErrors, NoMatch, PermissionDenied
+from deis_controller.errors import Conflict, FieldErrors, PermissionDenied, found
 from deis_controller.records import Admin, User
 
 USERNAME = re.compile(r"^[\w.@+-]{1,150}\Z")  # \Z: "bob\n" is no username
@@ -31,10 +31,7 @@ async def find(work: Work, username: str) -> User | None:
 
 
 async def get(work: Work, username: str) -> User:
-    user = await find(work, username)
-    if user is None:
-        raise NoMatch("User")
-    return user
+    return found(await find(work, username), "User")
 
 
 async def any_admin(work: Work) -> bool:
